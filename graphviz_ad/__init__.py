@@ -1,0 +1,31 @@
+"""graphviz-ad: see automatic differentiation happen.
+
+Trace an ordinary numpy function into a computation graph whose every node knows its value,
+its source line and its local Jacobians; draw it with Graphviz; step through the forward
+pass, the backward pass and forward-mode tangents.
+
+>>> import numpy as np
+>>> import graphviz_ad as gad
+>>> g = gad.trace(lambda w, x, b: np.maximum(0, w @ x + b),
+...               np.array([1., -2., .5]), np.array([3., 1., 2.]), 0.25)
+>>> g.grad("w")
+array([3., 1., 2.])
+"""
+
+from .errors import ShapeError, TraceError, UnsupportedOperation
+from .graph import Graph
+from .linear import Jacobian
+from .primitives import PRIMITIVES
+from .tracer import Node, Source, trace
+
+__all__ = [
+    "PRIMITIVES",
+    "Graph",
+    "Jacobian",
+    "Node",
+    "ShapeError",
+    "Source",
+    "TraceError",
+    "UnsupportedOperation",
+    "trace",
+]

@@ -1,0 +1,170 @@
+"""The computation graph that ``trace`` records: an ordered, immutable list of nodes.
+
+>>> import numpy as np
+>>> from graphviz_ad import trace
+>>> def f(x, y):
+...     return 3 * x ** 2 * y
+>>> g = trace(f, 2.0, 5.0)
+>>> g.grad()                    # ∂f/∂x = 6xy, ∂f/∂y = 3x²
+{'x': 60.0, 'y': 12.0}
+>>> print(g)                    # doctest: +ELLIPSIS
+f(x: (), y: ())
+  u₃ = power(x, 2)...
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+
+from . import propagate
+
+
+class Graph:
+    """A traced function: ``nodes`` in tape order (inputs and constants included), the named
+    ``inputs``, the ``output`` node, and the user function ``calls`` the nodes were made in.
+
+    Derivatives come in three forms: ``grad`` (reverse mode, a scalar output),
+    ``jacobian`` (the full ∂output/∂input, numerator layout, shaped like ``jax.jacobian``'s)
+    and ``vjp`` / ``jvp`` (one reverse or forward pass with a given seed or direction).
+    """
+
+    def __init__(self, nodes, inputs, output, calls=(), name="f"):
+        self.nodes = tuple(nodes)
+        self.inputs = dict(inputs)
+        self.output = output
+        self.calls = tuple(calls)
+        self.name = name
+
+    @property
+    def value(self):
+        """The output's value."""
+        return self.output.value
+
+    @cached_property
+    def activity(self) -> tuple[list[bool], list[bool]]:
+        """(depends on an input, reaches the output) for each node id."""
+        return propagate.active(self)
+
+    # -- derivatives -------------------------------------------------------------------------
+    def grad(self, *names):
+        """∂output/∂input for a scalar output, by one reverse pass.
+
+        With no names: a dict name → gradient, shaped like the input (a Python float for a
+        scalar input; zeros where the output does not depend on the input).  With one name:
+        that gradient alone; with several, a tuple.
+        """
+        if np.size(self.output.value) != 1:
+            raise ValueError(
+                f"grad needs a scalar output, but {self.name} returns shape "
+                f"{self.output.shape}; use graph.jacobian(name) for the full Jacobian or "
+                "graph.vjp(seed) for one reverse pass"
+            )
+        grads = self.vjp(np.ones(self.output.shape))
+        return self._select(grads, names)
+
+    def vjp(self, seed) -> dict:
+        """One reverse pass: seedᵀ ∂output/∂input for every input (name → array)."""
+        seed = np.asarray(seed, dtype=float)
+        if seed.shape[seed.ndim - len(self.output.shape) :] != self.output.shape:
+            raise ValueError(f"vjp seed of shape {seed.shape} does not match the output's "
+                             f"shape {self.output.shape}")
+        batch = seed.shape[: seed.ndim - len(self.output.shape)]
+        adjoints = propagate.input_adjoints(self, seed)
+        return {name: _finish(adjoints[node.id], batch, node.shape)
+                for name, node in self.inputs.items()}
+
+    def jvp(self, tangents: dict):
+        """One forward pass: Σᵢ ∂output/∂inputᵢ · tangentᵢ for tangents given by input name."""
+        seeds = {self._input(name).id: np.asarray(t, dtype=float) for name, t in tangents.items()}
+        for name, tangent in tangents.items():
+            node = self._input(name)
+            if np.shape(tangent)[np.ndim(tangent) - len(node.shape) :] != node.shape:
+                raise ValueError(f"tangent for {name!r} has shape {np.shape(tangent)}, the "
+                                 f"input has shape {node.shape}")
+        batch = _common_batch(seeds, self)
+        result = propagate.output_tangent(self, seeds)
+        return _finish(result, batch, self.output.shape)
+
+    def jacobian(self, wrt: str, mode: str = "reverse") -> np.ndarray:
+        """The full Jacobian ∂output/∂wrt, shaped ``output.shape + input.shape``.
+
+        ``mode="reverse"`` runs one batched reverse pass seeded with every output direction
+        (cost ∝ output size), ``mode="forward"`` one batched forward pass seeded with every
+        input direction (cost ∝ input size); both give the same numbers.
+        """
+        node = self._input(wrt)
+        out_shape, in_shape = self.output.shape, node.shape
+        m, n = int(np.prod(out_shape)), int(np.prod(in_shape))
+        if mode == "reverse":
+            rows = self.vjp(np.eye(m).reshape((m, *out_shape)))[wrt]
+            return np.reshape(rows, out_shape + in_shape)
+        if mode == "forward":
+            columns = self.jvp({wrt: np.eye(n).reshape((n, *in_shape))})
+            return np.moveaxis(np.reshape(columns, (n, m)), 0, 1).reshape(out_shape + in_shape)
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+
+    # -- views ---------------------------------------------------------------------------------
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A networkx MultiDiGraph keyed by node id: ``x*x`` keeps both edges.
+
+        Node attributes: ``op``, ``name``, ``label``, ``shape``; edge attribute: ``arg``.
+        """
+        graph = nx.MultiDiGraph(name=self.name)
+        for node in self.nodes:
+            graph.add_node(node.id, op=node.op, name=node.name, label=node.label, shape=node.shape)
+            for arg, operand in enumerate(node.inputs):
+                graph.add_edge(operand.id, node.id, key=arg, arg=arg)
+        return graph
+
+    def __str__(self) -> str:
+        """A text listing, one line per operation, like a program:
+
+        ``u₃ = multiply(x, y)    # model.py:12``
+        """
+        header = ", ".join(f"{name}: {node.shape}" for name, node in self.inputs.items())
+        lines = [f"{self.name}({header})"]
+        for node in self.nodes:
+            if node.inputs:
+                lines.append(f"  {node.label} = {node.call_text}    # {node.source}")
+        lines.append(f"  return {self.output.label}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Graph {self.name}: {len(self.nodes)} nodes, inputs "
+                f"{list(self.inputs)}, output shape {self.output.shape}>")
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _input(self, name: str):
+        if name not in self.inputs:
+            raise KeyError(f"{name!r} is not an input of {self.name}; inputs: {list(self.inputs)}")
+        return self.inputs[name]
+
+    def _select(self, grads: dict, names: tuple):
+        for name in names:
+            self._input(name)
+        if not names:
+            return grads
+        if len(names) == 1:
+            return grads[names[0]]
+        return tuple(grads[name] for name in names)
+
+
+def _finish(value, batch: tuple, shape: tuple):
+    """A fresh, writable result: zeros where nothing arrived, a float for a scalar."""
+    if value is None:
+        value = np.zeros(batch + shape)
+    value = np.array(np.broadcast_to(value, batch + shape), dtype=float)
+    return float(value) if value.ndim == 0 else value
+
+
+def _common_batch(seeds: dict, graph) -> tuple:
+    batches = {
+        np.shape(seed)[: np.ndim(seed) - len(graph.nodes[node_id].shape)]
+        for node_id, seed in seeds.items()
+    }
+    if len(batches) > 1:
+        raise ValueError(f"tangents have different batch shapes: {sorted(batches)}")
+    return batches.pop() if batches else ()
