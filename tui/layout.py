@@ -186,9 +186,9 @@ class _Layers:
 
     def in_offset(self, vertex, arg: int) -> int:
         ports = self.ports[vertex]
-        if isinstance(vertex, tuple) or ports == 0:
+        if ports <= 1:
             return self.width[vertex] // 2
-        return (arg + 1) * (self.width[vertex] - 1) // (ports + 1) + (1 if ports > 1 else 0)
+        return (arg + 1) * (self.width[vertex] - 1) // (ports + 1) + 1
 
     def _port_fraction(self, vertex, arg: int) -> float:
         ports = self.ports[vertex]
