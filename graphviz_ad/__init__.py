@@ -12,7 +12,7 @@ pass, the backward pass and forward-mode tangents.
 array([3., 1., 2.])
 """
 
-from .errors import ShapeError, TraceError, UnsupportedOperation
+from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
 from .linear import Jacobian
 from .primitives import PRIMITIVES
@@ -23,6 +23,7 @@ __all__ = [
     "Graph",
     "Jacobian",
     "Node",
+    "RenderError",
     "ShapeError",
     "Source",
     "TraceError",
