@@ -148,7 +148,9 @@ class Node:
         if not self.inputs:
             raise ValueError(f"{self.op} node {self.label} has no inputs, so no local Jacobian")
         if not 0 <= i < len(self.inputs):
-            raise IndexError(f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}")
+            raise IndexError(
+                f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}"
+            )
         return PRIMITIVES[self.op].partial(i)(self, i)
 
     def __repr__(self) -> str:
@@ -199,26 +201,27 @@ class _Tape:
         return where
 
     def _call_path(self, frame) -> tuple[int, ...]:
-        path = []
+        """The calls from the traced function down to ``frame``, as indices into ``calls``."""
+        frames = []
         while frame is not None and frame.f_code is not self.root_code:
+            frames.append(frame)
+            frame = frame.f_back
+        path: list[int] = []
+        for frame in reversed(frames):
             entry = self._frames.get(id(frame))
             if entry is None or entry[0] is not frame:
-                parent = frame.f_back
-                index = len(self.calls)
-                self._frames[id(frame)] = (frame, index)
-                code = frame.f_code
-                at_root = parent is None or parent.f_code is self.root_code
-                lineno = code.co_firstlineno if at_root else parent.f_lineno
-                self.calls.append(Call(index, code.co_name, code.co_filename, lineno, None))
-                entry = (frame, index)
+                entry = (frame, self._new_call(frame, path[-1] if path else None))
+                self._frames[id(frame)] = entry
             path.append(entry[1])
-            frame = frame.f_back
-        path.reverse()
-        for child, parent in zip(path[1:], path):
-            if self.calls[child].parent is None:
-                call = self.calls[child]
-                self.calls[child] = Call(call.index, call.function, call.filename, call.lineno, parent)
         return tuple(path)
+
+    def _new_call(self, frame, parent: int | None) -> int:
+        code = frame.f_code
+        # the traced function is located by its def line, a nested call by its call site
+        caller = frame.f_back
+        lineno = code.co_firstlineno if parent is None else caller.f_lineno
+        self.calls.append(Call(len(self.calls), code.co_name, code.co_filename, lineno, parent))
+        return len(self.calls) - 1
 
     def constant(self, value, where) -> Node:
         """A node for a plain operand; the same array object used twice is one node."""
@@ -502,7 +505,7 @@ def _line(where) -> str:
 
 
 def _tape_of(operands) -> _Tape:
-    tapes = {id(operand._tape): operand._tape for operand in operands if isinstance(operand, Tracer)}
+    tapes = {id(o._tape): o._tape for o in operands if isinstance(o, Tracer)}
     if len(tapes) > 1:
         raise TraceError("values from two different traces were combined; trace one function "
                          "that computes everything instead of nesting traces")
