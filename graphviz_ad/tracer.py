@@ -224,7 +224,12 @@ class _Tape:
         return len(self.calls) - 1
 
     def constant(self, value, where) -> Node:
-        """A node for a plain operand; the same array object used twice is one node."""
+        """A node for a plain operand; the same array object used twice is one node.
+
+        Python numbers stay Python numbers, so that numpy treats them as weak scalars
+        (``float32_array * 2.0`` stays float32, as it would without tracing)."""
+        if type(value) in (int, float):
+            return self.add("const", (), value, where=where)
         if isinstance(value, np.ndarray):
             known = self._constants.get(id(value))
             if known is not None and known[0] is value:
