@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 import graphviz_ad as gad
 
@@ -234,4 +235,21 @@ class DebugScreen(Screen):
         return True
 
     def action_export(self) -> None:
-        self.app.export_svg(self)
+        """Write the current state as SVG (through the renderer, in a thread: Graphviz runs
+        as a separate program)."""
+        debugger = self.debugger
+        target = self.app.export_folder / (
+            f"{self.graph.name}-{debugger.mode}-step{max(debugger.index, 0)}.svg")
+        step = debugger.state() if debugger.current is not None else None
+        layout = "numerator" if self.numerator else "denominator"
+        self.notify(f"exporting {target.name}…", timeout=2)
+        self.run_worker(lambda: self.graph.render(target, step=step, layout=layout),
+                        thread=True, group="export", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.notify(f"saved {event.worker.result}")
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"export failed: {event.worker.error}", severity="error", timeout=10)

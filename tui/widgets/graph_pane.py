@@ -27,10 +27,11 @@ class GraphPane(Vertical):
     """
 
     BINDINGS = [
-        Binding("f", "fit", "Fit"),
-        Binding("plus,equals_sign", "zoom(1)", "Zoom in", key_display="+"),
-        Binding("minus", "zoom(-1)", "Zoom out", key_display="-"),
-        Binding("v", "toggle_view", "Full/focus"),
+        Binding("f", "fit", "Fit graph", show=False),
+        Binding("plus,equals_sign", "zoom(1)", "Zoom in (more detail)", show=False,
+                key_display="+"),
+        Binding("minus", "zoom(-1)", "Zoom out (less detail)", show=False, key_display="-"),
+        Binding("v", "toggle_view", "Full view / focus view", show=False),
     ]
 
     def __init__(self, graph, **kwargs):
