@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from graphviz_ad.collect import graph_names
 
@@ -30,10 +31,11 @@ class DebuggerApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "graphviz-ad"
     COMMANDS = App.COMMANDS | {NodeCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("slash", "command_palette", "Find node", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="This screen"),
+        Binding("slash", "command_palette", "Find node", show=False,
+                tooltip="Jump to a node by name (also ctrl+p)"),
     ]
 
     def __init__(self, graphs, mode: str = "forward", start: int | None = None,
@@ -62,6 +64,5 @@ class DebuggerApp(App):
         sections = [("Debugger", DebugScreen.BINDINGS), ("Graph pane", GraphPane.BINDINGS),
                     ("Steps pane", StepsList.BINDINGS),
                     ("Everywhere", [*self.BINDINGS,
-                                    Binding("ctrl+p", "", "Command palette: jump to a node"),
                                     Binding("escape", "", "Restore a maximized pane")])]
         self.push_screen(HelpScreen(sections))

@@ -33,6 +33,7 @@ from __future__ import annotations
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rich.cells import cell_len
 
@@ -386,7 +387,7 @@ def _draw(layers: _Layers) -> Picture:
     edge_cells = {}
     for (source, target, arg), chain in layers.real_edges.items():
         cells: list[tuple[int, int]] = []
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in pairwise(chain):
             cells += segment_cells[(upper, lower, arg if lower == target else 0)]
             if isinstance(lower, tuple):
                 top = tops[layers.rank[lower]]

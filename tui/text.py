@@ -36,8 +36,9 @@ def brief_value(value) -> str:
 
 
 def number(value) -> str:
-    """One number, short: ``7``, ``-0.5``, ``2.25``, ``1.2346e+07``, ``nan``."""
-    return f"{float(value):.5g}"
+    """One number, short: ``7``, ``-0.5``, ``2.25``, ``1.2346e+07``, ``nan`` (and ``0``
+    for a negative zero, which only distracts)."""
+    return f"{float(value) + 0.0:.5g}"
 
 
 def matrix_lines(matrix, max_rows: int = 2 * _CORNER, max_cols: int = 2 * _CORNER) -> list[str]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -23,7 +25,9 @@ LEGEND = (
 class HelpScreen(ModalScreen):
     """Every key of the panes that are open, grouped by pane, and the legend."""
 
-    BINDINGS = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close"),
+    ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]], **kwargs):
         super().__init__(**kwargs)
@@ -47,7 +51,7 @@ class HelpScreen(ModalScreen):
                 keys = binding.key_display or binding.key
                 keys = ", ".join(key.replace("question_mark", "?").replace("equals_sign", "=")
                                  for key in keys.split(","))
-                table.add_row(keys, binding.description)
+                table.add_row(keys, binding.tooltip or binding.description)
         return table
 
     def _legend(self) -> Table:

@@ -8,6 +8,7 @@ redrawing costs a few dozen short lines whatever the size of the graph.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +25,7 @@ BREAKPOINT = "●"
 class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     """Draws a :class:`~tui.layout.Picture` with each node styled by its status."""
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "graph--pending",
         "graph--done",
         "graph--current",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -26,7 +27,8 @@ class GraphPane(Vertical):
     nodes open in the focus view.  A full layout of a large graph runs in a thread.
     """
 
-    BINDINGS = [
+    ALLOW_MAXIMIZE = True  # the whole pane, not only its canvas
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "fit", "Fit graph", show=False),
         Binding("plus,equals_sign", "zoom(1)", "Zoom in (more detail)", show=False,
                 key_display="+"),
@@ -105,7 +107,8 @@ class GraphPane(Vertical):
 
     def _update_subtitle(self) -> None:
         view = "focus view" if self.view == "focus" else "full view"
-        self.border_subtitle = f"{view} · {pictures.DETAILS[self.detail]} · {len(self.graph.nodes)} nodes"
+        detail = pictures.DETAILS[self.detail]
+        self.border_subtitle = f"{view} · {detail} · {len(self.graph.nodes)} nodes"
 
     # -- layout in a worker thread -------------------------------------------------------------
     def _start_layout(self, details: tuple[int, ...], fit) -> None:
@@ -136,7 +139,8 @@ class GraphPane(Vertical):
             if picture is None:
                 share = 1 / len(details)
                 step = None if progress is None else (
-                    lambda fraction, index=index: progress((index + fraction) * share))
+                    lambda fraction, index=index, share=share:
+                    progress((index + fraction) * share))
                 picture = pictures.whole(self.graph, detail, step)
             if cancelled():
                 break

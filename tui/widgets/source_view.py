@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import linecache
 import os
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,7 +23,7 @@ class SourceView(CachedStyles, ScrollView, can_focus=True):
     """A read-only, syntax-highlighted view of one file; ``show(filename, lineno)`` moves
     the highlight (and loads another file when needed)."""
 
-    COMPONENT_CLASSES = {"source--current", "source--gutter"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"source--current", "source--gutter"}
 
     DEFAULT_CSS = """
     SourceView { background: $surface; }
