@@ -273,14 +273,17 @@ async def test_graph_pane_marks_statuses_and_the_current_edge():
 async def test_zoom_fit_and_views():
     app = DebuggerApp([neuron_graph()])
     async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot)
         pane = app.screen.query_one("#graph")
-        assert pane.view == "full" and pane.detail == 1
-        await press(app, pilot, "minus")
-        assert pane.detail == 0 and "captions" in pane.border_subtitle
-        await press(app, pilot, "plus", "plus")
-        assert pane.detail == 2
         canvas = app.screen.query_one("#graph-canvas")
-        assert "2.25" in canvas.picture.text()  # the values line
+        assert pane.view == "full" and pane.detail == 2  # values: they fit at this size
+        assert "2.25" in canvas.picture.text()
+        await press(app, pilot, "minus", "minus")
+        assert pane.detail == 0 and "captions" in pane.border_subtitle
+        await press(app, pilot, "minus")
+        assert pane.detail == 0
+        await press(app, pilot, "plus")
+        assert pane.detail == 1 and "2.25" not in canvas.picture.text()
         await press(app, pilot, "f")
         assert pane.view == "full"
         picture = canvas.picture
@@ -365,6 +368,24 @@ async def test_export_writes_the_current_state_as_svg(tmp_path):
         written = tmp_path / "x_plus_square-backward-step1.svg"
         assert written.exists()
         assert "<svg" in written.read_text()
+
+
+@headless
+async def test_small_terminal_opens_a_graph_as_captions_when_only_those_fit():
+    app = DebuggerApp([neuron_graph()])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.query_one("#graph").detail == 0
+
+
+@headless
+async def test_renders_in_a_terminal_without_colour(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DebuggerApp([neuron_graph()], mode="backward")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(app, pilot, "n", "n")
+        screenshot = app.export_screenshot()
+        assert "Inspector" in screenshot and "Traceback" not in screenshot
 
 
 @headless

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from .layout import NodeSpec, Picture, layout
 from .text import brief_value, caption
 
@@ -28,6 +30,8 @@ FOCUS_LIMIT = 40      # a neighbourhood larger than this shrinks to fewer hops
 def node_lines(node, detail: int) -> tuple[str, ...]:
     if detail < 2:
         return (caption(node),)
+    if node.op == "const" and np.ndim(node.value) == 0:
+        return (caption(node), "const")  # its caption is already its value
     return (caption(node), brief_value(node.value))
 
 

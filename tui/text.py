@@ -29,10 +29,10 @@ def shape_text(shape: tuple) -> str:
 
 
 def brief_value(value) -> str:
-    """A value in at most a dozen characters: a scalar's digits, else the array's shape."""
+    """A value in a dozen characters: a scalar's digits, else the array's shape ``(3,)``."""
     if np.ndim(value) == 0:
         return number(value)
-    return shape_text(np.shape(value))
+    return str(np.shape(value))
 
 
 def number(value) -> str:

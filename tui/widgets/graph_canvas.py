@@ -50,6 +50,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.picture: Picture | None = None
         self._statuses: dict[int, str] = {}
+        self._margin = 0  # blank columns left of a picture narrower than the pane
         self._edge_overlay: dict[int, dict[int, str]] = {}
         self._markers: dict[int, dict[int, str]] = {}
 
@@ -67,6 +68,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         size unchanged, and so spares the screen a new layout at every step."""
         if self.picture is not None:
             region = self.scrollable_content_region
+            self._margin = max((region.width - self.picture.width) // 2, 0)  # centred
             self.virtual_size = Size(max(self.picture.width + 1, region.width),
                                      max(self.picture.height, region.height))
 
@@ -109,7 +111,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         """Scroll so that the node's box is on screen (centred if asked)."""
         box = self.picture.boxes.get(node_id) if self.picture else None
         if box is not None:
-            region = Region(max(box.x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
+            x = box.x + self._margin
+            region = Region(max(x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
             self.scroll_to_region(region, animate=False, center=centre, force=True)
 
     # -- drawing -----------------------------------------------------------------------------
@@ -124,6 +127,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         if self.picture is None or row >= self.picture.height:
             return Strip.blank(width, base)
         segments = self._segments(row, base)
+        if self._margin:
+            segments.insert(0, Segment(" " * self._margin, base))
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
 
     def _segments(self, row: int, base: Style) -> list[Segment]:

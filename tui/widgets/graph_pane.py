@@ -48,6 +48,7 @@ class GraphPane(Vertical):
         self._current: int | None = None
         self._shown_key = None
         self._laying_out: tuple[int, ...] | None = None
+        self._sized = False
 
     def compose(self):
         yield ProgressBar(total=100, show_eta=False, id="layout-progress")
@@ -61,6 +62,22 @@ class GraphPane(Vertical):
         self.query_one(ProgressBar).display = False
         self.border_title = f"Graph · {self.graph.name}"
         self._update_subtitle()
+
+    def on_resize(self) -> None:
+        if not self._sized and self.size.height:
+            self._sized = True
+            self.call_after_refresh(self._first_fit)
+
+    def _first_fit(self) -> None:
+        """Open a small graph at the most detailed level that fits the pane (boxes when
+        nothing fits: scrolling beats bare captions)."""
+        if self.view == "full" and len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
+            size = self.canvas.scrollable_content_region.size
+            fits = self._lay_out((2, 1, 0), (size.width, size.height))
+            picture = self._whole[fits]
+            self.detail = fits if picture.width <= size.width and \
+                picture.height <= size.height else 1
+        self._redraw()
 
     # -- following the debugger --------------------------------------------------------------
     def follow(self, centres, current: int | None, status: Callable[[int], str], edges,

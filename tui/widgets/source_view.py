@@ -65,7 +65,8 @@ class SourceView(CachedStyles, ScrollView, can_focus=True):
         gutter_style = self.line_style("source--gutter")
         marker = "▶" if current else " "
         segments = [Segment(f"{marker}{index + 1:>4} ", gutter_style)]
-        segments += self._lines[index].render(self.app.console)
+        # Every segment gets a style (the pane's): a bare one breaks NO_COLOR's filter.
+        segments += Segment.apply_style(self._lines[index].render(self.app.console), base)
         if current:
             highlight = self.line_style("source--current")
             segments = list(Segment.apply_style(segments, post_style=highlight))
