@@ -399,6 +399,15 @@ async def test_works_without_the_graphviz_binary(monkeypatch):
         assert app.screen.query_one("#graph-canvas").picture is not None
 
 
+@headless
+async def test_graphviz_ordered_pictures_when_asked():
+    app = DebuggerApp([neuron_graph()], graphviz_layout=True)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await press(app, pilot, "n", "n", "n", "n")
+        picture = app.screen.query_one("#graph-canvas").picture
+        assert len(picture.boxes) == len(app.screen.graph.nodes)
+
+
 def test_an_app_needs_a_graph():
     with pytest.raises(ValueError, match="no graphs"):
         DebuggerApp([])

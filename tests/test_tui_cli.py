@@ -45,13 +45,14 @@ def test_a_script_opens_every_graph_it_traced(tmp_path, opened):
     assert cli.main([str(write(tmp_path, SCRIPT))]) == 0
     ((graphs, options),) = opened
     assert [graph.name for graph in graphs] == ["loss", "cube"]
-    assert options == {"mode": "forward", "start": None}  # the chooser
+    assert options == {"mode": "forward", "start": None, "graphviz_layout": False}
 
 
 def test_graph_and_mode_options_pick_the_graph_and_the_pass(tmp_path, opened):
-    assert cli.main([str(write(tmp_path, SCRIPT)), "--graph", "cube", "--mode", "backward"]) == 0
+    script = str(write(tmp_path, SCRIPT))
+    assert cli.main([script, "--graph", "cube", "--mode", "backward", "--graphviz-layout"]) == 0
     ((graphs, options),) = opened
-    assert options == {"mode": "backward", "start": 1}
+    assert options == {"mode": "backward", "start": 1, "graphviz_layout": True}
     assert graphs[1].name == "cube"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import graphviz_ad as gad
 from tui import pictures
@@ -162,3 +163,31 @@ def test_matrices_are_abbreviated_at_both_ends():
     assert len(lines) == 7
     assert value_lines(np.zeros((2, 2, 2)))[0].startswith("2×2×2 array")
     assert value_lines(-0.0) == ["0"]
+
+
+def test_graphviz_placement_gives_ranks_that_edges_go_down():
+    graph = gad.trace(lambda w, x, b: np.maximum(0, w @ x + b), np.ones(3), np.ones(3), 0.5)
+    nodes, edges = specs(graph)
+    placement = pictures.graphviz_placement(nodes, edges, boxed=True)
+    if placement is None:
+        pytest.skip("no Graphviz program installed")
+    assert set(placement) == {node.id for node in graph.nodes}
+    assert all(placement[target][0] > placement[source][0] for source, target, _ in edges)
+    picture = pictures.whole(graph, use_graphviz=True)
+    assert set(picture.boxes) == set(placement)
+
+
+def test_without_graphviz_the_whole_picture_is_our_own(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr("graphviz_ad.render.binary.script_folders", lambda: [])
+    graph = gad.trace(lambda x: x + x**2, 3.0)
+    nodes, edges = specs(graph)
+    assert pictures.graphviz_placement(nodes, edges, boxed=True) is None
+    assert pictures.whole(graph, use_graphviz=True).text() == pictures.whole(graph).text()
+
+
+def test_a_placement_whose_edges_go_up_is_ignored():
+    nodes = [NodeSpec(0, ("a",), 0), NodeSpec(1, ("b",), 1)]
+    upside_down = {0: (1, 0.0), 1: (0, 0.0)}
+    assert layout(nodes, [(0, 1, 0)], placement=upside_down).text() == \
+        layout(nodes, [(0, 1, 0)]).text()

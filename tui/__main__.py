@@ -28,6 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--graph", metavar="NAME", help="open this graph (see the chooser)")
     parser.add_argument("--mode", choices=MODES, default="forward", help="pass to start in")
     parser.add_argument("--demo", action="store_true", help="open the neuron example")
+    parser.add_argument("--graphviz-layout", action="store_true",
+                        help="order the whole graph with Graphviz when it is installed "
+                             "(it gives up after a few seconds on large graphs)")
     options = parser.parse_args(argv)
     if options.demo:
         script, run_name = str(examples.find("neuron").path), "graphviz_ad.examples.neuron"
@@ -52,7 +55,7 @@ def main(argv=None) -> int:
         except LookupError as error:
             print(error, file=sys.stderr)
             return 2
-    run_app(graphs, mode=options.mode, start=start)
+    run_app(graphs, mode=options.mode, start=start, graphviz_layout=options.graphviz_layout)
     return 0
 
 

@@ -26,7 +26,8 @@ from .widgets.steps_list import StepsList
 
 class DebuggerApp(App):
     """Step through traced graphs: one :class:`DebugScreen` per graph, a chooser when there
-    are several.  ``start`` opens that graph straight away (the chooser stays underneath)."""
+    are several.  ``start`` opens that graph straight away (the chooser stays underneath);
+    ``graphviz_layout`` orders whole pictures with Graphviz when it is installed."""
 
     CSS_PATH = "app.tcss"
     TITLE = "graphviz-ad"
@@ -39,7 +40,7 @@ class DebuggerApp(App):
     ]
 
     def __init__(self, graphs, mode: str = "forward", start: int | None = None,
-                 export_folder: str | Path = "."):
+                 export_folder: str | Path = ".", graphviz_layout: bool = False):
         super().__init__()
         self.graphs = list(graphs)
         if not self.graphs:
@@ -48,6 +49,7 @@ class DebuggerApp(App):
         self.mode = mode
         self.start = 0 if len(self.graphs) == 1 else start
         self.export_folder = Path(export_folder)
+        self.graphviz_layout = graphviz_layout
 
     def on_mount(self) -> None:
         if len(self.graphs) > 1:
@@ -56,7 +58,7 @@ class DebuggerApp(App):
             self.open_graph(self.start)
 
     def open_graph(self, index: int) -> None:
-        self.push_screen(DebugScreen(self.graphs[index], self.mode))
+        self.push_screen(DebugScreen(self.graphs[index], self.mode, self.graphviz_layout))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -104,16 +104,22 @@ class Picture:
 
 
 def layout(nodes: Iterable[NodeSpec], edges: Iterable[tuple[int, int, int]], boxed: bool = True,
-           progress: Callable[[float], None] | None = None) -> Picture:
+           progress: Callable[[float], None] | None = None,
+           placement: dict[int, tuple[int, float]] | None = None) -> Picture:
     """Lay out ``nodes`` and ``edges`` (``(source id, target id, argument)``).
 
     ``boxed`` draws each node in a rounded box; otherwise as bare text (denser).
     ``progress(fraction)`` is called as the phases finish (for a progress bar).
+    ``placement`` (node id → (rank, x), e.g. from Graphviz) replaces steps 1 and the start
+    of 3: its ranks, when every edge goes down them, and its left-to-right order as the
+    order the sweeps start from (they keep it unless they find fewer crossings).
     """
     report = progress or (lambda fraction: None)
     specs = {spec.id: spec for spec in sorted(nodes, key=lambda spec: spec.id)}
     edges = sorted(set(edges), key=lambda edge: (edge[1], edge[2], edge[0]))
-    layered = _Layers(specs, edges, boxed)
+    if placement is not None and not _usable(placement, specs, edges):
+        placement = None
+    layered = _Layers(specs, edges, boxed, placement)
     report(0.1)
     layered.reduce_crossings(lambda done: report(0.1 + 0.5 * done))
     layered.place_columns()
@@ -126,7 +132,7 @@ def layout(nodes: Iterable[NodeSpec], edges: Iterable[tuple[int, int, int]], box
 class _Layers:
     """The layered graph: real vertices (node ids, ints) and dummies ((source, rank))."""
 
-    def __init__(self, specs: dict[int, NodeSpec], edges: list, boxed: bool):
+    def __init__(self, specs: dict[int, NodeSpec], edges: list, boxed: bool, placement=None):
         self.specs = specs
         self.boxed = boxed
         preds: dict[int, list] = {node_id: [] for node_id in specs}
@@ -134,7 +140,10 @@ class _Layers:
         for source, target, arg in edges:
             preds[target].append((source, arg))
             succs[source].append((target, arg))
-        self.rank = rank = _ranks(specs, preds, succs)
+        if placement is None:
+            self.rank = rank = _ranks(specs, preds, succs)
+        else:
+            self.rank = rank = {node_id: placement[node_id][0] for node_id in specs}
 
         self.width: dict = {}
         self.ports: dict = {}
@@ -177,7 +186,8 @@ class _Layers:
 
         depth = max(rank.values(), default=-1) + 1
         self.layers: list[list] = [[] for _ in range(depth)]
-        for vertex in sorted(rank, key=_vertex_order):
+        order = _vertex_order if placement is None else _placed_order(placement)
+        for vertex in sorted(rank, key=order):
             self.layers[rank[vertex]].append(vertex)
         self.x: dict = {}
 
@@ -323,6 +333,23 @@ def _ranks(specs: dict, preds: dict, succs: dict) -> dict:
 def _vertex_order(vertex) -> tuple:
     """Initial order: tape order, a dummy right after its source."""
     return (vertex[0], vertex[1]) if isinstance(vertex, tuple) else (vertex, -1)
+
+
+def _placed_order(placement: dict) -> Callable:
+    """Initial order from a placement's x; a dummy takes its source's."""
+
+    def key(vertex) -> tuple:
+        node_id = vertex[0] if isinstance(vertex, tuple) else vertex
+        return (placement[node_id][1], _vertex_order(vertex))
+
+    return key
+
+
+def _usable(placement: dict, specs: dict, edges: list) -> bool:
+    """A placement covers every node, and every edge goes down at least one rank."""
+    if any(node_id not in placement for node_id in specs):
+        return False
+    return all(placement[target][0] > placement[source][0] for source, target, _ in edges)
 
 
 # -- drawing ---------------------------------------------------------------------------------

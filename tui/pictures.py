@@ -15,6 +15,7 @@ with a second line holding a scalar's value or an array's shape.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -25,6 +26,9 @@ from .text import brief_value, caption
 DETAILS = ("captions", "boxes", "values")
 FOCUS_THRESHOLD = 60  # above this many nodes the Graph pane opens in the focus view
 FOCUS_LIMIT = 40      # a neighbourhood larger than this shrinks to fewer hops
+# Graphviz's own layout can take minutes where values fan out widely (a 300-node unrolled
+# recurrent cell whose weights feed every step: over 200 s); ours takes under a second.
+GRAPHVIZ_TIMEOUT = 3.0
 
 
 def node_lines(node, detail: int) -> tuple[str, ...]:
@@ -35,9 +39,11 @@ def node_lines(node, detail: int) -> tuple[str, ...]:
     return (caption(node), brief_value(node.value))
 
 
-def whole(graph, detail: int = 1, progress: Callable[[float], None] | None = None) -> Picture:
-    """Every node of ``graph``."""
-    return _picture(graph, range(len(graph.nodes)), detail, set(), progress)
+def whole(graph, detail: int = 1, progress: Callable[[float], None] | None = None,
+          use_graphviz: bool = False) -> Picture:
+    """Every node of ``graph``.  With ``use_graphviz``, ranks and order come from Graphviz
+    when a Graphviz program is installed and answers within :data:`GRAPHVIZ_TIMEOUT`."""
+    return _picture(graph, range(len(graph.nodes)), detail, set(), progress, use_graphviz)
 
 
 def consumers_of(graph) -> dict[int, list[int]]:
@@ -83,7 +89,43 @@ def focus(graph, centres: Iterable[int], detail: int = 1, hops: int = 2) -> Pict
     return _picture(graph, ids, detail, cut, None)
 
 
-def _picture(graph, ids: Iterable[int], detail: int, cut: set, progress) -> Picture:
+def graphviz_placement(specs: list[NodeSpec], edges, boxed: bool):
+    """Node id → (rank, x) from Graphviz's layered layout (``-Tplain``), or None when no
+    Graphviz program is installed, it fails, or it takes longer than
+    :data:`GRAPHVIZ_TIMEOUT`: the picture then needs none.
+
+    Each node is a fixed-size box as wide as its caption; ``ordering=in`` keeps operands in
+    argument order, so Graphviz's crossing reduction respects the ports.
+    """
+    from graphviz_ad.render import find_program
+
+    program = find_program()
+    if program is None:
+        return None
+    lines = ["digraph {", "graph [ordering=in, nodesep=0.2, ranksep=0.3];",
+             f"node [shape=box, fixedsize=true, height={0.3 if boxed else 0.1}];"]
+    for spec in specs:
+        width = max(len(line) for line in spec.lines) + (4 if boxed else 1)
+        lines.append(f"n{spec.id} [width={width / 10:.2f}];")
+    lines += [f"n{source} -> n{target};" for source, target, _ in edges]
+    lines.append("}")
+    try:
+        done = subprocess.run([program.path, "-Tplain"], input="\n".join(lines).encode(),
+                              capture_output=True, timeout=GRAPHVIZ_TIMEOUT, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    centres = {}
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        fields = line.split()
+        if fields and fields[0] == "node":
+            centres[int(fields[1][1:])] = (float(fields[3]), float(fields[2]))
+    levels = sorted({round(y, 3) for y, _ in centres.values()}, reverse=True)
+    rank_of = {level: rank for rank, level in enumerate(levels)}
+    return {node_id: (rank_of[round(y, 3)], x) for node_id, (y, x) in centres.items()}
+
+
+def _picture(graph, ids: Iterable[int], detail: int, cut: set, progress,
+             use_graphviz: bool = False) -> Picture:
     ids = list(ids)
     shown = set(ids)
     specs = []
@@ -96,4 +138,5 @@ def _picture(graph, ids: Iterable[int], detail: int, cut: set, progress) -> Pict
         specs.append(NodeSpec(node_id, lines, len(node.inputs)))
         edges += [(operand.id, node_id, arg) for arg, operand in enumerate(node.inputs)
                   if operand.id in shown]
-    return layout(specs, edges, boxed=detail > 0, progress=progress)
+    placement = graphviz_placement(specs, edges, detail > 0) if use_graphviz else None
+    return layout(specs, edges, boxed=detail > 0, progress=progress, placement=placement)

@@ -52,9 +52,10 @@ class DebugScreen(Screen):
                 tooltip="Back to the list of graphs (when the script traced several)"),
     ]
 
-    def __init__(self, graph, mode: str = "forward", **kwargs):
+    def __init__(self, graph, mode: str = "forward", graphviz_layout: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph
+        self.graphviz_layout = graphviz_layout
         self.debugger = gad.Debugger(graph)
         self.numerator = True
         self.breakpoints: set[int] = set()
@@ -65,7 +66,7 @@ class DebugScreen(Screen):
     def compose(self):
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield GraphPane(self.graph, id="graph")
+                yield GraphPane(self.graph, self.graphviz_layout, id="graph")
                 yield StepsList(id="steps")
             with Vertical(id="right"):
                 yield Inspector(id="inspector")

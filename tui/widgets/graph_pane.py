@@ -25,6 +25,7 @@ class GraphPane(Vertical):
     ``view`` is ``"full"`` (every node) or ``"focus"`` (the neighbourhood of the current
     step, re-laid out at each step); graphs above :data:`tui.pictures.FOCUS_THRESHOLD`
     nodes open in the focus view.  A full layout of a large graph runs in a thread.
+    ``use_graphviz`` takes whole pictures' ranks and order from Graphviz when installed.
     """
 
     ALLOW_MAXIMIZE = True  # the whole pane, not only its canvas
@@ -36,9 +37,10 @@ class GraphPane(Vertical):
         Binding("v", "toggle_view", "Full view / focus view", show=False),
     ]
 
-    def __init__(self, graph, **kwargs):
+    def __init__(self, graph, use_graphviz: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph
+        self.use_graphviz = use_graphviz
         self.detail = 1
         self.view = "focus" if len(graph.nodes) > pictures.FOCUS_THRESHOLD else "full"
         self._whole: dict[int, Picture] = {}
@@ -117,7 +119,8 @@ class GraphPane(Vertical):
         picture = self._whole.get(self.detail)
         if picture is None:
             if len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
-                picture = self._whole[self.detail] = pictures.whole(self.graph, self.detail)
+                picture = self._whole[self.detail] = pictures.whole(
+                    self.graph, self.detail, use_graphviz=self.use_graphviz)
             elif self._laying_out != (self.detail,):
                 self._start_layout((self.detail,), fit=None)
         return key, picture
@@ -158,7 +161,7 @@ class GraphPane(Vertical):
                 step = None if progress is None else (
                     lambda fraction, index=index, share=share:
                     progress((index + fraction) * share))
-                picture = pictures.whole(self.graph, detail, step)
+                picture = pictures.whole(self.graph, detail, step, self.use_graphviz)
             if cancelled():
                 break
             self._whole[detail] = picture
