@@ -38,6 +38,17 @@ def recurrent(x, w, u, b):
     return h * h
 
 
+def cell(h, x, t, w, u):
+    return np.tanh(w * h + u * x[t] + 0.1 * h)
+
+
+def unrolled(x, w, u):
+    h = 0.0 * w
+    for t in range(len(x)):
+        h = cell(h, x, t, w, u)
+    return h * h
+
+
 def square_root_where(x):
     return np.where(x > 0, np.sqrt(x), 0.0)
 
@@ -310,6 +321,37 @@ async def test_large_graph_opens_in_focus_view_and_lays_out_in_a_worker():
         assert pane.view == "full"
         assert len(canvas.picture.boxes) == len(graph.nodes)
         assert not app.screen.query_one("#layout-progress").display
+
+
+@headless
+async def test_clusters_view_folds_each_call_into_a_box():
+    graph = gad.trace(unrolled, np.linspace(-1, 1, 4), 0.5, 0.3)
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one("#graph")
+        assert pane.views == ("full", "focus", "clusters")
+        await press(app, pilot, "v", "v")
+        assert pane.view == "clusters"
+        canvas = app.screen.query_one("#graph-canvas")
+        assert canvas.picture.text().count("cell() · 8 nodes") == 4
+        assert len(canvas.picture.boxes) < len(graph.nodes)
+        await press(app, pilot, "n", "n", "n", "n")  # into the last call of cell
+        node = app.screen.debugger.current.node
+        folding = pane._shown_folding
+        assert canvas._statuses[folding.vertex_of[node.id]] == "current"
+        await press(app, pilot, "v")
+        assert pane.view == "full"
+
+
+@headless
+async def test_a_large_graph_of_many_calls_opens_folded():
+    graph = gad.trace(unrolled, np.linspace(-1, 1, 45), 0.5, 0.3)
+    assert len(graph.nodes) > 300
+    app = DebuggerApp([graph])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(app, pilot, "n")
+        assert app.screen.query_one("#graph").view == "clusters"
 
 
 @headless

@@ -191,3 +191,25 @@ def test_a_placement_whose_edges_go_up_is_ignored():
     upside_down = {0: (1, 0.0), 1: (0, 0.0)}
     assert layout(nodes, [(0, 1, 0)], placement=upside_down).text() == \
         layout(nodes, [(0, 1, 0)]).text()
+
+
+def test_collapsed_folds_each_call_and_keeps_the_edges_between_boxes():
+    def cell(h, x):
+        return np.tanh(h * 0.5 + x)
+
+    def two_cells(x, y):
+        return cell(cell(x, y), y) * 2.0
+
+    graph = gad.trace(two_cells, 1.0, 2.0)
+    assert pictures.has_calls(graph)
+    folding = pictures.collapsed(graph)
+    calls = [v for v, ids in folding.members.items() if len(ids) > 1]
+    assert len(calls) == 2
+    assert folding.picture.text().count("cell() · ") == 2
+    first, second = sorted(calls)
+    y = graph.inputs["y"].id
+    carried = {edge for (source, _, _), edge in folding.edges.items() if source != y}
+    assert any(source == first and target == second for source, target, _ in carried)
+    inside = [(s, t) for s, t, _ in folding.edges if folding.vertex_of[s] == folding.vertex_of[t]]
+    assert inside == []  # edges inside a box are not drawn
+    assert not pictures.has_calls(gad.trace(lambda x: x * x, 1.0))

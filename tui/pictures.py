@@ -15,8 +15,10 @@ with a second line holding a scalar's value or an array's shape.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,6 +46,72 @@ def whole(graph, detail: int = 1, progress: Callable[[float], None] | None = Non
     """Every node of ``graph``.  With ``use_graphviz``, ranks and order come from Graphviz
     when a Graphviz program is installed and answers within :data:`GRAPHVIZ_TIMEOUT`."""
     return _picture(graph, range(len(graph.nodes)), detail, set(), progress, use_graphviz)
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """A picture whose vertices are user-function calls (each a box standing for the nodes
+    made inside it) and the nodes made outside any call.  ``vertex_of`` maps a node id to
+    its vertex id; ``edges`` maps a graph edge (source, target, arg) between two vertices
+    to the picture's edge."""
+
+    picture: Picture
+    vertex_of: dict[int, int]
+    members: dict[int, tuple[int, ...]]
+    edges: dict[tuple[int, int, int], tuple[int, int, int]]
+
+
+def has_calls(graph) -> bool:
+    """Whether any node was made inside a user function called by the traced one."""
+    return any(len(node.call_path) > 1 for node in graph.nodes)
+
+
+def collapsed(graph, detail: int = 1) -> Collapsed:
+    """The graph with each top-level user-function call folded into one box.
+
+    A call's nodes are made while it runs, so they are contiguous on the tape and the
+    folded graph is still a DAG, in tape order."""
+    group_of: dict[int, tuple] = {}
+    for node in graph.nodes:
+        path = node.call_path
+        group_of[node.id] = ("call", path[1]) if len(path) > 1 else ("node", node.id)
+    vertex_of: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    vertex_for: dict[tuple, int] = {}
+    for node in graph.nodes:  # vertices numbered by their first node: a topological order
+        group = group_of[node.id]
+        if group not in vertex_for:
+            vertex_for[group] = len(vertex_for)
+        vertex_of[node.id] = vertex_for[group]
+        members.setdefault(vertex_for[group], []).append(node.id)
+    ports: dict[int, list[int]] = {vertex: [] for vertex in members}
+    edges: dict[tuple[int, int, int], tuple[int, int, int]] = {}
+    for node in graph.nodes:
+        target = vertex_of[node.id]
+        for arg, operand in enumerate(node.inputs):
+            source = vertex_of[operand.id]
+            if source == target:
+                continue
+            if group_of[node.id][0] == "node":
+                port = arg  # a plain node keeps its argument slots
+            else:
+                if source not in ports[target]:
+                    ports[target].append(source)
+                port = ports[target].index(source)
+            edges[(operand.id, node.id, arg)] = (source, target, port)
+    specs = []
+    for vertex, ids in members.items():
+        first = graph.nodes[ids[0]]
+        if group_of[first.id][0] == "node":
+            specs.append(NodeSpec(vertex, node_lines(first, detail), len(first.inputs)))
+            continue
+        call = graph.calls[first.call_path[1]]
+        lines = (f"{call.function}() · {len(ids)} nodes",)
+        if detail >= 2:
+            lines += (f"{os.path.basename(call.filename)}:{call.lineno}",)
+        specs.append(NodeSpec(vertex, lines, len(ports[vertex])))
+    picture = layout(specs, set(edges.values()), boxed=detail > 0)
+    return Collapsed(picture, vertex_of, {v: tuple(ids) for v, ids in members.items()}, edges)
 
 
 def consumers_of(graph) -> dict[int, list[int]]:

@@ -17,15 +17,18 @@ from ..layout import Picture
 from .graph_canvas import GraphCanvas
 
 _FOCUS_CACHE = 64  # focus pictures kept (stepping back and forth re-uses them)
+CLUSTER_THRESHOLD = 300  # above this many nodes a graph opens folded into its calls
 
 
 class GraphPane(Vertical):
     """Shows the graph with the current step's nodes and edge highlighted.
 
-    ``view`` is ``"full"`` (every node) or ``"focus"`` (the neighbourhood of the current
-    step, re-laid out at each step); graphs above :data:`tui.pictures.FOCUS_THRESHOLD`
-    nodes open in the focus view.  A full layout of a large graph runs in a thread.
-    ``use_graphviz`` takes whole pictures' ranks and order from Graphviz when installed.
+    ``view`` is ``"full"`` (every node), ``"focus"`` (the neighbourhood of the current
+    step, re-laid out at each step) or ``"clusters"`` (each user-function call folded into
+    one box).  Graphs above :data:`tui.pictures.FOCUS_THRESHOLD` nodes open in the focus
+    view, and above :data:`CLUSTER_THRESHOLD` collapsed into their calls when that leaves
+    few boxes.  A full layout of a large graph runs in a thread.  ``use_graphviz`` takes
+    whole pictures' ranks and order from Graphviz when installed.
     """
 
     ALLOW_MAXIMIZE = True  # the whole pane, not only its canvas
@@ -34,7 +37,8 @@ class GraphPane(Vertical):
         Binding("plus,equals_sign", "zoom(1)", "Zoom in (more detail)", show=False,
                 key_display="+"),
         Binding("minus", "zoom(-1)", "Zoom out (less detail)", show=False, key_display="-"),
-        Binding("v", "toggle_view", "Full view / focus view", show=False),
+        Binding("v", "toggle_view", "Cycle views: full / focus / function clusters",
+                show=False),
     ]
 
     def __init__(self, graph, use_graphviz: bool = False, **kwargs):
@@ -42,7 +46,11 @@ class GraphPane(Vertical):
         self.graph = graph
         self.use_graphviz = use_graphviz
         self.detail = 1
-        self.view = "focus" if len(graph.nodes) > pictures.FOCUS_THRESHOLD else "full"
+        self.views = ("full", "focus", "clusters") if pictures.has_calls(graph) else (
+            "full", "focus")
+        self.view = _first_view(graph)
+        self._clusters: dict[int, pictures.Collapsed] = {}
+        self._shown_folding: pictures.Collapsed | None = None
         self._whole: dict[int, Picture] = {}
         self._focus: OrderedDict = OrderedDict()
         self._centres: tuple[int, ...] = ()
@@ -93,17 +101,30 @@ class GraphPane(Vertical):
 
     def _redraw(self) -> None:
         canvas = self.canvas
-        key, picture = self._wanted_picture()
+        key, picture, folding = self._wanted_picture()
         new = picture is not None and key != self._shown_key
         if new:
             canvas.show_picture(picture)
             self._shown_key = key
-        canvas.mark(*self._marks)
-        if self._current is not None and self.size.height:
-            canvas.reveal(self._current, centre=new)
+            self._shown_folding = folding
+        status, edges, breakpoints = self._marks
+        current = self._current
+        if self._shown_folding is not None:
+            status, edges, breakpoints = _folded_marks(self._shown_folding, *self._marks)
+            current = None if current is None else self._shown_folding.vertex_of[current]
+        canvas.mark(status, edges, breakpoints)
+        if current is not None and self.size.height:
+            canvas.reveal(current, centre=new)
         self._update_subtitle()
 
     def _wanted_picture(self):
+        """(key, picture or None while a worker makes it, folding for the clusters view)."""
+        if self.view == "clusters":
+            folding = self._clusters.get(self.detail)
+            if folding is None:
+                folding = self._clusters[self.detail] = pictures.collapsed(self.graph,
+                                                                           self.detail)
+            return ("clusters", self.detail), folding.picture, folding
         if self.view == "focus" and self._centres:
             key = ("focus", self._centres, self.detail)
             picture = self._focus.get(key)
@@ -114,7 +135,7 @@ class GraphPane(Vertical):
                     self._focus.popitem(last=False)
             else:
                 self._focus.move_to_end(key)
-            return key, picture
+            return key, picture, None
         key = ("full", self.detail)
         picture = self._whole.get(self.detail)
         if picture is None:
@@ -123,10 +144,10 @@ class GraphPane(Vertical):
                     self.graph, self.detail, use_graphviz=self.use_graphviz)
             elif self._laying_out != (self.detail,):
                 self._start_layout((self.detail,), fit=None)
-        return key, picture
+        return key, picture, None
 
     def _update_subtitle(self) -> None:
-        view = "focus view" if self.view == "focus" else "full view"
+        view = f"{self.view} view"
         detail = pictures.DETAILS[self.detail]
         self.border_subtitle = f"{view} · {detail} · {len(self.graph.nodes)} nodes"
 
@@ -204,5 +225,30 @@ class GraphPane(Vertical):
             self._redraw()
 
     def action_toggle_view(self) -> None:
-        self.view = "full" if self.view == "focus" else "focus"
+        """Full → focus → clusters (when the graph has user-function calls) → full…"""
+        self.view = self.views[(self.views.index(self.view) + 1) % len(self.views)]
         self._redraw()
+
+
+def _first_view(graph) -> str:
+    nodes = len(graph.nodes)
+    if nodes > CLUSTER_THRESHOLD and pictures.has_calls(graph):
+        boxes = len({node.call_path[1] if len(node.call_path) > 1 else -1 - node.id
+                     for node in graph.nodes})
+        if boxes <= pictures.FOCUS_THRESHOLD:
+            return "clusters"
+    return "focus" if nodes > pictures.FOCUS_THRESHOLD else "full"
+
+
+def _folded_marks(folding, status, edges, breakpoints):
+    """The marks of nodes and edges carried over to the boxes that fold them: a box is
+    current when it holds the current node, done when all its nodes are."""
+
+    def box_status(vertex: int) -> str:
+        found = {status(node_id) for node_id in folding.members[vertex]}
+        if "current" in found:
+            return "current"
+        return "done" if found == {"done"} else "pending"
+
+    edges = [folding.edges[edge] for edge in edges if edge in folding.edges]
+    return box_status, edges, {folding.vertex_of[node_id] for node_id in breakpoints}
