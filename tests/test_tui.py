@@ -367,6 +367,21 @@ async def test_jump_to_a_node_from_the_command_palette():
 
 
 @headless
+async def test_clicking_a_node_jumps_to_its_step():
+    app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(app, pilot)
+        canvas = app.screen.query_one("#graph-canvas")
+        x = app.screen.graph.inputs["x"].id
+        box = canvas.picture.boxes[x]
+        offset = (box.x + canvas._margin + 1, box.y + 1)
+        await pilot.click("#graph-canvas", offset=offset)
+        await settle(app, pilot)
+        assert app.screen.debugger.current.node.id == x
+        assert app.screen.debugger.index == 1  # the first contribution to x̄
+
+
+@headless
 async def test_help_screen_lists_the_keys():
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)])
     async with app.run_test(size=(100, 34)) as pilot:

@@ -192,6 +192,9 @@ class DebugScreen(Screen):
     def on_steps_list_chosen(self, message: StepsList.Chosen) -> None:
         self.goto(message.index)
 
+    def on_graph_pane_node_chosen(self, message: GraphPane.NodeChosen) -> None:
+        self.jump_to(self.graph.nodes[message.node_id])
+
     def jump_to(self, node) -> None:
         """The first step of this pass about ``node``."""
         for step in self._steps():

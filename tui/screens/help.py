@@ -19,6 +19,7 @@ LEGEND = (
     ("bold", "●", "a breakpoint on this node"),
     ("", "⋯", "focus view: the node has neighbours not shown"),
     ("", "│ over ─", "two lines cross (no junction); ┬ ┴ ├ ┤ are branches of one value"),
+    ("", "click", "a box: jump to the first step about that node"),
 )
 
 

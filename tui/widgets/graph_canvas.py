@@ -12,7 +12,9 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -45,6 +47,13 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     GraphCanvas > .graph--edge-current { color: $warning; text-style: bold; }
     GraphCanvas > .graph--breakpoint { color: $error; text-style: bold; }
     """
+
+    class Clicked(Message):
+        """A box of the picture was clicked: ``vertex`` is its id in the picture."""
+
+        def __init__(self, vertex: int):
+            super().__init__()
+            self.vertex = vertex
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -114,6 +123,17 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
             x = box.x + self._margin
             region = Region(max(x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
             self.scroll_to_region(region, animate=False, center=centre, force=True)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if self.picture is None or offset is None:
+            return
+        x = offset.x + int(self.scroll_offset.x) - self._margin
+        y = offset.y + int(self.scroll_offset.y)
+        for vertex, box in self.picture.boxes.items():
+            if box.x <= x < box.x + box.width and box.y <= y < box.y + box.height:
+                self.post_message(self.Clicked(vertex))
+                return
 
     # -- drawing -----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -145,6 +146,20 @@ class GraphPane(Vertical):
             elif self._laying_out != (self.detail,):
                 self._start_layout((self.detail,), fit=None)
         return key, picture, None
+
+    class NodeChosen(Message):
+        """The user clicked the box of ``node_id`` (the first node of a folded call)."""
+
+        def __init__(self, node_id: int):
+            super().__init__()
+            self.node_id = node_id
+
+    def on_graph_canvas_clicked(self, message: GraphCanvas.Clicked) -> None:
+        message.stop()
+        vertex = message.vertex
+        folding = self._shown_folding
+        node_id = vertex if folding is None else folding.members[vertex][0]
+        self.post_message(self.NodeChosen(node_id))
 
     def _update_subtitle(self) -> None:
         view = f"{self.view} view"
