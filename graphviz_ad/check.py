@@ -1,0 +1,210 @@
+"""Check every local Jacobian of a traced graph against central finite differences.
+
+A local Jacobian ∂out/∂x is checked by perturbing x alone and running the node's primitive
+again, holding its other operands fixed:
+
+    J v ≈ (f(x + h v) − f(x − h v)) / 2h
+
+* Small nodes (x has at most ``DENSE_LIMIT`` elements): the whole matrix, one unit vector
+  v = eₖ per column, against both ``Jacobian.matrix()`` (built from VJPs) and the JVP of
+  every unit vector.
+* Larger nodes: a few random directions v, comparing ``jvp(v)`` with the difference above,
+  and ``vjp(u) · v`` with ``u · jvp(v)`` for a random u (the adjoint identity
+  uᵀ(J v) = (Jᵀ u)ᵀ v ties the reverse-mode rule to the forward-mode one).
+
+Only the edges a derivative flows along are checked: operands that depend on an input
+(a constant's partial, such as ∂xʸ/∂y for a constant exponent, is never used).
+
+The error of an edge is ``max |rule − difference| / max(1, |rule|, |difference|)``: relative
+for entries larger than 1, absolute below (so a zero Jacobian is checked too).
+
+**Kinks.** Where f is not differentiable (max(0, z) at z = 0, a tie in a max) the one-sided
+differences (f(x + hv) − f(x))/h and (f(x) − f(x − hv))/h disagree.  The rule is then
+accepted when it lies between them (a one-sided derivative, or the ½–½ share at a tie) and
+the edge is marked as a kink.  Where f is not finite near the point (log at 0) the error is
+NaN: undefined, reported but not a failure.
+
+>>> import numpy as np, graphviz_ad as gad
+>>> report = check_graph(gad.trace(lambda x: np.sin(x ** 2), 1.5))
+>>> report.passed, [node.node.op for node in report.nodes]
+(True, ['power', 'sin'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+from .primitives import PRIMITIVES
+
+TOLERANCE = 1e-6  # default bound on the error of every edge
+DENSE_LIMIT = 64  # operands up to this size are checked column by column
+DENSE_ENTRIES = 100_000  # … and only when the dense matrix has at most this many entries
+DIRECTIONS = 3  # random directions for larger operands
+_STEP = np.finfo(float).eps ** (1 / 3)  # the step that balances truncation and rounding
+_KINK = 1e-3  # one-sided differences further apart than this (relative) mark a kink
+
+
+@dataclass(frozen=True)
+class EdgeCheck:
+    """The check of ∂node/∂node.inputs[arg]: ``method`` is ``"matrix"`` or ``"directions"``,
+    ``error`` the worst error (NaN: f is not finite near the point), ``kink`` whether the
+    point is one where f is not differentiable."""
+
+    node: object
+    arg: int
+    method: str
+    error: float
+    kink: bool
+
+    @property
+    def operand(self):
+        return self.node.inputs[self.arg]
+
+
+@dataclass(frozen=True)
+class NodeCheck:
+    """The checks of one node's local Jacobians, one per checked input."""
+
+    node: object
+    edges: tuple[EdgeCheck, ...]
+
+    @property
+    def error(self) -> float:
+        """The worst error over the node's edges (NaN only when every edge is undefined)."""
+        errors = [edge.error for edge in self.edges if not np.isnan(edge.error)]
+        return max(errors) if errors else float("nan")
+
+    @property
+    def kink(self) -> bool:
+        return any(edge.kink for edge in self.edges)
+
+    @property
+    def undefined(self) -> bool:
+        return any(np.isnan(edge.error) for edge in self.edges)
+
+    def passed(self, tolerance: float = TOLERANCE) -> bool:
+        return not self.error > tolerance  # NaN (undefined) passes
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The checks of every node of ``graph`` that has a checked edge, in tape order."""
+
+    graph: object
+    nodes: tuple[NodeCheck, ...]
+    tolerance: float
+
+    @property
+    def failures(self) -> tuple[NodeCheck, ...]:
+        return tuple(node for node in self.nodes if not node.passed(self.tolerance))
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def worst(self) -> NodeCheck | None:
+        """The node with the largest error (None when nothing was checked)."""
+        checked = [node for node in self.nodes if not np.isnan(node.error)]
+        return max(checked, key=lambda node: node.error, default=None)
+
+
+def check_graph(graph, tolerance: float = TOLERANCE, seed: int = 0) -> CheckReport:
+    """Check every local Jacobian of ``graph`` (see the module's docstring)."""
+    depends, _ = graph.activity
+    nodes = []
+    for node in graph.nodes:
+        edges = tuple(
+            check_edge(node, arg, seed)
+            for arg, operand in enumerate(node.inputs)
+            if depends[operand.id]
+        )
+        if edges:
+            nodes.append(NodeCheck(node, edges))
+    return CheckReport(graph, tuple(nodes), tolerance)
+
+
+def check_edge(node, arg: int, seed: int = 0) -> EdgeCheck:
+    """Check ∂node/∂node.inputs[arg] against finite differences."""
+    local = node.jacobian(arg)
+    probe = _Probe(node, arg)
+    rows, cols = local.shape
+    if cols <= DENSE_LIMIT and rows * cols <= DENSE_ENTRIES:
+        return _check_matrix(node, arg, local, probe)
+    return _check_directions(node, arg, local, probe, np.random.default_rng((seed, node.id, arg)))
+
+
+class _Probe:
+    """Re-runs one node's primitive with one operand moved along a direction."""
+
+    def __init__(self, node, arg: int):
+        self.primitive = PRIMITIVES[node.op]
+        self.values = [operand.value for operand in node.inputs]
+        self.params = node.params or {}
+        self.arg = arg
+        self.x = np.array(node.inputs[arg].value, dtype=float)
+        self.step = _STEP * max(1.0, float(np.max(np.abs(self.x), initial=0.0)))
+        self.centre = self._at(self.x)
+
+    def _at(self, x) -> np.ndarray:
+        values = list(self.values)
+        values[self.arg] = x
+        with np.errstate(all="ignore"):
+            return np.asarray(self.primitive.forward(*values, **self.params), dtype=float)
+
+    def one_sided(self, direction) -> tuple[np.ndarray, np.ndarray]:
+        """The forward and backward differences of f along ``direction``."""
+        h = self.step
+        ahead = (self._at(self.x + h * direction) - self.centre) / h
+        behind = (self.centre - self._at(self.x - h * direction)) / h
+        return ahead, behind
+
+
+def _compare(rule, ahead, behind) -> tuple[float, bool]:
+    """The error of ``rule`` against the one-sided differences, and whether it is a kink."""
+    rule = np.asarray(rule, dtype=float)
+    if not (np.all(np.isfinite(ahead)) and np.all(np.isfinite(behind))):
+        return float("nan"), False
+    if not np.all(np.isfinite(rule)):
+        return float("inf"), False
+    central = (ahead + behind) / 2
+    scale = max(1.0, float(np.max(np.abs(rule), initial=0.0)),
+                float(np.max(np.abs(central), initial=0.0)))
+    kinks = np.abs(ahead - behind) > _KINK * np.maximum(1.0, np.abs(central))
+    low, high = np.minimum(ahead, behind), np.maximum(ahead, behind)
+    outside = np.maximum(0.0, np.maximum(low - rule, rule - high))
+    distance = np.where(kinks, outside, np.abs(rule - central))
+    return float(np.max(distance, initial=0.0)) / scale, bool(np.any(kinks))
+
+
+def _check_matrix(node, arg, local, probe) -> EdgeCheck:
+    rows, cols = local.shape
+    by_vjp = local.matrix()
+    units = np.eye(cols).reshape((cols, *local.in_shape))
+    by_jvp = np.reshape(local.jvp(units), (cols, rows)).T
+    worst, kink = 0.0, False
+    for k in range(cols):
+        ahead, behind = (d.reshape(rows) for d in probe.one_sided(units[k]))
+        for column in (by_vjp[:, k], by_jvp[:, k]):
+            error, at_kink = _compare(column, ahead, behind)
+            if np.isnan(error):
+                return EdgeCheck(node, arg, "matrix", error, kink)
+            worst, kink = max(worst, error), kink or at_kink
+    return EdgeCheck(node, arg, "matrix", worst, kink)
+
+
+def _check_directions(node, arg, local, probe, rng) -> EdgeCheck:
+    worst, kink = 0.0, False
+    for _ in range(DIRECTIONS):
+        v = rng.standard_normal(local.in_shape)
+        u = rng.standard_normal(local.out_shape)
+        forward = local.jvp(v)
+        error, at_kink = _compare(forward, *probe.one_sided(v))
+        if np.isnan(error):
+            return EdgeCheck(node, arg, "directions", error, kink)
+        reverse_terms, forward_terms = local.vjp(u) * v, u * forward
+        size = max(1.0, float(np.sum(np.abs(reverse_terms))), float(np.sum(np.abs(forward_terms))))
+        adjoint_error = abs(np.sum(reverse_terms) - np.sum(forward_terms)) / size
+        worst, kink = max(worst, error, adjoint_error), kink or at_kink
+    return EdgeCheck(node, arg, "directions", worst, kink)
