@@ -33,6 +33,7 @@ NaN: undefined, reported but not a failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .primitives import PRIMITIVES
