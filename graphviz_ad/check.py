@@ -128,12 +128,14 @@ def check_graph(graph, tolerance: float = TOLERANCE, seed: int = 0) -> CheckRepo
 
 def check_edge(node, arg: int, seed: int = 0) -> EdgeCheck:
     """Check ∂node/∂node.inputs[arg] against finite differences."""
-    local = node.jacobian(arg)
-    probe = _Probe(node, arg)
-    rows, cols = local.shape
-    if cols <= DENSE_LIMIT and rows * cols <= DENSE_ENTRIES:
-        return _check_matrix(node, arg, local, probe)
-    return _check_directions(node, arg, local, probe, np.random.default_rng((seed, node.id, arg)))
+    with np.errstate(all="ignore"):  # a rule that is not finite here is reported, not warned
+        local = node.jacobian(arg)
+        probe = _Probe(node, arg)
+        rows, cols = local.shape
+        if cols <= DENSE_LIMIT and rows * cols <= DENSE_ENTRIES:
+            return _check_matrix(node, arg, local, probe)
+        rng = np.random.default_rng((seed, node.id, arg))
+        return _check_directions(node, arg, local, probe, rng)
 
 
 class _Probe:
@@ -151,8 +153,7 @@ class _Probe:
     def _at(self, x) -> np.ndarray:
         values = list(self.values)
         values[self.arg] = x
-        with np.errstate(all="ignore"):
-            return np.asarray(self.primitive.forward(*values, **self.params), dtype=float)
+        return np.asarray(self.primitive.forward(*values, **self.params), dtype=float)
 
     def one_sided(self, direction) -> tuple[np.ndarray, np.ndarray]:
         """The forward and backward differences of f along ``direction``."""
