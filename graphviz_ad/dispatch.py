@@ -85,7 +85,7 @@ def supported() -> list[str]:
     """The numpy names graphviz-ad differentiates, for error messages and the docs."""
     names = {f"np.{f.__name__}" for f in (*_UFUNCS, *_FUNCTIONS, np.matmul, np.square,
                                           np.reciprocal)}
-    return sorted(names) + ["operators + - * / ** @ and unary -", "x[index]", ".T"]
+    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
 
 
 # -- reductions --------------------------------------------------------------------------

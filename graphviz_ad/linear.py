@@ -144,7 +144,7 @@ class Elementwise(Jacobian):
     def kind(self) -> str:
         if self.in_shape != self.out_shape:
             return "broadcast"
-        if isinstance(self.factor, (int, float)) and self.factor == 1:
+        if type(self.factor) is int and self.factor == 1:  # structurally I (x + y), not a mask
             return "identity"
         return "diagonal"
 
@@ -154,6 +154,16 @@ class Elementwise(Jacobian):
         if self.in_shape == self.out_shape:
             return product
         return sum_to(product, batch, self.in_shape)
+
+    def matrix(self):
+        """diag(d) E, built so that an infinite or NaN derivative (log at 0) stays in its own
+        entry instead of spreading through 0 · inf over the structural zeros."""
+        rows, cols = self.shape
+        seeds = np.eye(cols).reshape((cols, *self.in_shape))
+        pattern = Elementwise(1, self.in_shape, self.out_shape, "1", {}).jvp(seeds)
+        expansion = np.reshape(pattern, (cols, rows)).T
+        d = np.broadcast_to(self.factor, self.out_shape).reshape(rows, 1)
+        return np.where(expansion != 0, d * expansion, 0.0)
 
     def jvp(self, v):
         batch = self._batch(v, self.in_shape)
@@ -297,7 +307,7 @@ class Embed(Jacobian):
     ``stack`` is the same with a new axis.  The adjoint cuts x's block out of the gradient.
     """
 
-    __slots__ = ("axis", "start", "stop", "new_axis")
+    __slots__ = ("axis", "new_axis", "start", "stop")
     kind = "selection"
 
     def __init__(self, axis, start, stop, new_axis, in_shape, out_shape, template, labels):

@@ -192,7 +192,8 @@ def _join(node, i: int) -> Jacobian:
     blocks[i] = "I"
     in_shape = np.shape(node.inputs[i].value)
     text = f"[{'; '.join(blocks)}]"
-    return Embed(axis, start, start + sizes[i], new_axis, in_shape, np.shape(node.value), text, node)
+    out_shape = np.shape(node.value)
+    return Embed(axis, start, start + sizes[i], new_axis, in_shape, out_shape, text, node)
 
 
 def _reduction_forward(function):

@@ -14,14 +14,12 @@ same numbers to the last bit.
 >>> from graphviz_ad import trace
 >>> g = trace(lambda x: x + x ** 2, 3.0)
 >>> [(e.operand.label, float(e.contribution)) for e in reverse(g, 1.0)]
-[('u₃', 1.0), ('x', 1.0), ('x', 6.0)]
+[('x', 1.0), ('u₂', 1.0), ('x', 6.0)]
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
-
-import numpy as np
 
 
 class Edge(NamedTuple):
@@ -119,7 +117,3 @@ def output_tangent(graph, tangents: dict):
         if edge.consumer is graph.output:
             total = edge.total
     return total
-
-
-def zeros_like_batch(batch: tuple, shape: tuple) -> np.ndarray:
-    return np.zeros(batch + tuple(shape))

@@ -20,7 +20,7 @@ import linecache
 import os
 import sys
 from dataclasses import dataclass
-from inspect import signature
+from inspect import Parameter, signature
 from itertools import count
 
 import numpy as np
@@ -148,7 +148,9 @@ class Node:
         if not self.inputs:
             raise ValueError(f"{self.op} node {self.label} has no inputs, so no local Jacobian")
         if not 0 <= i < len(self.inputs):
-            raise IndexError(f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}")
+            raise IndexError(
+                f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}"
+            )
         return PRIMITIVES[self.op].partial(i)(self, i)
 
     def __repr__(self) -> str:
@@ -199,29 +201,35 @@ class _Tape:
         return where
 
     def _call_path(self, frame) -> tuple[int, ...]:
-        path = []
+        """The calls from the traced function down to ``frame``, as indices into ``calls``."""
+        frames = []
         while frame is not None and frame.f_code is not self.root_code:
+            frames.append(frame)
+            frame = frame.f_back
+        path: list[int] = []
+        for frame in reversed(frames):
             entry = self._frames.get(id(frame))
             if entry is None or entry[0] is not frame:
-                parent = frame.f_back
-                index = len(self.calls)
-                self._frames[id(frame)] = (frame, index)
-                code = frame.f_code
-                at_root = parent is None or parent.f_code is self.root_code
-                lineno = code.co_firstlineno if at_root else parent.f_lineno
-                self.calls.append(Call(index, code.co_name, code.co_filename, lineno, None))
-                entry = (frame, index)
+                entry = (frame, self._new_call(frame, path[-1] if path else None))
+                self._frames[id(frame)] = entry
             path.append(entry[1])
-            frame = frame.f_back
-        path.reverse()
-        for child, parent in zip(path[1:], path):
-            if self.calls[child].parent is None:
-                call = self.calls[child]
-                self.calls[child] = Call(call.index, call.function, call.filename, call.lineno, parent)
         return tuple(path)
 
+    def _new_call(self, frame, parent: int | None) -> int:
+        code = frame.f_code
+        # the traced function is located by its def line, a nested call by its call site
+        caller = frame.f_back
+        lineno = code.co_firstlineno if parent is None else caller.f_lineno
+        self.calls.append(Call(len(self.calls), code.co_name, code.co_filename, lineno, parent))
+        return len(self.calls) - 1
+
     def constant(self, value, where) -> Node:
-        """A node for a plain operand; the same array object used twice is one node."""
+        """A node for a plain operand; the same array object used twice is one node.
+
+        Python numbers stay Python numbers, so that numpy treats them as weak scalars
+        (``float32_array * 2.0`` stays float32, as it would without tracing)."""
+        if type(value) in (int, float):
+            return self.add("const", (), value, where=where)
         if isinstance(value, np.ndarray):
             known = self._constants.get(id(value))
             if known is not None and known[0] is value:
@@ -506,7 +514,7 @@ def _line(where) -> str:
 
 
 def _tape_of(operands) -> _Tape:
-    tapes = {id(operand._tape): operand._tape for operand in operands if isinstance(operand, Tracer)}
+    tapes = {id(o._tape): o._tape for o in operands if isinstance(o, Tracer)}
     if len(tapes) > 1:
         raise TraceError("values from two different traces were combined; trace one function "
                          "that computes everything instead of nesting traces")
@@ -545,8 +553,16 @@ def trace(f, *args, **kwargs):
         inputs[name] = node
         return Tracer(node, tape)
 
+    kinds = {name: parameter.kind for name, parameter in bound.signature.parameters.items()}
     for name, value in list(bound.arguments.items()):
-        bound.arguments[name] = _wrap_argument(name, value, make_input)
+        if kinds[name] is Parameter.VAR_POSITIONAL:  # *args: args[0], args[1], …
+            value = tuple(_wrap_argument(f"{name}[{i}]", item, make_input)
+                          for i, item in enumerate(value))
+        elif kinds[name] is Parameter.VAR_KEYWORD:  # **kwargs: each by its keyword
+            value = {key: _wrap_argument(key, item, make_input) for key, item in value.items()}
+        else:
+            value = _wrap_argument(name, value, make_input)
+        bound.arguments[name] = value
     try:
         result = f(*bound.args, **bound.kwargs)
         if isinstance(result, Tracer):
