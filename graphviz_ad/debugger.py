@@ -154,7 +154,7 @@ class BackwardStep(_EdgeStep):
         bar = _bar(self.node)
         if self.via is None:
             return f"{bar} = {show(self.total)}  (seed)"
-        return (f"{bar} += {_bar(self.via)} · {_bracket(self.local.rule)} = "
+        return (f"{bar} += {_bar(self.via)} · {bracket(self.local.rule)} = "
                 f"{show(self.contribution)}"
                 f"  → {bar} = {show(self.total)}  ({_progress(self)})")
 
@@ -179,7 +179,7 @@ class TangentStep(_EdgeStep):
         dot = _dot(self.node)
         if self.via is None:
             return f"{dot} = {show(self.total)}  (seed)"
-        return (f"{dot} += {_bracket(self.local.rule)} · {_dot(self.via)} = "
+        return (f"{dot} += {bracket(self.local.rule)} · {_dot(self.via)} = "
                 f"{show(self.contribution)}"
                 f"  → {dot} = {show(self.total)}  ({_progress(self)})")
 
@@ -192,7 +192,7 @@ def _dot(node: Node) -> str:
     return node.label + "\u0307"
 
 
-def _bracket(rule: str) -> str:
+def bracket(rule: str) -> str:
     """A rule as a factor: ``[2x]``; ``[u₂ > 0]`` is already bracketed."""
     return rule if rule.startswith("[") and rule.endswith("]") else f"[{rule}]"
 
@@ -209,8 +209,9 @@ def show(value) -> str:
         return "None"
     if np.ndim(value) == 0:
         return f"{float(value):.6g}"
-    return np.array2string(np.asarray(value), precision=4, threshold=8, edgeitems=2,
+    text = np.array2string(np.asarray(value), precision=4, threshold=8, edgeitems=2,
                            max_line_width=10**6)
+    return text.replace("\n", "")
 
 
 # -- the log of one pass -------------------------------------------------------------------------
@@ -766,6 +767,12 @@ class Debugger:
                     self.hit = hit
                     return hit
         return None
+
+    def explain(self, name, seed=None):
+        """Why the gradient of ``name`` is zero: :func:`graphviz_ad.explain.explain`."""
+        from .explain import explain  # explain steps through a Debugger of its own
+
+        return explain(self.graph, name, seed=seed)
 
     def __repr__(self) -> str:
         return (f"<Debugger {self.graph.name} {self.mode}: step {self.index} of "
