@@ -32,10 +32,12 @@ from rich.text import Text
 
 from . import check as checking
 from .collect import ScriptError, choose, graph_names, run_script
+from .debugger import MODES, Debugger
+from .errors import RenderError
 from .examples import catalogue, find
+from .render import FORMATS, player_html, to_json, to_svg
 
-FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
-MODES = ("forward", "backward", "tangent")
+_SUFFIXES = {"gv": "dot", "htm": "html"}
 DEMO = "neuron"
 
 
@@ -117,8 +119,18 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--mode", choices=MODES,
                         help="show the state of this pass (default with --step: backward)")
     render.add_argument("--step", type=int, metavar="N",
-                        help="the step of the pass to show, counted from 0 (negative: from the "
-                        "end; default with --mode: the last step)")
+                        help="show the pass after N steps, numbered as in the pictures (0: "
+                        "before the first step; negative: from the end; default with --mode: "
+                        "the last step)")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help="inputs at the top (TB, the default) or at the left (LR)")
+    render.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                        help="Jacobians as out × in (numerator, the default) or transposed")
+    render.add_argument("--focus", metavar="NODE",
+                        help="draw only the neighbourhood of this node (a label such as u₇ "
+                        "or an input's name)")
+    render.add_argument("--hops", type=int, default=2, metavar="K",
+                        help="with --focus: how many edges away to draw (default: 2)")
     graph_option(render, "the graph to draw when the script traced several")
     render.set_defaults(handler=_render)
 
@@ -243,7 +255,78 @@ def _choose(graphs, name):
 
 
 def _render(args) -> int:
-    raise Failure("rendering needs the renderer, which this installation does not have yet")
+    name, graph = _one(args)
+    fmt = args.format or _format_of(args.output)
+    labels = [node.label for node in graph.nodes]
+    if args.focus is not None and args.focus not in labels:
+        shown = ", ".join(labels[:12]) + (", …" if len(labels) > 12 else "")
+        raise UsageError(f"--focus {args.focus}: {name} has no such node; its labels are "
+                         f"{shown}")
+    options = {"rankdir": args.rankdir, "layout": args.layout, "focus": args.focus,
+               "hops": args.hops}
+    if fmt == "html":
+        if args.step is not None:
+            raise UsageError("the HTML player shows every step of a pass; give --mode, not "
+                             "--step")
+        options["mode"] = args.mode or "backward"
+        state = None
+    else:
+        state = _state_at(graph, args.mode, args.step)
+    try:
+        if args.output == "-":
+            sys.stdout.write(_picture_text(graph, fmt, state, options))
+        else:
+            output = args.output or f"{name.replace('#', '-')}.{fmt}"
+            written = graph.render(output, format=fmt, step=state, **options)
+            print(f"wrote {written}")
+    except RenderError as error:
+        raise Failure(str(error)) from error
+    return 0
+
+
+def _format_of(output: str | None) -> str:
+    """The format named by the output file's suffix (svg when there is no file)."""
+    if output is None or output == "-":
+        return "svg"
+    suffix = os.path.splitext(output)[1].lower().lstrip(".")
+    fmt = _SUFFIXES.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise UsageError(f"cannot tell the format of {output!r} from its suffix; use one of "
+                         f"{', '.join('.' + f for f in FORMATS)} or give --format")
+    return fmt
+
+
+def _state_at(graph, mode: str | None, step: int | None):
+    """The debugger's state after ``step`` steps of the ``mode`` pass (None: no pass asked
+    for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
+    if mode is None and step is None:
+        return None
+    try:
+        debugger = Debugger(graph, mode or "backward")
+    except ValueError as error:  # a backward pass of a non-scalar output needs a seed
+        raise Failure(f"{error}; on the command line, draw --mode forward or --mode tangent "
+                      "instead") from None
+    count = len(debugger)
+    done = count if step is None else step + count + 1 if step < 0 else step
+    if not 0 <= done <= count:
+        raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
+                         f"which has {count} steps (0 is before the first; negative counts "
+                         "from the end)")
+    debugger.goto(done - 1)
+    return debugger.state()
+
+
+def _picture_text(graph, fmt: str, state, options: dict) -> str:
+    """The picture as text, for ``-o -``."""
+    if fmt == "dot":
+        return graph.to_dot(state, **options)
+    if fmt == "json":
+        return to_json(graph, state)
+    if fmt == "svg":
+        return to_svg(graph, state, **options)
+    if fmt == "html":
+        return player_html(graph, **options)
+    raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
 
 
 def _tui(args) -> int:
