@@ -435,3 +435,19 @@ def test_random_programs_drained_passes_agree_with_the_graph(program, seed):
     expected = (np.tensordot(graph.jacobian("x"), direction["x"], axes=1)
                 + graph.jacobian("s") * direction["s"])
     np.testing.assert_allclose(0.0 if total is None else total, expected, atol=1e-10)
+
+
+def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():
+    graph = gad.trace(x_times_square, 3.0)
+    dbg = gad.Debugger(graph, "backward")
+    step = dbg.run()
+    with pytest.raises(AttributeError):
+        step.total = 0.0
+    state = dbg.state()
+    assert state.total("x") is state.total(0) is state.total(graph.inputs["x"])
+    assert state.total("u₂") is state.total(graph.nodes[2])
+    with pytest.raises(KeyError, match="no node"):
+        state.total("nowhere")
+    other = gad.trace(x_times_square, 3.0)
+    with pytest.raises(ValueError, match="is not a node of"):
+        state.total(other.inputs["x"])
