@@ -24,8 +24,9 @@ from that log (the last step that touched each node), so ``back()`` just moves t
 >>> dbg = gad.Debugger(g, "backward")
 >>> [(s.node.label, s.via and s.via.label, float(s.contribution)) for s in dbg.backward()]
 [('u₃', None, 1.0), ('x', 'u₃', 1.0), ('u₂', 'u₃', 1.0), ('x', 'u₂', 6.0)]
->>> dbg.run().total, dbg.run().received, dbg.run().expected
-(np.float64(7.0), 2, 2)
+>>> last = dbg.run()
+>>> float(last.total), last.received, last.expected, last.complete
+(7.0, 2, 2, True)
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class _EdgeStep:
     expected: int  # contributions node gets in the whole pass
     _trail: _Trail = field(compare=False)
     mode: ClassVar[str] = ""
+    mark: ClassVar[str] = ""
 
     @property
     def complete(self) -> bool:
@@ -124,6 +126,20 @@ class _EdgeStep:
         """The node whose rule this step applies (the seeded node for a seed step)."""
         return self.node if self.via is None else self.consumer
 
+    @property
+    def text(self) -> str:
+        """The step in words, the factors in the order the chain rule multiplies them:
+        ``x̄ += ū₂ · [2x] = 6  → x̄ = 7  (2 of 2, complete)`` (backward),
+        ``u₂̇ += [2x] · ẋ = 6  → u₂̇ = 6  (1 of 1, complete)`` (tangent)."""
+        own = self.node.label + self.mark
+        if self.via is None:
+            return f"{own} = {show(self.total)}  (seed)"
+        incoming, rule = self.via.label + self.mark, bracket(self.local.rule)
+        product = f"{incoming} · {rule}" if self.mode == "backward" else f"{rule} · {incoming}"
+        done = ", complete" if self.complete else ""
+        return (f"{own} += {product} = {show(self.contribution)}  → {own} = "
+                f"{show(self.total)}  ({self.received} of {self.expected}{done})")
+
     def state(self) -> State:
         """The state right after this step."""
         return State(self._trail, self.index)
@@ -143,20 +159,11 @@ class BackwardStep(_EdgeStep):
     """
 
     mode: ClassVar[str] = "backward"
+    mark: ClassVar[str] = "\u0304"  # a combining macron: x̄ is the adjoint of x
 
     @property
     def consumer(self) -> Node:
         return self.via
-
-    @property
-    def text(self) -> str:
-        """``x̄ += ū₂ · [2x] = 6  → x̄ = 7  (2 of 2, complete)``."""
-        bar = _bar(self.node)
-        if self.via is None:
-            return f"{bar} = {show(self.total)}  (seed)"
-        return (f"{bar} += {_bar(self.via)} · {bracket(self.local.rule)} = "
-                f"{show(self.contribution)}"
-                f"  → {bar} = {show(self.total)}  ({_progress(self)})")
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -168,38 +175,16 @@ class TangentStep(_EdgeStep):
     """
 
     mode: ClassVar[str] = "tangent"
+    mark: ClassVar[str] = "\u0307"  # a combining dot: ẋ is the tangent of x
 
     @property
     def consumer(self) -> Node:
         return self.node
 
-    @property
-    def text(self) -> str:
-        """``u₂̇ += [2x] · ẋ = 6  → u₂̇ = 6  (1 of 1, complete)``."""
-        dot = _dot(self.node)
-        if self.via is None:
-            return f"{dot} = {show(self.total)}  (seed)"
-        return (f"{dot} += {bracket(self.local.rule)} · {_dot(self.via)} = "
-                f"{show(self.contribution)}"
-                f"  → {dot} = {show(self.total)}  ({_progress(self)})")
-
-
-def _bar(node: Node) -> str:
-    return node.label + "\u0304"
-
-
-def _dot(node: Node) -> str:
-    return node.label + "\u0307"
-
 
 def bracket(rule: str) -> str:
     """A rule as a factor: ``[2x]``; ``[u₂ > 0]`` is already bracketed."""
     return rule if rule.startswith("[") and rule.endswith("]") else f"[{rule}]"
-
-
-def _progress(step: _EdgeStep) -> str:
-    done = ", complete" if step.complete else ""
-    return f"{step.received} of {step.expected}{done}"
 
 
 def show(value) -> str:
@@ -567,7 +552,7 @@ class NonFinite(Breakpoint):
         else:
             reason += (f" is not finite at {operand.label} = {show(operand.value)}, so the "
                        f"contribution is {show(step.contribution)} although "
-                       f"{_dot(step.via) if step.mode == 'tangent' else _bar(consumer)} = "
+                       f"{step.via.label}{step.mark} = "
                        f"{show(step.upstream)}")
         if not _finite(consumer.value):
             first = _first_nonfinite_ancestor(consumer)
@@ -653,9 +638,12 @@ class Debugger:
     ``state()`` describes the pass at the cursor.  ``set_mode`` switches passes.
 
     >>> import numpy as np, graphviz_ad as gad
-    >>> g = gad.trace(lambda x: np.where(x > 0, np.sqrt(x), 0.0), -1.0)  # doctest: +SKIP
-    >>> gad.Debugger(g, "backward").run_to(NonFinite()).origin.op       # doctest: +SKIP
-    'sqrt'
+    >>> with np.errstate(invalid="ignore"):       # √−1 is NaN, and where() hides it
+    ...     g = gad.trace(lambda x: np.where(x > 0, np.sqrt(x), 0.0), -1.0)
+    >>> dbg = gad.Debugger(g, "backward")
+    >>> hit = dbg.run_to(NonFinite())
+    >>> hit.origin.op, dbg.index, len(dbg)
+    ('sqrt', 2, 3)
     """
 
     def __init__(self, graph, mode: str = "forward", seed=None, direction=None):
