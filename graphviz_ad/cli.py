@@ -139,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Open the terminal debugger on the graphs the script traced.",
     )
     graph_option(tui, "open this graph directly instead of choosing")
+    tui.add_argument("--mode", choices=MODES, default="forward",
+                     help="the pass to start in (default: forward; the m key switches)")
     tui.set_defaults(handler=_tui)
 
     grad = commands.add_parser(
@@ -175,6 +177,8 @@ def _parser() -> argparse.ArgumentParser:
         description=f"Open the {DEMO} example, max(0, w·x + b), in the terminal debugger: "
         "step backwards and watch the gradient flow edge by edge.",
     )
+    demo.add_argument("--mode", choices=MODES, default="forward",
+                      help="the pass to start in (default: forward; the m key switches)")
     demo.add_argument("--traceback", action="store_true", help="show every frame of an error")
     demo.set_defaults(handler=_demo)
     return parser
@@ -330,21 +334,21 @@ def _picture_text(graph, fmt: str, state, options: dict) -> str:
 
 
 def _tui(args) -> int:
-    graphs, names = _collect(args)
-    if args.graph is not None:
-        graph = _choose(graphs, args.graph)
-        graphs, names = [graph], [names[graphs.index(graph)]]
-    return _open_debugger(graphs, names)
+    graphs, _ = _collect(args)
+    start = None if args.graph is None else graphs.index(_choose(graphs, args.graph))
+    return _open_debugger(graphs, args.mode, start)
 
 
 def _demo(args) -> int:
-    graphs = _run(DEMO)
-    return _open_debugger(graphs, graph_names(graphs))
+    return _open_debugger(_run(DEMO), args.mode, start=0)  # the active neuron first
 
 
-def _open_debugger(graphs, names) -> int:
-    raise Failure("the terminal debugger is not part of this installation yet; meanwhile "
-                  "graphviz-ad render and graphviz-ad grad show the same graphs")
+def _open_debugger(graphs, mode: str, start: int | None) -> int:
+    """Open the terminal debugger (a chooser first when several graphs and no ``start``)."""
+    from tui import run_app  # Textual loads only when the debugger is opened
+
+    run_app(graphs, mode=mode, start=start)
+    return 0
 
 
 def _grad(args) -> int:

@@ -350,3 +350,54 @@ def test_python_m_graphviz_ad(tmp_path):
     assert failed.returncode == 1
     assert "UnsupportedOperation" in failed.stderr and "runpy" not in failed.stderr
     assert command("render", "--bogus", cwd=tmp_path).returncode == 2
+
+
+# -- tui and demo ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def headless(monkeypatch):
+    """Replace the debugger's run with a headless one that presses keys and records the screen."""
+    import tui
+    from tui.app import DebuggerApp
+
+    seen = {}
+
+    def run_app(graphs, mode="forward", start=None):
+        app = DebuggerApp(graphs, mode=mode, start=start)
+
+        async def pilot(driver):
+            await driver.pause()
+            await app.workers.wait_for_complete()
+            for key in seen.get("keys", ()):
+                await driver.press(key)
+            await driver.pause()
+            seen.update(graphs=graphs, start=start, screen=app.screen)
+            app.exit()
+
+        app.run(headless=True, size=(100, 30), auto_pilot=pilot)
+
+    monkeypatch.setattr(tui, "run_app", run_app)
+    return seen
+
+
+def test_demo_opens_the_active_neuron_in_the_debugger(capsys, headless):
+    headless["keys"] = ["n", "n", "n"]
+    status, out, _ = run(capsys, "demo", "--mode", "backward")
+    assert status == 0 and out == ""  # the example's printout stays off
+    screen = headless["screen"]
+    assert float(screen.graph.value) == 2.25  # neuron#1, the active one
+    assert screen.debugger.mode == "backward" and screen.debugger.index == 2
+    assert len(headless["graphs"]) == 2  # the inactive one is a keypress away
+
+
+def test_tui_opens_the_chooser_for_several_graphs_or_the_one_asked_for(capsys, headless):
+    assert run(capsys, "tui", "total_derivative")[0] == 0
+    assert headless["start"] is None and type(headless["screen"]).__name__ == "GraphChooser"
+    assert run(capsys, "tui", "total_derivative", "--graph", "x_times_square")[0] == 0
+    assert headless["screen"].graph.name == "x_times_square"
+
+
+def test_tui_reports_a_script_error_before_opening(capsys, tmp_path, headless):
+    status, _, err = run(capsys, "tui", script(tmp_path, FAILING))
+    assert status == 1 and "UnsupportedOperation" in err and "screen" not in headless
