@@ -6,8 +6,8 @@ again, holding its other operands fixed:
     J v ≈ (f(x + h v) − f(x − h v)) / 2h
 
 * Small nodes (x has at most ``DENSE_LIMIT`` elements): the whole matrix, one unit vector
-  v = eₖ per column, against both ``Jacobian.matrix()`` (built from VJPs) and the JVP of
-  every unit vector.
+  v = eₖ per column, against all three forms of the rule: ``Jacobian.matrix()``, the VJPs
+  of the unit rows (reverse mode) and the JVPs of the unit columns (forward mode).
 * Larger nodes: a few random directions v, comparing ``jvp(v)`` with the difference above,
   and ``vjp(u) · v`` with ``u · jvp(v)`` for a random u (the adjoint identity
   uᵀ(J v) = (Jᵀ u)ᵀ v ties the reverse-mode rule to the forward-mode one).
@@ -182,13 +182,14 @@ def _compare(rule, ahead, behind) -> tuple[float, bool]:
 
 def _check_matrix(node, arg, local, probe) -> EdgeCheck:
     rows, cols = local.shape
-    by_vjp = local.matrix()
+    dense = local.matrix()
     units = np.eye(cols).reshape((cols, *local.in_shape))
-    by_jvp = np.reshape(local.jvp(units), (cols, rows)).T
+    by_jvp = np.reshape(local.jvp(units), (cols, rows)).T  # J eₖ, column by column
+    by_vjp = np.reshape(local.vjp(np.eye(rows).reshape((rows, *local.out_shape))), (rows, cols))
     worst, kink = 0.0, False
     for k in range(cols):
         ahead, behind = (d.reshape(rows) for d in probe.one_sided(units[k]))
-        for column in (by_vjp[:, k], by_jvp[:, k]):
+        for column in (dense[:, k], by_vjp[:, k], by_jvp[:, k]):
             error, at_kink = _compare(column, ahead, behind)
             if np.isnan(error):
                 return EdgeCheck(node, arg, "matrix", error, kink)

@@ -66,22 +66,37 @@ def test_a_slightly_wrong_rule_is_caught():
     assert check_graph(graph).passed
 
 
-class _WrongReverse(Elementwise):
-    """A right forward-mode rule with a wrong reverse-mode one."""
+class _Doubled(Elementwise):
+    """The right rule except that one of its three forms is doubled."""
 
     __slots__ = ()
+    wrong = ""
 
     def vjp(self, g):
-        return 2 * super().vjp(g)
+        return (2 if self.wrong == "vjp" else 1) * super().vjp(g)
+
+    def jvp(self, v):
+        return (2 if self.wrong == "jvp" else 1) * super().jvp(v)
+
+    def matrix(self):
+        return (2 if self.wrong == "matrix" else 1) * super().matrix()
 
 
-def test_a_vjp_that_disagrees_with_its_jvp_is_caught(monkeypatch):
+@pytest.mark.parametrize(("wrong", "sizes"), [
+    ("vjp", (3, DENSE_LIMIT + 5)), ("jvp", (3, DENSE_LIMIT + 5)), ("matrix", (3,)),
+])
+def test_each_form_of_a_rule_is_checked(monkeypatch, wrong, sizes):
+    class Wrong(_Doubled):
+        __slots__ = ()
+
+    Wrong.wrong = wrong
+
     def partial(node, i):
         x = node.inputs[0].value
-        return _WrongReverse(np.cos(x), np.shape(x), np.shape(node.value), "cos {x}", node)
+        return Wrong(np.cos(x), np.shape(x), np.shape(node.value), "cos {x}", node)
 
     monkeypatch.setitem(PRIMITIVES, "sin", Primitive("sin", "sin", np.sin, (partial,)))
-    for size in (3, DENSE_LIMIT + 5):
+    for size in sizes:
         report = check_graph(gad.trace(lambda x: np.sin(x), np.linspace(0.1, 1.0, size)))
         assert [node.node.op for node in report.failures] == ["sin"]
 
