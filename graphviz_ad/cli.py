@@ -409,16 +409,18 @@ _STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined
 def _check_table(name: str, report) -> Table:
     table = Table(title=f"{name}: local Jacobians against finite differences",
                   title_justify="left")
-    for column in ("node", "line", "checked", "error", "status"):
-        table.add_column(column, justify="right" if column == "error" else "left")
+    table.add_column("node", no_wrap=True)
+    table.add_column("line", no_wrap=True)
+    table.add_column("w.r.t.")
+    table.add_column("error", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for node_check in report.nodes:
         node = node_check.node
         status = _status(node_check, report.tolerance)
         operands = ", ".join(edge.operand.label for edge in node_check.edges)
-        checked = f"∂/∂{operands} ({node_check.edges[0].method})"
         error = "—" if np.isnan(node_check.error) else f"{node_check.error:.1e}"
         table.add_row(Text(f"{node.label} = {node.call_text}"), Text(str(node.source)),
-                      Text(checked), Text(error), Text(status, style=_STATUS_STYLE[status]))
+                      Text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
     return table
 
 
