@@ -401,3 +401,17 @@ def test_tui_opens_the_chooser_for_several_graphs_or_the_one_asked_for(capsys, h
 def test_tui_reports_a_script_error_before_opening(capsys, tmp_path, headless):
     status, _, err = run(capsys, "tui", script(tmp_path, FAILING))
     assert status == 1 and "UnsupportedOperation" in err and "screen" not in headless
+
+
+# -- the documentation ----------------------------------------------------------------------------
+
+
+def test_the_documented_grad_example_prints_what_docs_cli_shows(capsys, tmp_path):
+    import re
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    source = re.search(r"```python\n# model.py\n(.*?)```", text, re.S).group(1)
+    shown = re.search(r"```\n\$ graphviz-ad grad model.py\n(neuron.*?)```", text, re.S).group(1)
+    status, out, _ = run(capsys, "grad", script(tmp_path, source))
+    assert status == 0
+    assert [line.rstrip() for line in out.splitlines()] == shown.splitlines()
