@@ -436,6 +436,12 @@ def test_random_programs_drained_passes_agree_with_the_graph(program, seed):
                 + graph.jacobian("s") * direction["s"])
     np.testing.assert_allclose(0.0 if total is None else total, expected, atol=1e-10)
 
+    scalar = gad.trace(lambda x, s: np.sum(function(x, s)), x, s)
+    assert drained_gradients(scalar).keys() == scalar.grad().keys()
+    for name, grad in scalar.grad().items():
+        drained = drained_gradients(scalar)[name]
+        assert np.array_equal(np.zeros_like(grad) if drained is None else drained, grad)
+
 
 def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():
     graph = gad.trace(x_times_square, 3.0)
