@@ -12,6 +12,7 @@ pass, the backward pass and forward-mode tangents.
 array([3., 1., 2.])
 """
 
+from .debugger import AtNode, AtOp, Debugger, Exceeds, NonFinite, When
 from .errors import ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
 from .linear import Jacobian
@@ -20,12 +21,18 @@ from .tracer import Node, Source, trace
 
 __all__ = [
     "PRIMITIVES",
+    "AtNode",
+    "AtOp",
+    "Debugger",
+    "Exceeds",
     "Graph",
     "Jacobian",
     "Node",
+    "NonFinite",
     "ShapeError",
     "Source",
     "TraceError",
     "UnsupportedOperation",
+    "When",
     "trace",
 ]

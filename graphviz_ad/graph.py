@@ -20,6 +20,8 @@ import networkx as nx
 import numpy as np
 
 from . import propagate
+from .explain import explain as explain_gradient
+from .paths import paths as find_paths
 
 
 class Graph:
@@ -105,6 +107,16 @@ class Graph:
             columns = self.jvp({wrt: np.eye(n).reshape((n, *in_shape))})
             return np.moveaxis(np.reshape(columns, (n, m)), 0, 1).reshape(out_shape + in_shape)
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+
+    def paths(self, wrt, to=None, limit: int = 64):
+        """The paths from input ``wrt`` to the output (or node ``to``) and the product of the
+        local Jacobians along each; they sum to ``jacobian(wrt)``.  See :mod:`.paths`."""
+        return find_paths(self, wrt, to=to, limit=limit)
+
+    def explain(self, name: str, seed=None):
+        """Why the gradient of input ``name`` is zero (or partly zero), in words and as
+        structured reasons.  See :mod:`.explain`."""
+        return explain_gradient(self, name, seed=seed)
 
     # -- views ---------------------------------------------------------------------------------
     def to_networkx(self) -> nx.MultiDiGraph:
