@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from random_programs import programs
+from tests.random_programs import programs
 
 import graphviz_ad as gad
 
