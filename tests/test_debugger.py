@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.random_programs import programs
 
 import graphviz_ad as gad
+from tests.random_programs import programs
 
 
 def sum_of_x_and_square(x):
