@@ -20,6 +20,7 @@ pass from x towards the output, each path ends in one of a few ways:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,9 +156,9 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
     where each path's adjoint stops: a zero local Jacobian, or contributions that cancel."""
     _, reaches = graph.activity
     reasons: dict[tuple, Reason] = {}
-    queue, seen = [start], {start.id}
+    queue, seen = deque([start]), {start.id}
     while queue:
-        node = queue.pop(0)
+        node = queue.popleft()
         if node is graph.output:
             reasons[("zero_seed", node.id)] = Reason(
                 "zero_seed", f"the seed (the output's adjoint) is {show(state.total(node))}",
@@ -231,17 +232,17 @@ def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
                 f"{local.rule} is 0"), consumer)
         side = "below" if op == "maximum" else "above"
         return Reason("clamped", (
-            f"{_at(consumer)} clamps {operand.label} {side} {bound.label}{scope} ({value}), "
-            f"so its derivative {local.rule} is 0"), consumer)
+            f"{_at(consumer)} clamps {operand.label} to {bound.label}{scope} ({value} is "
+            f"{side} it), so its derivative {local.rule} is 0"), consumer)
     if op in ("maximum", "minimum"):
         return Reason("other_operand_wins", (
             f"in {_at(consumer)} the other operand wins{scope}, so "
             f"∂{consumer.label}/∂{operand.label} = {local.rule} is 0"), consumer)
     if op == "where":
-        branch = "true" if arg == 1 else "false"
+        taken, skipped = ("false", "true") if arg == 0 else ("true", "false")
         return Reason("other_branch", (
-            f"{_at(consumer)} takes the {branch} branch, not {operand.label}"
-            f"{scope or ' everywhere'}"), consumer)
+            f"{_at(consumer)} takes its {taken} branch{scope or ' everywhere'}, so "
+            f"{operand.label} (the {skipped} branch) does not reach its result"), consumer)
     if op in ("multiply", "matmul"):
         other = consumer.inputs[1 - arg]
         return Reason("zero_factor", (
@@ -249,8 +250,8 @@ def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
             f"0{scope}"), consumer)
     if op in ("max", "min"):
         return Reason("not_selected", (
-            f"{_at(consumer)} passes on only the {op}imum of {operand.label}; the other "
-            f"elements get no gradient{scope}"), consumer)
+            f"{_at(consumer)} passes on only the {op}imum of {operand.label}, so the other "
+            f"elements get no gradient{f' ({scope.strip()})' if scope else ''}"), consumer)
     return Reason("zero_slope", (
         f"the local Jacobian ∂{consumer.label}/∂{operand.label} = {local.rule} of "
         f"{_at(consumer)} is 0{scope} ({value})"), consumer)
