@@ -13,7 +13,7 @@ array([3., 1., 2.])
 """
 
 from .debugger import AtNode, AtOp, Debugger, Exceeds, NonFinite, When
-from .errors import ShapeError, TraceError, UnsupportedOperation
+from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
 from .linear import Jacobian
 from .primitives import PRIMITIVES
@@ -29,6 +29,7 @@ __all__ = [
     "Jacobian",
     "Node",
     "NonFinite",
+    "RenderError",
     "ShapeError",
     "Source",
     "TraceError",
