@@ -16,8 +16,10 @@ holds a cursor over one of them:
 The sequences wrap :func:`graphviz_ad.propagate.reverse` and
 :func:`graphviz_ad.propagate.forward`, the loops ``Graph.grad`` and ``Graph.jvp`` drain, so
 the debugger's last totals are those results to the last bit.  Steps are made only when the
-cursor (or an iteration) reaches them, and kept in a log; the state at any index is read
-from that log (the last step that touched each node), so ``back()`` just moves the cursor.
+cursor (or an iteration) reaches them, and kept in a log: each holds the arrays its pass
+made anyway (its contribution and the running total; no copies, and local Jacobians are
+made again when asked).  The state at any index is read from that log (for each node, the
+last step that touched it), so ``back()`` and ``goto()`` just move the cursor.
 
 >>> import graphviz_ad as gad
 >>> g = gad.trace(lambda x: x + x ** 2, 3.0)       # u₂ = x², u₃ = x + u₂
@@ -31,6 +33,7 @@ from that log (the last step that touched each node), so ``back()`` just moves t
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -97,7 +100,6 @@ class _EdgeStep:
     node: Node  # whose total grows
     via: Node | None  # the other end of the edge; None for a seed step
     arg: int | None  # the edge's argument position in its consumer
-    local: object  # the consumer's local Jacobian for that argument (a linear.Jacobian)
     upstream: object  # what arrives along the edge (the adjoint of via / the tangent of via)
     contribution: object
     total: object  # node's total after this step
@@ -115,6 +117,13 @@ class _EdgeStep:
     @property
     def is_seed(self) -> bool:
         return self.via is None
+
+    @property
+    def local(self):
+        """The consumer's local Jacobian for argument ``arg`` (a structured
+        :class:`~graphviz_ad.linear.Jacobian`; None for a seed step).  Made again when asked
+        rather than kept, so that a long pass does not hold every Jacobian's numbers."""
+        return None if self.via is None else self.consumer.jacobian(self.arg)
 
     @property
     def consumer(self) -> Node:
@@ -273,10 +282,10 @@ def _backward_trail(graph, seed) -> _Trail:
                 expected[operand.id] += depends[operand.id]
 
     def source():
-        yield (output, None, None, None, None, seed, seed)
+        yield (output, None, None, None, seed, seed)
         for edge in propagate.reverse(graph, seed):
-            yield (edge.operand, edge.consumer, edge.arg, edge.local, edge.incoming,
-                   edge.contribution, edge.total)
+            yield (edge.operand, edge.consumer, edge.arg, edge.incoming, edge.contribution,
+                   edge.total)
 
     key = ("backward", seed.shape, seed.tobytes())
     return _Trail(graph, key, source(), expected, _edge_maker(BackwardStep))
@@ -312,10 +321,10 @@ def _tangent_trail(graph, direction) -> _Trail:
 
     def source():
         for node_id, tangent in seeds.items():
-            yield (graph.nodes[node_id], None, None, None, None, tangent, tangent)
+            yield (graph.nodes[node_id], None, None, None, tangent, tangent)
         for edge in propagate.forward(graph, seeds):
-            yield (edge.consumer, edge.operand, edge.arg, edge.local, edge.incoming,
-                   edge.contribution, edge.total)
+            yield (edge.consumer, edge.operand, edge.arg, edge.incoming, edge.contribution,
+                   edge.total)
 
     key = ("tangent", *((i, t.shape, t.tobytes()) for i, t in seeds.items()))
     return _Trail(graph, key, source(), expected, _edge_maker(TangentStep))
@@ -367,31 +376,31 @@ class State:
         """The step at this index (None before the first)."""
         return self._trail[self.index] if self.index >= 0 else None
 
-    def _steps(self, node) -> list[int]:
-        touched = self._trail.touches.get(resolve(self._trail.graph, node).id, [])
+    def _steps(self, node: Node) -> list[int]:
+        touched = self._trail.touches.get(node.id, ())
         return touched[: bisect_right(touched, self.index)]
 
     def received(self, node) -> int:
-        return len(self._steps(node))
+        return len(self._steps(resolve(self._trail.graph, node)))
 
     def expected(self, node) -> int:
         return self._trail.expected[resolve(self._trail.graph, node).id]
 
     def status(self, node) -> str:
         node = resolve(self._trail.graph, node)
-        current = self.current
-        if current is not None and current.node is node:
+        touched = self._trail.touches.get(node.id, ())
+        received = bisect_right(touched, self.index)
+        if received and touched[received - 1] == self.index:
             return "current"
-        received = self.received(node)
-        return "done" if received and received == self.expected(node) else "pending"
+        return "done" if received and received == self._trail.expected[node.id] else "pending"
 
     def total(self, node):
-        steps = self._steps(node)
+        steps = self._steps(resolve(self._trail.graph, node))
         return self._trail.records[steps[-1]].total if steps else None
 
     def contributions(self, node) -> tuple:
         """The steps that changed the node so far, oldest first."""
-        return tuple(self._trail.records[i] for i in self._steps(node))
+        return tuple(self._trail.records[i] for i in self._steps(resolve(self._trail.graph, node)))
 
     def __repr__(self) -> str:
         return f"<State {self.mode} after step {self.index} of {len(self._trail)}>"
@@ -499,7 +508,8 @@ class Exceeds(Breakpoint):
     threshold: float
 
     def check(self, step) -> Hit | None:
-        size = np.max(np.abs(step.total), initial=0.0)
+        total = step.total
+        size = abs(float(total)) if np.ndim(total) == 0 else np.max(np.abs(total), initial=0.0)
         if not size > self.threshold:  # NaN is not larger: NonFinite catches it
             return None
         what = {"forward": "value", "backward": "adjoint", "tangent": "tangent"}[step.mode]
@@ -543,11 +553,11 @@ class NonFinite(Breakpoint):
             reason = (f"adding the contribution via {step.via.label} overflowed the {what} "
                       f"of {step.node.label} to {show(step.total)}")
             return Hit(self, step, reason, step.node)
-        operand = consumer.inputs[step.arg]
+        operand, local = consumer.inputs[step.arg], step.local
         reason = (f"the {what} of {step.node.label} became {show(step.total)} at step "
                   f"{step.index}: the local Jacobian ∂{consumer.label}/∂{operand.label} = "
-                  f"{step.local.rule} of {_where(consumer)}")
-        if _local_finite(step.local):
+                  f"{local.rule} of {_where(consumer)}")
+        if _local_finite(local):
             reason += (f" is finite but its product with {show(step.upstream)} overflowed")
         else:
             reason += (f" is not finite at {operand.label} = {show(operand.value)}, so the "
@@ -578,7 +588,11 @@ class When(Breakpoint):
 
 
 def _finite(value) -> bool:
-    return value is None or bool(np.all(np.isfinite(value)))
+    if value is None:
+        return True
+    if np.ndim(value) == 0:  # the common case on scalar graphs: skip numpy's machinery
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
 
 
 def _local_finite(local) -> bool:

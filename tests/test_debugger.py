@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from random_programs import programs
 
 import graphviz_ad as gad
+from tests.random_programs import programs
 
 
 def sum_of_x_and_square(x):
@@ -435,6 +435,12 @@ def test_random_programs_drained_passes_agree_with_the_graph(program, seed):
     expected = (np.tensordot(graph.jacobian("x"), direction["x"], axes=1)
                 + graph.jacobian("s") * direction["s"])
     np.testing.assert_allclose(0.0 if total is None else total, expected, atol=1e-10)
+
+    scalar = gad.trace(lambda x, s: np.sum(function(x, s)), x, s)
+    assert drained_gradients(scalar).keys() == scalar.grad().keys()
+    for name, grad in scalar.grad().items():
+        drained = drained_gradients(scalar)[name]
+        assert np.array_equal(np.zeros_like(grad) if drained is None else drained, grad)
 
 
 def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():

@@ -5,9 +5,9 @@ exponential number of paths counted without listing them."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from random_programs import programs
 
 import graphviz_ad as gad
+from tests.random_programs import programs
 
 
 def products(paths):

@@ -191,14 +191,14 @@ class _Writer:
 
     def _call(self, index: int, nodes: list) -> str:
         call = self.graph.calls[index]
-        inside = {node.id for node in nodes}
+        where = f"{os.path.basename(call.filename)}:{call.lineno}"
         results = [node for node in nodes
                    if node is self.graph.output or any(
                        self.view.box.get(other.id) not in (None, f"call{index}")
                        for other in self.view.consumers[node.id])]
         rows = [_row(f"<b>{html_text(call.function)}()</b>", "call", {}),
-                _key_row("at", f"{os.path.basename(call.filename)}:{call.lineno}"),
-                _key_row("nodes", str(len(inside)))]
+                _key_row("at", where),
+                _key_row("nodes", str(len(nodes)))]
         for node in results:
             rows.append(_key_row("returns", f"{node.label}  {shape_text(node.shape)}"))
         statuses = {self._status(node) for node in nodes}
@@ -210,8 +210,7 @@ class _Writer:
             attrs.update({k: v for k, v in STYLES[self.scheme, status].items() if k != "style"})
             attrs["style"] = "filled" + (",dashed" if status == "pending" else "")
         attrs["label"] = Html(_table(rows))
-        attrs["tooltip"] = f"{call.function}() called at {os.path.basename(call.filename)}:" \
-                           f"{call.lineno}: {len(inside)} nodes"
+        attrs["tooltip"] = f"{call.function}() called at {where}: {len(nodes)} nodes"
         return f"call{index} {_attrs(attrs)}"
 
     # -- arrows --------------------------------------------------------------------------------
