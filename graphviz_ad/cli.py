@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
                              help=f"{what}; NAME is the traced function's name, numbered "
                              "NAME#1, NAME#2… when the script traced it several times")
 
+    def start_mode_option(command) -> None:
+        command.add_argument("--mode", choices=MODES, default="forward",
+                             help="the pass to start in (default: forward; the m key switches)")
+
     render = commands.add_parser(
         "render", parents=[script], help="draw a traced graph (SVG, PNG, PDF, DOT, JSON, HTML)",
         description="Draw a graph the script traced, optionally at one step of a pass: "
@@ -139,8 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Open the terminal debugger on the graphs the script traced.",
     )
     graph_option(tui, "open this graph directly instead of choosing")
-    tui.add_argument("--mode", choices=MODES, default="forward",
-                     help="the pass to start in (default: forward; the m key switches)")
+    start_mode_option(tui)
     tui.set_defaults(handler=_tui)
 
     grad = commands.add_parser(
@@ -177,8 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         description=f"Open the {DEMO} example, max(0, w·x + b), in the terminal debugger: "
         "step backwards and watch the gradient flow edge by edge.",
     )
-    demo.add_argument("--mode", choices=MODES, default="forward",
-                      help="the pass to start in (default: forward; the m key switches)")
+    start_mode_option(demo)
     demo.add_argument("--traceback", action="store_true", help="show every frame of an error")
     demo.set_defaults(handler=_demo)
     return parser
