@@ -153,8 +153,9 @@ def _parser() -> argparse.ArgumentParser:
         "(output size × input size) is shown instead.",
     )
     graph_option(grad, "only this graph")
-    grad.add_argument("--digits", type=_positive_int, default=10, metavar="D",
-                      help="significant digits shown (default: 10)")
+    grad.add_argument("--digits", type=_positive_int, default=6, metavar="D",
+                      help="digits shown: significant digits of a number, decimals of an "
+                      "array (default: 6)")
     grad.set_defaults(handler=_grad)
 
     check = commands.add_parser(
