@@ -37,7 +37,6 @@ from .errors import RenderError
 from .examples import catalogue, find
 from .render import FORMATS, player_html, to_json, to_svg
 
-_SUFFIXES = {"gv": "dot", "htm": "html"}
 DEMO = "neuron"
 
 
@@ -295,8 +294,7 @@ def _format_of(output: str | None) -> str:
     """The format named by the output file's suffix (svg when there is no file)."""
     if output is None or output == "-":
         return "svg"
-    suffix = os.path.splitext(output)[1].lower().lstrip(".")
-    fmt = _SUFFIXES.get(suffix, suffix)
+    fmt = os.path.splitext(output)[1].lower().lstrip(".")
     if fmt not in FORMATS:
         raise UsageError(f"cannot tell the format of {output!r} from its suffix; use one of "
                          f"{', '.join('.' + f for f in FORMATS)} or give --format")
