@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--focus", metavar="NODE",
                         help="draw only the neighbourhood of this node (a label such as u₇ "
                         "or an input's name)")
-    render.add_argument("--hops", type=int, default=2, metavar="K",
+    render.add_argument("--hops", type=_count, default=2, metavar="K",
                         help="with --focus: how many edges away to draw (default: 2)")
     graph_option(render, "the graph to draw when the script traced several")
     render.set_defaults(handler=_render)
@@ -190,6 +190,13 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
@@ -274,7 +281,7 @@ def _render(args) -> int:
         if args.step is not None:
             raise UsageError("the HTML player shows every step of a pass; give --mode, not "
                              "--step")
-        options["mode"] = args.mode or "backward"
+        options["mode"] = _debugger(graph, args.mode or "backward").mode
         state = None
     else:
         state = _state_at(graph, args.mode, args.step)
@@ -306,11 +313,7 @@ def _state_at(graph, mode: str | None, step: int | None):
     for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
     if mode is None and step is None:
         return None
-    try:
-        debugger = Debugger(graph, mode or "backward")
-    except ValueError as error:  # a backward pass of a non-scalar output needs a seed
-        raise Failure(f"{error}; on the command line, draw --mode forward or --mode tangent "
-                      "instead") from None
+    debugger = _debugger(graph, mode or "backward")
     count = len(debugger)
     done = count if step is None else step + count + 1 if step < 0 else step
     if not 0 <= done <= count:
@@ -319,6 +322,14 @@ def _state_at(graph, mode: str | None, step: int | None):
                          "from the end)")
     debugger.goto(done - 1)
     return debugger.state()
+
+
+def _debugger(graph, mode: str) -> Debugger:
+    try:
+        return Debugger(graph, mode)
+    except ValueError as error:  # a backward pass of a non-scalar output needs a seed
+        raise Failure(f"{error}; on the command line, draw --mode forward or --mode tangent "
+                      "instead") from None
 
 
 def _picture_text(graph, fmt: str, state, options: dict) -> str:

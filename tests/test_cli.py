@@ -78,7 +78,8 @@ def test_the_top_level_help_lists_every_command(capsys):
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["grad"], ["grad", "x.py", "--bogus"],
                                   ["check", "x.py", "--tol", "-1"], ["render", "x.py",
-                                                                     "--format", "gif"]])
+                                                                     "--format", "gif"],
+                                  ["render", "x.py", "--hops", "-1"]])
 def test_usage_errors_exit_with_2(capsys, argv):
     status, _, err = run(capsys, *argv)
     assert status == 2
@@ -309,9 +310,9 @@ def test_render_usage_errors(capsys, argv, message):
     assert status == 2 and message in err
 
 
-def test_render_backward_of_a_vector_output_points_to_other_modes(capsys):
-    status, _, err = run(capsys, "render", "elementwise", "--graph", "w_plus_x",
-                         "--mode", "backward")
+@pytest.mark.parametrize("argv", [["--mode", "backward"], ["-o", "player.html"]])
+def test_render_backward_of_a_vector_output_points_to_other_modes(capsys, argv):
+    status, _, err = run(capsys, "render", "elementwise", "--graph", "w_plus_x", *argv)
     assert status == 1 and "--mode tangent" in err
 
 
