@@ -38,6 +38,7 @@ from .examples import catalogue, find
 from .render import FORMATS, player_html, to_json, to_svg
 
 DEMO = "neuron"
+JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
 
 
 class UsageError(Exception):
@@ -386,12 +387,16 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
     table.add_column(header)
     gradients = graph.grad() if scalar else None
     for input_name, node in graph.inputs.items():
+        entries = np.size(graph.value) * np.size(node.value)
         if scalar:
-            derivative = gradients[input_name]
+            derivative = _format(gradients[input_name], digits)
+        elif entries <= JACOBIAN_ENTRIES:
+            jacobian = graph.jacobian(input_name).reshape(np.size(graph.value), -1)
+            derivative = _format(jacobian, digits)
         else:
-            derivative = graph.jacobian(input_name).reshape(np.size(graph.value), -1)
+            derivative = f"{entries:,} entries: too many to print (Graph.jacobian computes it)"
         table.add_row(Text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
-                      Text(_format(derivative, digits)))
+                      Text(derivative))
     return table
 
 

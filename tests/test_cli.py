@@ -232,6 +232,16 @@ def test_grad_of_a_vector_output_shows_the_jacobian(capsys):
     assert "[[-1. -0. -0.]" not in out and "[[-1.  0.  0.]" in out  # −I, without −0
 
 
+def test_grad_does_not_build_a_huge_jacobian(capsys, tmp_path):
+    path = script(tmp_path, """
+        import numpy as np
+        import graphviz_ad as gad
+        gad.trace(lambda x: np.tanh(x), np.zeros(400))
+    """)
+    status, out, _ = run(capsys, "grad", path)
+    assert status == 0 and "160,000 entries: too many to print" in out
+
+
 # -- check ----------------------------------------------------------------------------------------
 
 
