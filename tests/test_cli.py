@@ -239,7 +239,7 @@ def test_grad_does_not_build_a_huge_jacobian(capsys, tmp_path):
         gad.trace(lambda x: np.tanh(x), np.zeros(400))
     """)
     status, out, _ = run(capsys, "grad", path)
-    assert status == 0 and "160,000 entries: too many to print" in out
+    assert status == 0 and "160,000 entries" in out and "too many" in out
 
 
 # -- check ----------------------------------------------------------------------------------------
