@@ -395,14 +395,17 @@ def _draw(layers: _Layers) -> Picture:
             (row, column, canvas.char(row, column, source)) for row, column in cells)
 
     rows: list[list] = [[] for _ in range(y)]
-    cells = {**{key: None for key in canvas.lines}, **{key: None for key in canvas.text}}
-    for row, column in sorted(cells):
+    cells = sorted({*canvas.lines, *canvas.text})
+    run_end = -1
+    for row, column in cells:
         char, owner = canvas.cell(row, column)
         runs = rows[row]
-        if runs and runs[-1][2] == owner and runs[-1][0] + cell_len(runs[-1][1]) == column:
-            runs[-1] = (runs[-1][0], runs[-1][1] + char, owner)
+        if runs and runs[-1][2] == owner and run_end == column:
+            runs[-1][1].append(char)
         else:
-            runs.append((column, char, owner))
+            runs.append((column, [char], owner))
+        run_end = column + cell_len(char)
+    rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
     return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, edge_cells)

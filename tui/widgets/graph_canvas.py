@@ -16,11 +16,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..layout import Picture
+from .line_styles import CachedStyles
 
 BREAKPOINT = "●"
 
 
-class GraphCanvas(ScrollView, can_focus=True):
+class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     """Draws a :class:`~tui.layout.Picture` with each node styled by its status."""
 
     COMPONENT_CLASSES = {
@@ -47,37 +48,61 @@ class GraphCanvas(ScrollView, can_focus=True):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.picture: Picture | None = None
-        self._status: Callable[[int], str] = lambda node_id: "pending"
+        self._statuses: dict[int, str] = {}
         self._edge_overlay: dict[int, dict[int, str]] = {}
         self._markers: dict[int, dict[int, str]] = {}
-        self._styles: dict[str, Style] = {}
 
     # -- what to draw ------------------------------------------------------------------------
     def show_picture(self, picture: Picture) -> None:
         self.picture = picture
-        self.virtual_size = Size(picture.width + 1, picture.height)
+        self._fit_virtual_size()
         self._edge_overlay = {}
         self._markers = {}
+        self._statuses = {}
         self.refresh()
+
+    def _fit_virtual_size(self) -> None:
+        """The picture's size, but never less than the pane: a picture that fits leaves the
+        size unchanged, and so spares the screen a new layout at every step."""
+        if self.picture is not None:
+            region = self.scrollable_content_region
+            self.virtual_size = Size(max(self.picture.width + 1, region.width),
+                                     max(self.picture.height, region.height))
+
+    def on_resize(self) -> None:
+        self._fit_virtual_size()
 
     def mark(self, status: Callable[[int], str], edges, breakpoints) -> None:
         """Node statuses (a function of the node id), the edges ``(source, target, arg)``
-        to highlight and the node ids carrying a breakpoint."""
-        self._status = status
+        to highlight and the node ids carrying a breakpoint.  Only the lines that change
+        are redrawn."""
+        if self.picture is None:
+            return
         overlay: dict[int, dict[int, str]] = {}
         markers: dict[int, dict[int, str]] = {}
-        if self.picture is not None:
-            for edge in edges:
-                for y, x, char in self.picture.edge_cells.get(edge, ()):
-                    overlay.setdefault(y, {})[x] = char
-            for node_id in breakpoints:
-                box = self.picture.boxes.get(node_id)
-                if box is not None:
-                    y, x = box.marker
-                    markers.setdefault(y, {})[x] = BREAKPOINT
+        for edge in edges:
+            for y, x, char in self.picture.edge_cells.get(edge, ()):
+                overlay.setdefault(y, {})[x] = char
+        for node_id in breakpoints:
+            box = self.picture.boxes.get(node_id)
+            if box is not None:
+                y, x = box.marker
+                markers.setdefault(y, {})[x] = BREAKPOINT
+        statuses = {node_id: status(node_id) for node_id in self.picture.boxes}
+        if not self._statuses:
+            self.refresh()
+        else:
+            rows = {*overlay, *self._edge_overlay, *markers, *self._markers}
+            for node_id, now in statuses.items():
+                if self._statuses.get(node_id) != now:
+                    box = self.picture.boxes[node_id]
+                    rows.update(range(box.y, box.y + box.height))
+            top = int(self.scroll_offset.y)
+            width = self.size.width
+            self.refresh(*(Region(0, row - top, width, 1) for row in rows))
         self._edge_overlay = overlay
         self._markers = markers
-        self.refresh()
+        self._statuses = statuses
 
     def reveal(self, node_id: int, centre: bool = False) -> None:
         """Scroll so that the node's box is on screen (centred if asked)."""
@@ -87,21 +112,14 @@ class GraphCanvas(ScrollView, can_focus=True):
             self.scroll_to_region(region, animate=False, center=centre, force=True)
 
     # -- drawing -----------------------------------------------------------------------------
-    def notify_style_update(self) -> None:
-        self._styles = {}
-        super().notify_style_update()
-
     def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"graph--{name}")
-        return style
+        return self.line_style(None if name == "base" else f"graph--{name}")
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         row = y + scroll_y
-        base = self.rich_style
+        base = self._style("base")
         if self.picture is None or row >= self.picture.height:
             return Strip.blank(width, base)
         segments = self._segments(row, base)
@@ -116,13 +134,13 @@ class GraphCanvas(ScrollView, can_focus=True):
             if x > column:
                 segments.append(Segment(" " * (x - column), base))
             if kind == "node":
-                style = self._style(self._status(key))
+                style = self._style(self._statuses.get(key, "pending"))
             else:
                 style = edge_style
             if overlay and any(x <= spot < x + len(text) for spot in overlay):
                 segments += self._overlaid(x, text, style, overlay)
             else:
-                segments.append(Segment(text, base + style))
+                segments.append(Segment(text, style))
             column = x + len(text)
         return segments
 
@@ -131,9 +149,9 @@ class GraphCanvas(ScrollView, can_focus=True):
         for offset, char in enumerate(text):
             spot = overlay.get(x + offset)
             if spot is None:
-                segments.append(Segment(char, self.rich_style + style))
+                segments.append(Segment(char, style))
             elif spot == BREAKPOINT:
-                segments.append(Segment(spot, self.rich_style + style + self._style("breakpoint")))
+                segments.append(Segment(spot, style + self._style("breakpoint")))
             else:
-                segments.append(Segment(spot, self.rich_style + self._style("edge-current")))
+                segments.append(Segment(spot, self._style("edge-current")))
         return segments

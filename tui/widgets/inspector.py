@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from rich.console import Group
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+
+from .text_pane import TextPane
 
 from ..text import matrix_lines, number, shape_text, value_lines
 
@@ -27,19 +27,11 @@ _PREVIEW = 3        # rows / columns kept at each end of a larger one
 _SUM_TERMS = 8      # scalar contributions written out as "a + b + … = total"
 
 
-class Inspector(VerticalScroll):
+class Inspector(TextPane):
     """Shows a step; ``numerator`` picks the Jacobian layout."""
 
-    DEFAULT_CSS = """
-    Inspector > Static { width: auto; min-width: 100%; }
-    """
-
-    def compose(self):
-        yield Static(id="inspector-body")
-
     def show(self, graph, step, state, numerator: bool, hit=None) -> None:
-        body = self.query_one("#inspector-body", Static)
-        body.update(Group(*describe(graph, step, state, numerator, hit)))
+        self.set_content(Group(*describe(graph, step, state, numerator, hit)))
         mode = state.mode
         where = "before the first step" if step is None else f"step {step.index}"
         self.border_title = f"Inspector · {mode} · {where}"
@@ -69,6 +61,11 @@ def describe(graph, step, state, numerator: bool, hit=None) -> list[Text]:
     return lines
 
 
+def _no_wrap(line: str) -> Text:
+    """A line of a matrix: cut with an ellipsis rather than wrapped."""
+    return Text(line, no_wrap=True, overflow="ellipsis")
+
+
 def _heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
@@ -87,7 +84,7 @@ def _node(node, value) -> list[Text]:
         lines.append(Text(f"value {values[0]}"))
     else:
         lines.append(Text("value"))
-        lines += [Text("  " + line, no_wrap=True) for line in values]
+        lines += [_no_wrap("  " + line) for line in values]
     return lines
 
 
@@ -111,7 +108,7 @@ def _jacobian(consumer, operand, local, numerator: bool) -> list[Text]:
     head.append(f"  {local.kind}  ")
     head.append(local.rule, style="italic")
     head.append(f"  {rows}×{cols}")
-    return [head, *(Text("  " + line, no_wrap=True) for line in _matrix(local, numerator))]
+    return [head, *(_no_wrap("  " + line) for line in _matrix(local, numerator))]
 
 
 def _matrix(local, numerator: bool) -> list[str]:
@@ -144,7 +141,7 @@ def _edge(step, numerator: bool) -> list[Text]:
         what = "adjoint" if backward else "tangent"
         return [_heading("Seed"),
                 Text(f"the pass starts with the {what} of {step.node.label}:"),
-                *(Text("  " + line, no_wrap=True) for line in value_lines(step.total))]
+                *(_no_wrap("  " + line) for line in value_lines(step.total))]
     operand, consumer = (step.node, step.via) if backward else (step.via, step.node)
     upstream = (f"upstream adjoint of {step.via.label}" if backward
                 else f"tangent of {step.via.label}")
@@ -161,7 +158,7 @@ def _labelled(label: str, value) -> list[Text]:
     values = value_lines(value)
     if len(values) == 1:
         return [Text(f"{label}: {values[0]}")]
-    return [Text(f"{label}:"), *(Text("  " + line, no_wrap=True) for line in values)]
+    return [Text(f"{label}:"), *(_no_wrap("  " + line) for line in values)]
 
 
 def _running_total(step, state) -> list[Text]:

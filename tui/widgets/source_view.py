@@ -13,10 +13,12 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .line_styles import CachedStyles
+
 _GUTTER = 6  # "▶ 123 "
 
 
-class SourceView(ScrollView, can_focus=True):
+class SourceView(CachedStyles, ScrollView, can_focus=True):
     """A read-only, syntax-highlighted view of one file; ``show(filename, lineno)`` moves
     the highlight (and loads another file when needed)."""
 
@@ -52,19 +54,19 @@ class SourceView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = y + scroll_y
-        base = self.rich_style
+        base = self.line_style()
         if index >= len(self._lines):
             if not self._lines and y == 0:
                 return Strip([Segment("(the source file cannot be read)", base)]).crop_extend(
                     0, width, base)
             return Strip.blank(width, base)
         current = index + 1 == self.lineno
-        gutter_style = base + self.get_component_rich_style("source--gutter")
+        gutter_style = self.line_style("source--gutter")
         marker = "▶" if current else " "
         segments = [Segment(f"{marker}{index + 1:>4} ", gutter_style)]
         segments += self._lines[index].render(self.app.console)
         if current:
-            highlight = self.get_component_rich_style("source--current")
+            highlight = self.line_style("source--current")
             segments = list(Segment.apply_style(segments, post_style=highlight))
             base = base + highlight
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)

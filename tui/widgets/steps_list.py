@@ -16,8 +16,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .line_styles import CachedStyles
 
-class StepsList(ScrollView, can_focus=True):
+
+class StepsList(CachedStyles, ScrollView, can_focus=True):
     """Lists the steps; moving its cursor (keys or a click) asks to jump to that step."""
 
     BINDINGS = [
@@ -27,7 +29,7 @@ class StepsList(ScrollView, can_focus=True):
         Binding("pagedown", "move(10)", "Page down", show=False),
     ]
 
-    COMPONENT_CLASSES = {"steps--cursor", "steps--index", "steps--hit"}
+    COMPONENT_CLASSES = {"steps--cursor", "steps--index"}
 
     DEFAULT_CSS = """
     StepsList { background: $surface; }
@@ -66,27 +68,30 @@ class StepsList(ScrollView, can_focus=True):
 
     def point_at(self, index: int) -> None:
         """Put the cursor on step ``index`` (-1: none) and keep it on screen."""
-        self.cursor = index
+        previous, self.cursor = self.cursor, index
+        top = int(self.scroll_offset.y)
         if index >= 0:
             self.scroll_to_region(Region(0, index, 1, 1), animate=False, force=True)
-        self.refresh()
+        if int(self.scroll_offset.y) != top:
+            self.refresh()
+        else:  # only the two rows whose highlight changes
+            self.refresh(*(Region(0, row - top, self.size.width, 1) for row in (previous, index)
+                           if row >= 0))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         index = y + scroll_y
-        base = self.rich_style
+        base = self.line_style()
         if index >= self._total:
             if self._total == 0 and y == 0:
                 return Strip([Segment("(no steps)", base)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         step = self._step(index)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("steps--cursor")
+        style = self.line_style("steps--cursor") if index == self.cursor else base
         digits = len(str(self._total - 1))
         segments = [
-            Segment(f"{index:>{digits}} ", style + self.get_component_rich_style("steps--index")),
+            Segment(f"{index:>{digits}} ", style + self.line_style("steps--index")),
             Segment(step.text, style),
         ]
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
