@@ -125,6 +125,16 @@ def test_a_point_where_the_function_is_undefined_is_reported_not_failed():
     assert report.passed and report.worst is None
 
 
+def test_undefined_entries_do_not_hide_the_others(monkeypatch):
+    x = np.array([0.0, 1.0, 4.0])  # sqrt is not finite just left of 0
+    (node,) = check_graph(gad.trace(lambda x: np.sqrt(x), x)).nodes
+    assert node.undefined and node.error < 1e-8 and node.passed()
+    monkeypatch.setitem(PRIMITIVES, "sqrt", Primitive("sqrt", "√", np.sqrt, (
+        Diag(lambda x, out: 1 / out, "1/√{x}"),)))  # twice the right derivative
+    (node,) = check_graph(gad.trace(lambda x: np.sqrt(x), x)).nodes
+    assert node.undefined and not node.passed()
+
+
 def test_the_tolerance_decides():
     graph = gad.trace(lambda x: np.exp(x), 30.0)  # large values: a visible rounding error
     report = check_graph(graph)
