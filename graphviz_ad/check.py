@@ -74,7 +74,7 @@ class NodeCheck:
 
     @property
     def error(self) -> float:
-        """The worst error over the node's edges (NaN only when every edge is undefined)."""
+        """The worst error over the node's edges (NaN when no entry could be checked)."""
         errors = [edge.error for edge in self.edges if not np.isnan(edge.error)]
         return max(errors) if errors else float("nan")
 
