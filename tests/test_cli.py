@@ -417,10 +417,10 @@ def test_tui_reports_a_script_error_before_opening(capsys, tmp_path, headless):
 # -- the documentation ----------------------------------------------------------------------------
 
 
-def test_the_documented_grad_example_prints_what_docs_cli_shows(capsys, tmp_path):
+def test_the_documented_grad_example_prints_what_the_readme_shows(capsys, tmp_path):
     import re
 
-    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     source = re.search(r"```python\n# model.py\n(.*?)```", text, re.S).group(1)
     shown = re.search(r"```\n\$ graphviz-ad grad model.py\n(neuron.*?)```", text, re.S).group(1)
     status, out, _ = run(capsys, "grad", script(tmp_path, source))
