@@ -150,12 +150,10 @@ def choose(graphs, name: str | None = None):
     if name is None:
         if len(graphs) == 1:
             return graphs[0]
-        raise LookupError(f"{len(graphs)} graphs were traced ({', '.join(names)}); pick one "
-                          "with --graph NAME")
+        raise LookupError(f"{len(graphs)} graphs were traced: {', '.join(names)}")
     if name in names:
         return graphs[names.index(name)]
     numbered = [n for n in names if n.startswith(name + "#")]
     if numbered:
-        raise LookupError(f"{name} was traced {len(numbered)} times; pick one of "
-                          f"{', '.join(numbered)}")
+        raise LookupError(f"{name} was traced {len(numbered)} times: {', '.join(numbered)}")
     raise LookupError(f"no graph named {name!r}; the script traced {', '.join(names)}")

@@ -20,6 +20,7 @@ pass from x towards the output, each path ends in one of a few ways:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,9 +156,9 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
     where each path's adjoint stops: a zero local Jacobian, or contributions that cancel."""
     _, reaches = graph.activity
     reasons: dict[tuple, Reason] = {}
-    queue, seen = [start], {start.id}
+    queue, seen = deque([start]), {start.id}
     while queue:
-        node = queue.pop(0)
+        node = queue.popleft()
         if node is graph.output:
             reasons[("zero_seed", node.id)] = Reason(
                 "zero_seed", f"the seed (the output's adjoint) is {show(state.total(node))}",

@@ -4,8 +4,10 @@ exponential number of paths counted without listing them."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import graphviz_ad as gad
+from tests.random_programs import programs
 
 
 def products(paths):
@@ -148,3 +150,14 @@ def test_batch_normalization_has_a_direct_path_one_through_mu_and_one_through_va
     np.testing.assert_allclose(graph.grad("x"), closed_form, atol=1e-12)
     assert graph.grad("gamma") == pytest.approx(np.sum(x_hat * upstream))
     assert graph.grad("beta") == pytest.approx(np.sum(upstream))
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_random_programs_paths_sum_to_the_jacobian(program):
+    function, x, s = program
+    graph = gad.trace(function, x, s)
+    for name in ("x", "s"):
+        paths = graph.paths(name, limit=10_000)
+        assert not paths.truncated and len(paths) == paths.total_count
+        np.testing.assert_allclose(paths.sum(), graph.jacobian(name), atol=1e-10)

@@ -27,9 +27,7 @@ sum_of_paths = gad.trace(x_plus_square, 3.0)
 product_of_paths = gad.trace(x_times_square, 3.0)
 
 if __name__ == "__main__":
-    from graphviz_ad.propagate import reverse
-
     for graph in (sum_of_paths, product_of_paths):
-        x = graph.inputs["x"]
-        paths = [float(edge.contribution) for edge in reverse(graph, 1.0) if edge.operand is x]
-        print(f"{graph.name}: contributions to dy/dx {paths}, total {graph.grad('x')}")
+        print(f"{graph.name}: backward pass, one step per edge")
+        for step in gad.Debugger(graph, "backward").backward():
+            print("   ", step.text)

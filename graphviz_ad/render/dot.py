@@ -96,7 +96,8 @@ class _Writer:
             if self.steps.text:
                 parts.append(html_text(self.steps.text))
         if self.view.focus is not None:
-            parts.append(html_text(f"within {self.options.hops} edges of "
+            hops = self.options.hops
+            parts.append(html_text(f"within {hops} edge{'s' * (hops != 1)} of "
                                    f"{self.view.focus.label} ({self.view.hidden} nodes hidden)"))
         return Html("<br/>".join(parts))
 
@@ -190,14 +191,14 @@ class _Writer:
 
     def _call(self, index: int, nodes: list) -> str:
         call = self.graph.calls[index]
-        inside = {node.id for node in nodes}
+        where = f"{os.path.basename(call.filename)}:{call.lineno}"
         results = [node for node in nodes
                    if node is self.graph.output or any(
                        self.view.box.get(other.id) not in (None, f"call{index}")
                        for other in self.view.consumers[node.id])]
         rows = [_row(f"<b>{html_text(call.function)}()</b>", "call", {}),
-                _key_row("at", f"{os.path.basename(call.filename)}:{call.lineno}"),
-                _key_row("nodes", str(len(inside)))]
+                _key_row("at", where),
+                _key_row("nodes", str(len(nodes)))]
         for node in results:
             rows.append(_key_row("returns", f"{node.label}  {shape_text(node.shape)}"))
         statuses = {self._status(node) for node in nodes}
@@ -209,8 +210,7 @@ class _Writer:
             attrs.update({k: v for k, v in STYLES[self.scheme, status].items() if k != "style"})
             attrs["style"] = "filled" + (",dashed" if status == "pending" else "")
         attrs["label"] = Html(_table(rows))
-        attrs["tooltip"] = f"{call.function}() called at {os.path.basename(call.filename)}:" \
-                           f"{call.lineno}: {len(inside)} nodes"
+        attrs["tooltip"] = f"{call.function}() called at {where}: {len(nodes)} nodes"
         return f"call{index} {_attrs(attrs)}"
 
     # -- arrows --------------------------------------------------------------------------------
@@ -271,24 +271,34 @@ class _Writer:
                  f"    graph {_attrs(frame)}",
                  f"    legend_text {_attrs(text)}"]
         if self.steps is not None:
-            meanings = STATUS_MEANING[self.scheme]
-            previous = "legend_text"
-            for status, meaning in meanings.items():
-                attrs = {**STYLES[self.scheme, status], "label": Html(html_text(
-                    f"{status}: {meaning}"))}
-                lines.append(f"    legend_{status} {_attrs(attrs)}")
-                lines.append(f"    {previous} -> legend_{status} [style=invis]")
-                previous = f"legend_{status}"
-            for role, meaning in EDGE_MEANING[self.scheme].items():
-                tail, head = f"legend_{role}_from", f"legend_{role}_to"
-                point = {"shape": "point", "width": "0.06", "color": "#555555"}
-                lines.append(f"    {tail} {_attrs(point)}")
-                lines.append(f"    {head} {_attrs(point)}")
-                attrs = {**STYLES[self.scheme, role], "label": Html(html_text(meaning))}
-                lines.append(f"    {tail} -> {head} {_attrs(attrs)}")
-                lines.append(f"    {previous} -> {tail} [style=invis]")
-                previous = head
+            lines.extend(self._legend_samples())
         lines.append("  }")
+        return lines
+
+    def _legend_samples(self) -> list[str]:
+        """One node per status in a row, then one short arrow per edge status in a row,
+        each drawn with its style from the table."""
+        statuses = [f"legend_{status}" for status in STATUS_MEANING[self.scheme]]
+        roles = list(EDGE_MEANING[self.scheme])
+        tails = [f"legend_{role}_from" for role in roles]
+        heads = [f"legend_{role}_to" for role in roles]
+        point = {"shape": "point", "width": "0.06", "color": "#555555"}
+        lines = []
+        for name, (status, meaning) in zip(statuses, STATUS_MEANING[self.scheme].items(),
+                                           strict=True):
+            attrs = {**STYLES[self.scheme, status], "label": Html(html_text(
+                f"{status}: {meaning}"))}
+            lines.append(f"    {name} {_attrs(attrs)}")
+            lines.append(f"    legend_text -> {name} [style=invis]")
+        for tail, head, role, status in zip(tails, heads, roles, statuses, strict=True):
+            attrs = {**STYLES[self.scheme, role],
+                     "label": Html(html_text(EDGE_MEANING[self.scheme][role]))}
+            lines.append(f"    {tail} {_attrs(point)}")
+            lines.append(f"    {head} {_attrs(point)}")
+            lines.append(f"    {tail} -> {head} {_attrs(attrs)}")
+            lines.append(f"    {status} -> {tail} [style=invis]")
+        for row in (statuses, tails, heads):
+            lines.append(f"    {{rank=same; {'; '.join(row)}}}")
         return lines
 
     def _legend_text(self) -> Html:
@@ -318,6 +328,8 @@ class _Writer:
             lines.append("value ?: not computed yet")
         if self.options.clusters and self.view.cluster_of:
             lines.append("dashed frame: the nodes one function call made")
+        if self.view.focus is not None and self.steps is None:
+            lines.append("double purple frame: the node in focus")
         if self.view.collapsed:
             lines.append("3-D box: a function call drawn collapsed (collapse=False expands it)")
         rows = [f'<tr><td align="left">{html_text(line)}</td></tr>' for line in lines]

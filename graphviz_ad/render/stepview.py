@@ -14,6 +14,7 @@ from .text import array_text, running_sum
 
 # The row name of a node's running total, as the debugger writes it: x̄ (adjoint), ẋ (tangent).
 _MARK = {"backward": "\u0304", "tangent": "\u0307"}
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,10 @@ class StepView:
     def total_name(self, node) -> str:
         """The row name of a node's total: ``x̄``, ``ẋ`` or ``value``."""
         mark = _MARK.get(self.mode)
-        return node.label + mark if mark else "value"
+        if mark is None:
+            return "value"
+        base = node.label.rstrip(_SUBSCRIPTS)  # the mark goes on the letter: ū₇, not u₇̄
+        return base + mark + node.label[len(base):]
 
 
 def state_of(step):
