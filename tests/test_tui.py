@@ -275,7 +275,7 @@ async def test_graph_pane_marks_statuses_and_the_current_edge():
         x, output = graph.inputs["x"].id, graph.output.id
         assert canvas._statuses[x] == "current"
         assert canvas._statuses[output] == "done"
-        edge = canvas.picture.edge_cells[(x, output, 0)]
+        edge = canvas.picture.edge_cells((x, output, 0))
         highlighted = {(y, column) for y, row in canvas._edge_overlay.items() for column in row}
         assert highlighted == {(y, column) for y, column, _ in edge}
 

@@ -47,7 +47,7 @@ def test_a_value_used_twice_draws_two_edges_into_two_ports():
     graph = gad.trace(lambda x: x * x, 3.0)
     picture = pictures.whole(graph)
     x, product = graph.inputs["x"].id, graph.output.id
-    ends = [picture.edge_cells[(x, product, arg)][-1] for arg in (0, 1)]
+    ends = [picture.edge_cells((x, product, arg))[-1] for arg in (0, 1)]
     assert [char for _, _, char in ends] == [ARROW, ARROW]
     box = picture.boxes[product]
     assert {y for y, _, _ in ends} == {box.y - 1}
@@ -73,8 +73,8 @@ def test_a_crossing_is_drawn_as_a_crossing_not_a_junction():
     picture = layout(nodes, edges)
     assert "┼" not in picture.text()
     owners: dict[tuple[int, int], set[int]] = {}
-    for (source, _, _), cells in picture.edge_cells.items():
-        for y, x, _ in cells:
+    for (source, _, _), cells in picture.routes.items():
+        for y, x in cells:
             owners.setdefault((y, x), set()).add(source)
     crossings = [cell for cell, sources in owners.items() if len(sources) > 1]
     assert crossings
@@ -84,7 +84,9 @@ def test_a_crossing_is_drawn_as_a_crossing_not_a_junction():
 def test_every_edge_runs_from_its_source_to_an_arrow_above_its_target():
     graph = gad.trace(lambda w, x, b: np.maximum(0, w @ x + b), np.ones(3), np.ones(3), 0.5)
     picture = pictures.whole(graph)
-    for (source, target, _), cells in picture.edge_cells.items():
+    for edge in picture.routes:
+        source, target, _ = edge
+        cells = picture.edge_cells(edge)
         top = picture.boxes[source]
         assert cells[0][0] == top.y + top.height  # starts just under the source
         y, x, char = cells[-1]
@@ -105,7 +107,7 @@ def test_long_edges_pass_through_layers_without_touching_boxes():
     picture = pictures.whole(graph)
     x, output = graph.inputs["x"].id, graph.output.id
     boxes = list(picture.boxes.values())
-    for y, column, _ in picture.edge_cells[(x, output, 1)]:
+    for y, column, _ in picture.edge_cells((x, output, 1)):
         assert not any(b.x <= column < b.x + b.width and b.y <= y < b.y + b.height for b in boxes)
 
 
@@ -114,7 +116,7 @@ def test_layout_is_deterministic():
                       np.ones(2))
     first, second = pictures.whole(graph), pictures.whole(graph)
     assert first.text() == second.text()
-    assert first.edge_cells == second.edge_cells
+    assert first.routes == second.routes
 
 
 def test_a_deep_chain_lays_out_without_recursion():

@@ -83,14 +83,24 @@ class Box:
 @dataclass(frozen=True)
 class Picture:
     """A laid-out graph: ``rows[y]`` is a tuple of runs ``(x, text, owner)`` (blank cells
-    are not stored), ``boxes`` maps node id → :class:`Box`, ``edge_cells`` maps an edge
-    ``(source, target, arg)`` to the cells ``(y, x, char)`` its line passes through."""
+    are not stored), ``boxes`` maps node id → :class:`Box`, ``routes`` maps an edge
+    ``(source, target, arg)`` to the cells ``(y, x)`` its line passes through;
+    :meth:`edge_cells` adds the characters."""
 
     width: int
     height: int
     rows: tuple[tuple[tuple[int, str, Owner], ...], ...]
     boxes: dict[int, Box]
-    edge_cells: dict[tuple[int, int, int], tuple[tuple[int, int, str], ...]]
+    routes: dict[tuple[int, int, int], tuple[tuple[int, int], ...]]
+    _canvas: _Canvas
+
+    def edge_cells(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int, str], ...]:
+        """The cells ``(y, x, char)`` of an edge's line, each drawn as if that value's line
+        were alone there (at a crossing, its own horizontal; at a branch, the branch);
+        empty for an edge not in the picture."""
+        source = edge[0]
+        return tuple((y, x, self._canvas.char(y, x, source))
+                     for y, x in self.routes.get(edge, ()))
 
     def text(self) -> str:
         """The picture as plain text (trailing blanks stripped), for tests and logs."""
@@ -411,7 +421,7 @@ def _draw(layers: _Layers) -> Picture:
         if index + 1 < len(layers.layers):
             y = _draw_gap(canvas, layers, layer, y, segment_cells)
 
-    edge_cells = {}
+    routes = {}
     for (source, target, arg), chain in layers.real_edges.items():
         cells: list[tuple[int, int]] = []
         for upper, lower in pairwise(chain):
@@ -419,8 +429,7 @@ def _draw(layers: _Layers) -> Picture:
             if isinstance(lower, tuple):
                 top = tops[layers.rank[lower]]
                 cells += [(row, layers.x[lower]) for row in range(top, top + height)]
-        edge_cells[(source, target, arg)] = tuple(
-            (row, column, canvas.char(row, column, source)) for row, column in cells)
+        routes[(source, target, arg)] = tuple(cells)
 
     rows: list[list] = [[] for _ in range(y)]
     cells = sorted({*canvas.lines, *canvas.text})
@@ -436,7 +445,7 @@ def _draw(layers: _Layers) -> Picture:
     rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
-    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, edge_cells)
+    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, routes, canvas)
 
 
 def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
@@ -497,18 +506,18 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
         stem = [(row, column) for row in range(top, turn)]
         for row, _ in stem:
             canvas.line(row, column, net, UP | DOWN)
-        if track is not None:
+        if track is not None:  # the track once, from its leftmost end to its rightmost
+            xs = [column, *(target_x for _, _, target_x in targets)]
+            left, right = min(xs), max(xs)
+            for x in range(left, right + 1):
+                canvas.line(turn, x, net, (LEFT if x > left else 0) | (RIGHT if x < right else 0))
             canvas.line(turn, column, net, UP)
         for lower, arg, target_x in targets:
             cells = list(stem)
             if track is not None:
                 step = 1 if target_x > column else -1
-                for x in range(column, target_x, step):
-                    canvas.line(turn, x, net, RIGHT if step > 0 else LEFT)
-                    canvas.line(turn, x + step, net, LEFT if step > 0 else RIGHT)
-                    cells.append((turn, x))
+                cells += [(turn, x) for x in range(column, target_x + step, step)]
                 canvas.line(turn, target_x, net, DOWN)
-                cells.append((turn, target_x))
                 for row in range(turn + 1, arrow_row):
                     canvas.line(row, target_x, net, UP | DOWN)
                     cells.append((row, target_x))

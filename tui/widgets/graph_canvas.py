@@ -93,7 +93,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         overlay: dict[int, dict[int, str]] = {}
         markers: dict[int, dict[int, str]] = {}
         for edge in edges:
-            for y, x, char in self.picture.edge_cells.get(edge, ()):
+            for y, x, char in self.picture.edge_cells(edge):
                 overlay.setdefault(y, {})[x] = char
         for node_id in breakpoints:
             box = self.picture.boxes.get(node_id)

@@ -16,12 +16,13 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from .. import pictures
 from ..layout import Picture
 from .graph_canvas import GraphCanvas
+from .titles import PaneTitles
 
 _FOCUS_CACHE = 64  # focus pictures kept (stepping back and forth re-uses them)
 CLUSTER_THRESHOLD = 300  # above this many nodes a graph opens folded into its calls
 
 
-class GraphPane(Vertical):
+class GraphPane(PaneTitles, Vertical):
     """Shows the graph with the current step's nodes and edge highlighted.
 
     ``view`` is ``"full"`` (every node), ``"focus"`` (the neighbourhood of the current
@@ -71,7 +72,7 @@ class GraphPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
-        self.border_title = f"Graph · {self.graph.name}"
+        self.set_titles(f"Graph · {self.graph.name}")
         self._update_subtitle()
 
     def on_resize(self) -> None:
@@ -164,7 +165,7 @@ class GraphPane(Vertical):
     def _update_subtitle(self) -> None:
         view = f"{self.view} view"
         detail = pictures.DETAILS[self.detail]
-        self.border_subtitle = f"{view} · {detail} · {len(self.graph.nodes)} nodes"
+        self.set_titles(subtitle=f"{view} · {detail} · {len(self.graph.nodes)} nodes")
 
     # -- layout in a worker thread -------------------------------------------------------------
     def _start_layout(self, details: tuple[int, ...], fit) -> None:
@@ -172,7 +173,7 @@ class GraphPane(Vertical):
         bar.update(progress=0)
         bar.display = True
         self._laying_out = details
-        self.border_subtitle = f"laying out {len(self.graph.nodes)} nodes…"
+        self.set_titles(subtitle=f"laying out {len(self.graph.nodes)} nodes…")
         self.run_worker(lambda: self._layout_in_thread(details, fit), thread=True,
                         exclusive=True, group="layout", description="graph layout")
 

@@ -32,8 +32,8 @@ class Inspector(TextPane):
         self.set_lines(describe(graph, step, state, numerator, hit))
         mode = state.mode
         where = "before the first step" if step is None else f"step {step.index}"
-        self.border_title = f"Inspector · {mode} · {where}"
-        self.border_subtitle = "numerator layout" if numerator else "denominator layout"
+        self.set_titles(f"Inspector · {mode} · {where}",
+                        "numerator layout" if numerator else "denominator layout")
 
 
 def describe(graph, step, state, numerator: bool, hit=None) -> list[Text]:

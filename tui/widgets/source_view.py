@@ -15,11 +15,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 _GUTTER = 6  # "▶ 123 "
 
 
-class SourceView(CachedStyles, ScrollView, can_focus=True):
+class SourceView(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     """A read-only, syntax-highlighted view of one file; ``show(filename, lineno)`` moves
     the highlight (and loads another file when needed)."""
 
@@ -38,17 +39,34 @@ class SourceView(CachedStyles, ScrollView, can_focus=True):
         self._lines: list[Text] = []
 
     def show(self, filename: str | None, lineno: int) -> None:
-        if filename != self.filename:
+        """Highlight ``lineno`` of ``filename``, centred; only what changes is redrawn."""
+        if filename == self.filename and lineno == self.lineno:
+            return
+        new_file = filename != self.filename
+        if new_file:
             self.filename = filename
             self._lines = _highlighted(filename)
             width = max((line.cell_len for line in self._lines), default=0) + _GUTTER
             self.virtual_size = Size(width, len(self._lines))
-        self.lineno = lineno
+        previous, self.lineno = self.lineno, lineno
         where = f"{os.path.basename(filename)}:{lineno}" if filename else "no source"
-        self.border_title = f"Source · {where}"
+        self.set_titles(f"Source · {where}")
+        top = int(self.scroll_offset.y)
         if self._lines and lineno:
             self.scroll_to_region(Region(0, lineno - 1, 1, 1), animate=False, center=True,
                                   force=True)
+        if new_file or int(self.scroll_offset.y) != top:
+            self.refresh()
+        else:  # the two lines whose highlight moves
+            self.refresh(*(Region(0, line - 1 - top, self.size.width, 1)
+                           for line in (previous, lineno) if line))
+
+    def on_resize(self) -> None:
+        """A new size: centre the current line again (the first ``show`` may come before
+        the pane has one)."""
+        if self._lines and self.lineno:
+            self.scroll_to_region(Region(0, self.lineno - 1, 1, 1), animate=False,
+                                  center=True, force=True)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

@@ -18,9 +18,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 
-class StepsList(CachedStyles, ScrollView, can_focus=True):
+class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     """Lists the steps; moving its cursor (keys or a click) asks to jump to that step."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -59,7 +60,7 @@ class StepsList(CachedStyles, ScrollView, can_focus=True):
         self._total = total
         self.cursor = -1
         self.virtual_size = Size(self.size.width, total)
-        self.border_title = f"Steps · {total}"
+        self.set_titles(f"Steps · {total}")
         self.refresh()
 
     def _step(self, index: int):

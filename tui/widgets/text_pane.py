@@ -14,9 +14,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 
-class TextPane(CachedStyles, ScrollView, can_focus=True):
+class TextPane(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     """Shows lines of Rich text, wrapped to the pane's width, scrolled by keys or mouse."""
 
     DEFAULT_CSS = """
