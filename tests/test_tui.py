@@ -266,6 +266,18 @@ async def test_paths_pane_lists_each_path_and_the_sum():
 
 
 @headless
+async def test_names_with_brackets_are_shown_as_written():
+    graph = gad.trace(lambda xs: xs[0] * xs[1], [2.0, np.ones(2)])
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(app, pilot, "P", "G")
+        step = app.screen.debugger.current
+        assert step.node.label == "xs[1]"
+        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₂ · 1"
+        assert "xs[1]" in inspector_text(app)
+
+
+@headless
 async def test_graph_pane_marks_statuses_and_the_current_edge():
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
     async with app.run_test(size=(100, 34)) as pilot:

@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen):
                 keys = binding.key_display or binding.key
                 keys = ", ".join(key.replace("question_mark", "?").replace("equals_sign", "=")
                                  for key in keys.split(","))
-                table.add_row(keys, binding.tooltip or binding.description)
+                table.add_row(Text(keys), Text(binding.tooltip or binding.description))
         return table
 
     def _legend(self) -> Table:
@@ -61,5 +61,5 @@ class HelpScreen(ModalScreen):
         table.add_column()
         table.add_row("", Text("Graph legend", style="bold underline"))
         for style, sample, meaning in LEGEND:
-            table.add_row(Text(sample, style=style), meaning)
+            table.add_row(Text(sample, style=style), Text(meaning))
         return table
