@@ -202,6 +202,7 @@ async def test_breakpoint_on_a_node_stops_continue():
         assert screen.breakpoints == set()
         await press(app, pilot, "n", "n", "b")  # on x
         assert screen.breakpoints == {screen.graph.inputs["x"].id}
+        assert screen.query_one("#steps").border_subtitle == "● 1 breakpoint"
         canvas = screen.query_one("#graph-canvas")
         assert any("●" in row.values() for row in canvas._markers.values())
         await press(app, pilot, "g", "c")
@@ -219,7 +220,9 @@ async def test_break_on_nonfinite_names_the_origin():
         graph = gad.trace(square_root_where, -1.0)
     app = DebuggerApp([graph], mode="backward")
     async with app.run_test(size=(120, 40)) as pilot:
-        await press(app, pilot, "a", "c")
+        await press(app, pilot, "a")
+        assert app.screen.query_one("#steps").border_subtitle == "NaN/Inf"
+        await press(app, pilot, "c")
         text = inspector_text(app)
         assert "stopped:" in text
         assert "sqrt" in text

@@ -95,10 +95,22 @@ class DebugScreen(Screen):
                                            debugger.hit)
             where = self._source_node(step).source
             self.query_one(SourceView).show(where.filename, where.lineno)
-            self.query_one(StepsList).point_at(debugger.index)
+            steps = self.query_one(StepsList)
+            steps.point_at(debugger.index)
+            steps.set_titles(subtitle=self._breakpoints_text())
             paths = self.query_one(PathsPane)
             if paths.display:
                 paths.show(self.graph, None if step is None else step.node)
+
+    def _breakpoints_text(self) -> str:
+        """``● 2 breakpoints · NaN/Inf`` (what ``c`` stops at), empty when nothing is set."""
+        parts = []
+        if self.breakpoints:
+            count = len(self.breakpoints)
+            parts.append(f"● {count} breakpoint{'s' if count > 1 else ''}")
+        if self.break_on_nonfinite:
+            parts.append("NaN/Inf")
+        return " · ".join(parts)
 
     def _centres(self, step) -> set[int]:
         if step is None:
@@ -217,6 +229,7 @@ class DebugScreen(Screen):
         self.break_on_nonfinite = not self.break_on_nonfinite
         state = "on" if self.break_on_nonfinite else "off"
         self.notify(f"break on the first NaN/Inf: {state}", timeout=3)
+        self.refresh_panes()
 
     # -- views ---------------------------------------------------------------------------------
     def action_toggle_layout(self) -> None:
