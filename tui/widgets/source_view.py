@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
-from rich.text import Text
+from rich.text import Span, Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -96,10 +96,14 @@ def _highlighted(filename: str | None) -> list[Text]:
     source = "".join(linecache.getlines(filename)) if filename else ""
     if not source:
         return []
-    text = Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(
-        source)
+    text = Syntax(source, "python", theme="ansi_dark").highlight(source)
     text.rstrip()
-    lines = text.split("\n", allow_blank=True)
-    for line in lines:
-        line.stylize(Style(bgcolor=None))
-    return list(lines)
+    text.style = ""
+    # Token colours only: the pane's background (and the current line's) shows through.
+    text.spans = [Span(span.start, span.end, _foreground(span.style)) for span in text.spans]
+    return list(text.split("\n", allow_blank=True))
+
+
+def _foreground(style) -> Style:
+    style = Style.parse(style) if isinstance(style, str) else style
+    return Style(color=style.color, bold=style.bold, italic=style.italic)
