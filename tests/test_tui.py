@@ -480,6 +480,8 @@ async def test_graphviz_ordered_pictures_when_asked():
         assert len(picture.boxes) == len(app.screen.graph.nodes)
 
 
-def test_an_app_needs_a_graph():
+def test_an_app_needs_a_graph_and_a_known_mode():
     with pytest.raises(ValueError, match="no graphs"):
         DebuggerApp([])
+    with pytest.raises(ValueError, match="mode must be one of"):
+        DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="reverse")

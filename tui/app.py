@@ -18,7 +18,7 @@ from graphviz_ad.collect import graph_names
 
 from .commands import NodeCommands
 from .screens.chooser import GraphChooser
-from .screens.debug import DebugScreen
+from .screens.debug import MODES, DebugScreen
 from .screens.help import HelpScreen
 from .widgets.graph_pane import GraphPane
 from .widgets.steps_list import StepsList
@@ -45,6 +45,8 @@ class DebuggerApp(App):
         self.graphs = list(graphs)
         if not self.graphs:
             raise ValueError("no graphs to debug: trace a function with graphviz_ad.trace first")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.names = graph_names(self.graphs)
         self.mode = mode
         self.start = 0 if len(self.graphs) == 1 else start
