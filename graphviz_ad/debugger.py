@@ -543,7 +543,7 @@ class NonFinite(Breakpoint):
         graph = step._trail.graph
         if step.mode == "forward":
             node = step.node
-            reason = f"{_where(node)} gives {show(step.value)}"
+            reason = f"{node.describe()} gives {show(step.value)}"
             broken = [o for o in node.inputs if not _finite(o.value)]
             if broken:  # not an origin: say which operand brought the NaN or ∞ along
                 operands = ", ".join(f"{o.label} = {show(o.value)}" for o in broken)
@@ -567,7 +567,7 @@ class NonFinite(Breakpoint):
         operand, local = consumer.inputs[step.arg], step.local
         reason = (f"the {what} of {step.node.label} became {show(step.total)} at step "
                   f"{step.index}: the local Jacobian ∂{consumer.label}/∂{operand.label} = "
-                  f"{local.rule} of {_where(consumer)}")
+                  f"{local.rule} of {consumer.describe()}")
         if _local_finite(local):
             reason += (f" is finite but its product with {show(step.upstream)} overflowed")
         else:
@@ -579,7 +579,7 @@ class NonFinite(Breakpoint):
             first = _first_nonfinite_ancestor(consumer)
             reason += f". In the forward pass {consumer.label} = {show(consumer.value)}"
             if first is not consumer:
-                reason += f", first from {_where(first)}"
+                reason += f", first from {first.describe()}"
             reason += _masking(graph, first)
         return Hit(self, step, reason, consumer)
 
@@ -616,13 +616,6 @@ def _local_finite(local) -> bool:
     return True
 
 
-def _where(node: Node) -> str:
-    """``u₁ = sqrt(x) at f.py:4 (`return np.sqrt(x)`)``."""
-    line = node.source.line
-    text = f"{node.label} = {node.call_text}" if node.inputs else node.label
-    return f"{text} at {node.source}" + (f" (`{line}`)" if line else "")
-
-
 def _first_nonfinite_ancestor(node: Node) -> Node:
     """The earliest node (in tape order) among ``node`` and its ancestors whose value is not
     finite, reached through non-finite values only."""
@@ -645,7 +638,7 @@ def _masking(graph, origin: Node) -> str:
     for node in graph.nodes[origin.id + 1 : graph.output.id + 1]:
         if any(operand.id in tainted for operand in node.inputs):
             if _finite(node.value):
-                return f"; it is hidden from the output by {_where(node)}"
+                return f"; it is hidden from the output by {node.describe()}"
             tainted.add(node.id)
     if graph.output.id in tainted:
         return ""

@@ -106,12 +106,6 @@ def explain(graph, name, seed=None) -> Explanation:
     return Explanation(label, gradient, int(zero.sum()), reasons)
 
 
-def _at(node: Node) -> str:
-    """``u₃ = maximum(0, u₂) at f.py:4 (`return np.maximum(0, z)`)``."""
-    line = node.source.line
-    return f"{node.label} = {node.call_text} at {node.source}" + (f" (`{line}`)" if line else "")
-
-
 def _valued(node: Node) -> str:
     """``u₃ = 0.5``, or just ``0`` for a constant labelled by its value."""
     value = show(node.value)
@@ -144,7 +138,7 @@ def _no_path(graph, node: Node) -> Reason:
             "uses it only where there is no derivative (a comparison such as "
             f"{node.label} > 0, the condition of np.where, np.sign, np.floor, argmax, .value)"),
             node)
-    shown = "; ".join(_at(end) for end in ends[:3])
+    shown = "; ".join(end.describe() for end in ends[:3])
     more = f" and {len(ends) - 3} more" if len(ends) > 3 else ""
     return Reason("no_path", (
         f"no path leads from {node.label} to the output {graph.output.label}: what is computed "
@@ -198,11 +192,11 @@ def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
         what = {"broadcast": "the broadcast (scalar expansion) of",
                 "reduce": "the reduction of", "matmul": "the matrix product with"}[local.kind]
         return Reason("cancel", (
-            f"{what} {operand.label} in {_at(consumer)} adds up the adjoint "
+            f"{what} {operand.label} in {consumer.describe()} adds up the adjoint "
             f"{show(upstream)} of {consumer.label} over the copies of {operand.label}, and "
             f"those sums are 0 (local Jacobian {local.rule})"), consumer)
     return Reason("not_selected", (
-        f"{_at(consumer)} uses only the part of {operand.label} whose adjoint is zero "
+        f"{consumer.describe()} uses only the part of {operand.label} whose adjoint is zero "
         f"(local Jacobian {local.rule})"), consumer)
 
 
@@ -228,33 +222,33 @@ def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
             condition = f"{value} ≤ 0" if np.ndim(operand.value) == 0 else (
                 f"{value}, ≤ 0 there")
             return Reason("inactive_relu", (
-                f"{_at(consumer)} is inactive{scope}: {condition}, so its derivative "
+                f"{consumer.describe()} is inactive{scope}: {condition}, so its derivative "
                 f"{local.rule} is 0"), consumer)
         side = "below" if op == "maximum" else "above"
         return Reason("clamped", (
-            f"{_at(consumer)} clamps {operand.label} to {bound.label}{scope} ({value} is "
+            f"{consumer.describe()} clamps {operand.label} to {bound.label}{scope} ({value} is "
             f"{side} it), so its derivative {local.rule} is 0"), consumer)
     if op in ("maximum", "minimum"):
         return Reason("other_operand_wins", (
-            f"in {_at(consumer)} the other operand wins{scope}, so "
+            f"in {consumer.describe()} the other operand wins{scope}, so "
             f"∂{consumer.label}/∂{operand.label} = {local.rule} is 0"), consumer)
     if op == "where":
         taken, skipped = ("false", "true") if arg == 0 else ("true", "false")
         return Reason("other_branch", (
-            f"{_at(consumer)} takes its {taken} branch{scope or ' everywhere'}, so "
+            f"{consumer.describe()} takes its {taken} branch{scope or ' everywhere'}, so "
             f"{operand.label} (the {skipped} branch) does not reach its result"), consumer)
     if op in ("multiply", "matmul"):
         other = consumer.inputs[1 - arg]
         return Reason("zero_factor", (
-            f"in {_at(consumer)}, {operand.label} is multiplied by {_valued(other)}, which is "
-            f"0{scope}"), consumer)
+            f"in {consumer.describe()}, {operand.label} is multiplied by {_valued(other)}, "
+            f"which is 0{scope}"), consumer)
     if op in ("max", "min"):
         return Reason("not_selected", (
-            f"{_at(consumer)} passes on only the {op}imum of {operand.label}, so the other "
+            f"{consumer.describe()} passes on only the {op}imum of {operand.label}, so the other "
             f"elements get no gradient{f' ({scope.strip()})' if scope else ''}"), consumer)
     return Reason("zero_slope", (
         f"the local Jacobian ∂{consumer.label}/∂{operand.label} = {local.rule} of "
-        f"{_at(consumer)} is 0{scope} ({value})"), consumer)
+        f"{consumer.describe()} is 0{scope} ({value})"), consumer)
 
 
 def _gates(graph, start: Node) -> tuple[Reason, ...]:
@@ -273,7 +267,7 @@ def _gates(graph, start: Node) -> tuple[Reason, ...]:
             local = node.jacobian(arg)
             if local.kind == "selection":
                 reasons.append(Reason("not_selected", (
-                    f"{_at(node)} selects only part of {operand.label}; the other elements "
+                    f"{node.describe()} selects only part of {operand.label}; the other elements "
                     "get no gradient through it"), node))
                 continue
             numbers = _local_numbers(local)

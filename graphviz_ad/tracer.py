@@ -137,6 +137,12 @@ class Node:
             operands.append(str(params["shape"]))
         return f"{self.op}({', '.join(operands)})"
 
+    def describe(self) -> str:
+        """The node and where it was made: ``u₁ = sqrt(x) at f.py:4 (`return np.sqrt(x)`)``."""
+        text = f"{self.label} = {self.call_text}" if self.inputs else self.label
+        line = self.source.line
+        return f"{text} at {self.source}" + (f" (`{line}`)" if line else "")
+
     def jacobian(self, i: int):
         """The local Jacobian ∂self/∂self.inputs[i], a structured operator.
 
@@ -479,10 +485,12 @@ class Tracer:
         return dispatch.dot(self, other)
 
     def astype(self, dtype, copy=True):
-        if np.dtype(dtype).kind != "f":
+        """The same value: a change of dtype is refused rather than silently ignored."""
+        if np.dtype(dtype) != self.dtype:
             raise TraceError(
-                f"astype({np.dtype(dtype)}) at {_location(self._tape.where())} would leave "
-                "the real numbers: graphviz-ad traces floating-point values only"
+                f"astype({np.dtype(dtype)}) at {_location(self._tape.where())}: graphviz-ad "
+                f"keeps a traced value in its own dtype ({self.dtype}); cast the inputs "
+                "before tracing instead"
             )
         return self
 
