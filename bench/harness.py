@@ -89,36 +89,50 @@ class Settings:
         return quick if self.quick else full
 
 
-def measure(
-    implementation: str,
-    job: Callable[[], object],
-    settings: Settings,
-    *,
-    memory: str = "tracemalloc",
-    per: int | None = None,
-    repeats: int | None = None,
-) -> Measurement:
-    """Time ``job`` (warm-up, then the median of repeats) and measure its peak memory.
+@dataclass(frozen=True)
+class Job:
+    """One implementation of a workload: ``run()`` does the whole computation each call.
 
-    ``job`` must do the whole computation each call and may return its result (kept alive
-    until the timer has stopped, so freeing it is not timed).  ``memory`` is
-    ``"tracemalloc"``, ``"rss"`` (for libraries with their own allocator) or ``"none"``.
+    ``memory`` is ``"tracemalloc"``, ``"rss"`` (for libraries with their own allocator) or
+    ``"none"``; ``per`` is the count that per-op figures divide by.
+    """
+
+    implementation: str
+    run: Callable[[], object]
+    memory: str = "tracemalloc"
+    per: int | None = None
+
+
+def measure(jobs: list[Job], settings: Settings, repeats: int | None = None) -> list[Measurement]:
+    """Time the jobs side by side, then measure each one's peak memory.
+
+    Every job is warmed up, then the jobs take turns: round ``r`` runs each of them once,
+    starting from a different one each round, so a burst of load on the machine lands on
+    all of them alike instead of on whichever happened to run then.  A job's result is
+    kept until its timer has stopped, so freeing it is not timed.
     """
     count = 1 if settings.quick else (repeats or settings.repeats)
-    for _ in range(settings.warmup):
-        job()
-    times = []
-    for _ in range(count):
-        gc.collect()
-        start = time.perf_counter()
-        result = job()
-        times.append(time.perf_counter() - start)
-        del result
-    measurement = Measurement(implementation, statistics.median(times), times, per=per)
-    if memory != "none":
-        measurement.peak_bytes = peak_memory(job, memory)
-        measurement.memory_method = memory
-    return measurement
+    for job in jobs:
+        for _ in range(settings.warmup):
+            job.run()
+    times: list[list[float]] = [[] for _ in jobs]
+    for round_ in range(count):
+        for offset in range(len(jobs)):
+            which = (round_ + offset) % len(jobs)
+            gc.collect()
+            start = time.perf_counter()
+            result = jobs[which].run()
+            times[which].append(time.perf_counter() - start)
+            del result
+    measurements = []
+    for job, job_times in zip(jobs, times):
+        measurement = Measurement(job.implementation, statistics.median(job_times), job_times,
+                                  per=job.per)
+        if job.memory != "none":
+            measurement.peak_bytes = peak_memory(job.run, job.memory)
+            measurement.memory_method = job.memory
+        measurements.append(measurement)
+    return measurements
 
 
 def check_close(what: str, actual, expected, rtol: float = 1e-9) -> None:

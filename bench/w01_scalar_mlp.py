@@ -11,7 +11,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import OURS, Result, Settings, check_close, measure
+from .harness import OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, autograd_numpy, micrograd_engine, torch
 
 KEY = "W1"
@@ -72,29 +72,27 @@ def run(settings: Settings) -> Result:
 
         return gad.trace(loss, params).grad()
 
-    result.measurements.append(measure("plain floats forward", floor, settings, per=n_ops))
-    result.measurements.append(measure(OURS, ours, settings, per=n_ops))
+    jobs = [Job("plain floats forward", floor, per=n_ops), Job(OURS, ours, per=n_ops)]
 
     if autograd is not None:
         anp = autograd_numpy
         gradient = autograd.grad(lambda p: mlp_loss(p, points, targets,
                                                     lambda z: anp.maximum(0.0, z)))
         check_close("W1 gradients against autograd", ours(), gradient(params))
-        result.measurements.append(
-            measure("autograd", lambda: gradient(params), settings, per=n_ops))
+        jobs.append(Job("autograd", lambda: gradient(params), per=n_ops))
     if torch is not None:
         def with_torch():
             tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
                        for k, v in params.items()}
             mlp_loss(tensors, points, targets, torch.relu).backward()
             return tensors
-        result.measurements.append(
-            measure("torch", with_torch, settings, memory="rss", per=n_ops))
+        jobs.append(Job("torch", with_torch, memory="rss", per=n_ops))
     if micrograd_engine is not None:
         def with_micrograd():
             values = {k: micrograd_engine.Value(v) for k, v in params.items()}
             mlp_loss(values, points, targets, lambda z: z.relu()).backward()
             return values
-        result.measurements.append(measure("micrograd", with_micrograd, settings, per=n_ops))
+        jobs.append(Job("micrograd", with_micrograd, per=n_ops))
+    result.measurements = measure(jobs, settings)
     result.notes.append("No target: shown next to W6, the same per-op cost on a plain chain.")
     return result

@@ -11,7 +11,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import OURS, Result, Settings, check_close, measure
+from .harness import OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, autograd_numpy, torch
 
 KEY = "W2"
@@ -82,15 +82,15 @@ def run(settings: Settings) -> Result:
 
     check_close("W2 gradients against the hand-written pass", ours(),
                 handwritten(images, onehot, *params)[1])
-    result.measurements += [
-        measure("numpy forward", lambda: loss(*params), settings),
-        measure("numpy by hand", lambda: handwritten(images, onehot, *params), settings),
-        measure(OURS, ours, settings),
+    jobs = [
+        Job("numpy forward", lambda: loss(*params)),
+        Job("numpy by hand", lambda: handwritten(images, onehot, *params)),
+        Job(OURS, ours),
     ]
     if autograd is not None:
         autograd_loss = make_loss(autograd_numpy, images, onehot)
         gradient = autograd.grad(lambda p: autograd_loss(*p))
-        result.measurements.append(measure("autograd", lambda: gradient(params), settings))
+        jobs.append(Job("autograd", lambda: gradient(params)))
     if torch is not None:
         t_images, t_onehot = torch.from_numpy(images), torch.from_numpy(onehot)
         t_loss = torch_loss(t_images, t_onehot)
@@ -100,7 +100,8 @@ def run(settings: Settings) -> Result:
             t_loss(*tensors).backward()
             return [t.grad for t in tensors]
 
-        result.measurements.append(measure("torch", with_torch, settings, memory="rss"))
+        jobs.append(Job("torch", with_torch, memory="rss"))
+    result.measurements = measure(jobs, settings)
 
     ratio = result.ratio(OURS, "numpy by hand")
     peers = {name: result.ratio(OURS, name) for name in ("autograd", "torch")}

@@ -12,7 +12,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import MIB, OURS, Result, Settings, check_close, measure
+from .harness import MIB, OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, autograd_numpy, torch
 
 KEY = "W3"
@@ -58,14 +58,14 @@ def run(settings: Settings) -> Result:
         return gad.trace(chain, x).grad()
 
     check_close("W3 gradient against the hand-written pass", ours()["x"], handwritten(x)[1])
-    result.measurements += [
-        measure("numpy forward", lambda: chain(x), settings),
-        measure("numpy by hand", lambda: handwritten(x), settings),
-        measure(OURS, ours, settings),
+    jobs = [
+        Job("numpy forward", lambda: chain(x)),
+        Job("numpy by hand", lambda: handwritten(x)),
+        Job(OURS, ours),
     ]
     if autograd is not None:
         gradient = autograd.grad(make_chain(autograd_numpy))
-        result.measurements.append(measure("autograd", lambda: gradient(x), settings))
+        jobs.append(Job("autograd", lambda: gradient(x)))
     if torch is not None:
         t_chain = make_chain(torch)
 
@@ -74,7 +74,8 @@ def run(settings: Settings) -> Result:
             t_chain(tensor).backward()
             return tensor.grad
 
-        result.measurements.append(measure("torch", with_torch, settings, memory="rss"))
+        jobs.append(Job("torch", with_torch, memory="rss"))
+    result.measurements = measure(jobs, settings)
 
     floor_ratio = result.ratio(OURS, "numpy forward")
     ours_peak = result.get(OURS).peak_bytes

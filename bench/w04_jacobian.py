@@ -11,7 +11,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import OURS, Result, Settings, check_close, measure
+from .harness import OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, autograd_numpy, torch
 
 KEY = "W4"
@@ -38,29 +38,25 @@ def run(settings: Settings) -> Result:
     net = make_net(np, W1, W2)
     result = Result(KEY, f"full {n}×{n} Jacobian of tanh(W₂ tanh(W₁x)), trace included",
                     floor="numpy forward", ours=f"{OURS} reverse")
-    result.measurements += [
-        measure("numpy forward", lambda: net(x), settings),
-        measure("numpy by hand", lambda: analytic(W1, W2, x), settings),
-    ]
+    jobs = [Job("numpy forward", lambda: net(x)),
+            Job("numpy by hand", lambda: analytic(W1, W2, x))]
     ours_reverse, ours_forward = result.ours, f"{OURS} forward"
     for mode, name in (("reverse", ours_reverse), ("forward", ours_forward)):
         check_close(f"W4 {mode}-mode Jacobian against the closed form",
                     gad.trace(net, x).jacobian("x", mode=mode), analytic(W1, W2, x))
-        result.measurements.append(measure(
-            name, lambda mode=mode: gad.trace(net, x).jacobian("x", mode=mode), settings))
+        jobs.append(Job(name, lambda mode=mode: gad.trace(net, x).jacobian("x", mode=mode)))
     if autograd is not None:
         jacobian = autograd.jacobian(make_net(autograd_numpy, W1, W2))
-        result.measurements.append(measure("autograd", lambda: jacobian(x), settings))
+        jobs.append(Job("autograd", lambda: jacobian(x)))
     if torch is not None:
         t_net = make_net(torch, torch.from_numpy(W1), torch.from_numpy(W2))
         t_x = torch.from_numpy(x)
-        jobs = {
-            "torch": lambda: torch.autograd.functional.jacobian(t_net, t_x),
-            "torch jacrev": lambda: torch.func.jacrev(t_net)(t_x),
-            "torch jacfwd": lambda: torch.func.jacfwd(t_net)(t_x),
-        }
-        for name, job in jobs.items():
-            result.measurements.append(measure(name, job, settings, memory="rss"))
+        jobs += [
+            Job("torch", lambda: torch.autograd.functional.jacobian(t_net, t_x), memory="rss"),
+            Job("torch jacrev", lambda: torch.func.jacrev(t_net)(t_x), memory="rss"),
+            Job("torch jacfwd", lambda: torch.func.jacfwd(t_net)(t_x), memory="rss"),
+        ]
+    result.measurements = measure(jobs, settings)
 
     ratios = {mode: result.ratio(name, "autograd") for mode, name in
               (("reverse", ours_reverse), ("forward", ours_forward))}

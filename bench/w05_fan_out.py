@@ -11,7 +11,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import OURS, Result, Settings, check_close, measure
+from .harness import OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, autograd_numpy, torch
 
 KEY = "W5"
@@ -51,14 +51,14 @@ def run(settings: Settings) -> Result:
 
     check_close("W5 gradient against the hand-written pass", ours()["x"],
                 handwritten(x, scales)[1])
-    result.measurements += [
-        measure("numpy forward", lambda: fan_out(x), settings),
-        measure("numpy by hand", lambda: handwritten(x, scales), settings),
-        measure(OURS, ours, settings),
+    jobs = [
+        Job("numpy forward", lambda: fan_out(x)),
+        Job("numpy by hand", lambda: handwritten(x, scales)),
+        Job(OURS, ours),
     ]
     if autograd is not None:
         gradient = autograd.grad(make_fan_out(autograd_numpy, scales))
-        result.measurements.append(measure("autograd", lambda: gradient(x), settings))
+        jobs.append(Job("autograd", lambda: gradient(x)))
     if torch is not None:
         t_fan_out = make_fan_out(torch, scales)
 
@@ -67,7 +67,8 @@ def run(settings: Settings) -> Result:
             t_fan_out(tensor).backward()
             return tensor.grad
 
-        result.measurements.append(measure("torch", with_torch, settings, memory="rss"))
+        jobs.append(Job("torch", with_torch, memory="rss"))
+    result.measurements = measure(jobs, settings)
 
     result.target = "below torch"
     ratio = result.ratio(OURS, "torch")

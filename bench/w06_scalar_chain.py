@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import graphviz_ad as gad
 
-from .harness import OURS, Result, Settings, check_close, measure
+from .harness import OURS, Job, Result, Settings, check_close, measure
 from .peers import autograd, micrograd_engine, torch
 
 KEY = "W6"
@@ -30,29 +30,28 @@ def run(settings: Settings) -> Result:
     check_close("W6 gradient", gad.trace(chain, 0.5).grad("x"), 1.0)
     result = Result(KEY, f"{length:,} chained scalar adds, forward + backward",
                     floor="plain floats forward", unit="µs per op")
-    result.measurements += [
-        measure("plain floats forward", lambda: chain(0.5), settings, per=length),
-        measure(OURS, lambda: gad.trace(chain, 0.5).grad("x"), settings, per=length),
+    jobs = [
+        Job("plain floats forward", lambda: chain(0.5), per=length),
+        Job(OURS, lambda: gad.trace(chain, 0.5).grad("x"), per=length),
     ]
     if autograd is not None:
         gradient = autograd.grad(chain)
-        result.measurements.append(
-            measure("autograd", lambda: gradient(0.5), settings, per=length))
+        jobs.append(Job("autograd", lambda: gradient(0.5), per=length))
     if torch is not None:
         def with_torch():
             x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
             chain(x).backward()
             return x.grad
 
-        result.measurements.append(
-            measure("torch", with_torch, settings, memory="rss", per=length))
+        jobs.append(Job("torch", with_torch, memory="rss", per=length))
     if micrograd_engine is not None:
         def with_micrograd():
             x = micrograd_engine.Value(0.5)
             chain(x).backward()
             return x.grad
 
-        result.measurements.append(measure("micrograd", with_micrograd, settings, per=length))
+        jobs.append(Job("micrograd", with_micrograd, per=length))
+    result.measurements = measure(jobs, settings)
 
     per_op = result.get(OURS).per_unit() * 1e6
     result.target = "≤ 3 µs per op, source line of every op recorded"

@@ -11,7 +11,7 @@ import numpy as np
 
 import graphviz_ad as gad
 
-from .harness import MIB, OURS, Result, Settings, measure
+from .harness import MIB, OURS, Job, Result, Settings, measure
 
 KEY = "W10"
 NODES_PER_LAYER = 4
@@ -39,14 +39,14 @@ def run(settings: Settings) -> Result:
     x = np.random.default_rng(0).normal(size=WIDTH)
     result = Result(KEY, "cost growth: trace + forward + backward of a layered chain",
                     floor=None, unit="µs per node")
-    sizes = []
+    sizes, jobs = [], []
     for exponent in exponents:
         net = make_net(10**exponent // NODES_PER_LAYER)
         nodes = len(gad.trace(net, x).nodes)
         sizes.append(nodes)
-        result.measurements.append(measure(
-            f"{OURS} {nodes:,} nodes", lambda net=net: gad.trace(net, x).grad(), settings,
-            per=nodes, repeats=3 if exponent == 5 else None))
+        jobs.append(Job(f"{OURS} {nodes:,} nodes", lambda net=net: gad.trace(net, x).grad(),
+                        per=nodes))
+    result.measurements = measure(jobs, settings, repeats=5)
     result.ours = result.measurements[-1].implementation
     times = [m.seconds for m in result.measurements]
     peaks = [m.peak_bytes for m in result.measurements]
