@@ -12,7 +12,8 @@ pass, the backward pass and forward-mode tangents.
 array([3., 1., 2.])
 """
 
-from .errors import ShapeError, TraceError, UnsupportedOperation
+from .debugger import AtNode, AtOp, Debugger, Exceeds, NonFinite, When
+from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
 from .linear import Jacobian
 from .primitives import PRIMITIVES
@@ -20,12 +21,19 @@ from .tracer import Node, Source, trace
 
 __all__ = [
     "PRIMITIVES",
+    "AtNode",
+    "AtOp",
+    "Debugger",
+    "Exceeds",
     "Graph",
     "Jacobian",
     "Node",
+    "NonFinite",
+    "RenderError",
     "ShapeError",
     "Source",
     "TraceError",
     "UnsupportedOperation",
+    "When",
     "trace",
 ]

@@ -12,3 +12,8 @@ class UnsupportedOperation(TraceError):
 
 class ShapeError(TraceError, ValueError):
     """The operands of an operation do not fit together (broadcasting, matmul, concat)."""
+
+
+class RenderError(RuntimeError):
+    """A picture could not be made: no Graphviz program was found, or the one found cannot
+    write the format asked for.  The message names what is missing and how to install it."""

@@ -20,6 +20,8 @@ import networkx as nx
 import numpy as np
 
 from . import propagate
+from .explain import explain as explain_gradient
+from .paths import paths as find_paths
 
 
 class Graph:
@@ -106,6 +108,16 @@ class Graph:
             return np.moveaxis(np.reshape(columns, (n, m)), 0, 1).reshape(out_shape + in_shape)
         raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
 
+    def paths(self, wrt, to=None, limit: int = 64):
+        """The paths from input ``wrt`` to the output (or node ``to``) and the product of the
+        local Jacobians along each; they sum to ``jacobian(wrt)``.  See :mod:`.paths`."""
+        return find_paths(self, wrt, to=to, limit=limit)
+
+    def explain(self, name: str, seed=None):
+        """Why the gradient of input ``name`` is zero (or partly zero), in words and as
+        structured reasons.  See :mod:`.explain`."""
+        return explain_gradient(self, name, seed=seed)
+
     # -- views ---------------------------------------------------------------------------------
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx MultiDiGraph keyed by node id: ``x*x`` keeps both edges.
@@ -118,6 +130,46 @@ class Graph:
             for arg, operand in enumerate(node.inputs):
                 graph.add_edge(operand.id, node.id, key=arg, arg=arg)
         return graph
+
+    # -- pictures (graphviz_ad.render, imported only when a picture is asked for) ---------------
+    def to_dot(self, step=None, **options) -> str:
+        """The picture as DOT text, at a debugger ``step`` if given (no Graphviz needed).
+
+        Options (``rankdir="LR"``, ``layout="denominator"``, ``values=False``,
+        ``collapse=True``, ``focus="u₇"``…): see ``graphviz_ad.render.Options``.
+        """
+        from .render import to_dot
+
+        return to_dot(self, step, **options)
+
+    def render(self, path, format=None, step=None, **options):
+        """Write the picture to ``path``: svg, png, pdf, dot, json or html (the step player),
+        by default from the suffix.  Returns the path."""
+        from .render import render
+
+        return render(self, path, format, step, **options)
+
+    def _repr_svg_(self):
+        """Jupyter shows the graph as a picture (nothing when no Graphviz is installed)."""
+        from .errors import RenderError
+        from .render import to_svg
+
+        try:
+            return to_svg(self)
+        except RenderError:
+            return None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter's rich display: the SVG picture, or the text and why there is no picture."""
+        from .errors import RenderError
+        from .render import to_svg
+
+        bundle = {"text/plain": repr(self)}
+        try:
+            bundle["image/svg+xml"] = to_svg(self)
+        except RenderError as error:
+            bundle["text/plain"] += f"\n(no picture: {error})"
+        return bundle
 
     def __str__(self) -> str:
         """A text listing, one line per operation, like a program:

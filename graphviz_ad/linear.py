@@ -144,7 +144,7 @@ class Elementwise(Jacobian):
     def kind(self) -> str:
         if self.in_shape != self.out_shape:
             return "broadcast"
-        if isinstance(self.factor, (int, float)) and self.factor == 1:
+        if type(self.factor) is int and self.factor == 1:  # structurally I (x + y), not a mask
             return "identity"
         return "diagonal"
 

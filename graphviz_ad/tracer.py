@@ -20,7 +20,7 @@ import linecache
 import os
 import sys
 from dataclasses import dataclass
-from inspect import signature
+from inspect import Parameter, signature
 from itertools import count
 
 import numpy as np
@@ -224,7 +224,12 @@ class _Tape:
         return len(self.calls) - 1
 
     def constant(self, value, where) -> Node:
-        """A node for a plain operand; the same array object used twice is one node."""
+        """A node for a plain operand; the same array object used twice is one node.
+
+        Python numbers stay Python numbers, so that numpy treats them as weak scalars
+        (``float32_array * 2.0`` stays float32, as it would without tracing)."""
+        if type(value) in (int, float):
+            return self.add("const", (), value, where=where)
         if isinstance(value, np.ndarray):
             known = self._constants.get(id(value))
             if known is not None and known[0] is value:
@@ -544,8 +549,16 @@ def trace(f, *args, **kwargs):
         inputs[name] = node
         return Tracer(node, tape)
 
+    kinds = {name: parameter.kind for name, parameter in bound.signature.parameters.items()}
     for name, value in list(bound.arguments.items()):
-        bound.arguments[name] = _wrap_argument(name, value, make_input)
+        if kinds[name] is Parameter.VAR_POSITIONAL:  # *args: args[0], args[1], …
+            value = tuple(_wrap_argument(f"{name}[{i}]", item, make_input)
+                          for i, item in enumerate(value))
+        elif kinds[name] is Parameter.VAR_KEYWORD:  # **kwargs: each by its keyword
+            value = {key: _wrap_argument(key, item, make_input) for key, item in value.items()}
+        else:
+            value = _wrap_argument(name, value, make_input)
+        bound.arguments[name] = value
     try:
         result = f(*bound.args, **bound.kwargs)
         if isinstance(result, Tracer):

@@ -29,7 +29,8 @@ def node_numeric_matrix(node, i, eps=1e-6):
     def forward(x):
         args = list(values)
         args[i] = x
-        return primitive.forward(*args, **params)
+        with np.errstate(invalid="ignore", divide="ignore"):  # e.g. (−1.5)^(2 ± ε) is NaN
+            return primitive.forward(*args, **params)
 
     numeric = central_difference(forward, values[i], eps)
     return numeric.reshape(np.size(node.value), np.size(values[i]))

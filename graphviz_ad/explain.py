@@ -1,0 +1,285 @@
+"""Why is this gradient zero?  Reasons in words, found by reading one backward pass.
+
+A gradient ∂y/∂x is zero when every path from x to y carries nothing.  Walking the backward
+pass from x towards the output, each path ends in one of a few ways:
+
+* **no path**: nothing computed from x reaches the output (x is unused, used only where
+  there is no derivative: ``x > 0``, the condition of ``np.where``, ``np.floor``… — or it
+  only feeds values the output ignores);
+* **blocked**: an edge whose local Jacobian is zero stops a non-zero adjoint: an inactive
+  ``max(0, z)`` (z ≤ 0), the branch ``np.where`` did not take, a product with 0;
+* **cancelled**: non-zero contributions that add up to zero, at a node used several times
+  (``x − x``) or inside one operator (a broadcast whose copies' adjoints sum to zero).
+
+>>> import numpy as np, graphviz_ad as gad
+>>> g = gad.trace(lambda w, x, b: np.maximum(0, w @ x + b),
+...               np.array([1., -2., .5]), np.array([3., 1., 2.]), -3.0)
+>>> [reason.kind for reason in g.explain("b").reasons]
+['inactive_relu']
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .debugger import Debugger, resolve, show
+from .tracer import Node
+
+_GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason, with the node it is about (``node``, where the gradient stops).
+
+    ``kind`` is one of: ``"unused"``, ``"no_path"``, ``"constant"``, ``"inactive_relu"``,
+    ``"clamped"``, ``"other_operand_wins"``, ``"other_branch"``, ``"zero_factor"``,
+    ``"zero_slope"``, ``"not_selected"``, ``"cancel"``, ``"zero_seed"``.
+    """
+
+    kind: str
+    text: str
+    node: Node | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Explanation:
+    """The gradient of ``name`` (a node's adjoint; zeros where nothing arrived), how many of
+    its entries are zero, and the reasons."""
+
+    name: str
+    gradient: object
+    zero_count: int
+    reasons: tuple[Reason, ...]
+
+    @property
+    def is_zero(self) -> bool:
+        return self.zero_count == max(int(np.size(self.gradient)), 1)
+
+    @property
+    def text(self) -> str:
+        size = int(np.size(self.gradient))
+        if self.zero_count == 0:
+            head = f"∂/∂{self.name} = {show(self.gradient)} is not zero."
+        elif self.is_zero:
+            head = f"∂/∂{self.name} is zero because:"
+        else:
+            head = (f"{self.zero_count} of the {size} entries of ∂/∂{self.name} are zero; the "
+                    "gradient stops at:")
+        return "\n".join([head, *(f"- {reason.text}" for reason in self.reasons)])
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(reason.kind for reason in self.reasons)
+        return f"<Explanation ∂/∂{self.name}: {self.zero_count} zero entries; {kinds}>"
+
+
+def explain(graph, name, seed=None) -> Explanation:
+    """Explain a zero (or partly zero) gradient of ``name`` (an input's name, or any node).
+
+    ``seed`` is the output's adjoint, needed only for a non-scalar output.
+    """
+    node = resolve(graph, name)
+    debugger = Debugger(graph, "backward", seed=seed)
+    debugger.run()
+    state = debugger.state()
+    total = state.total(node)
+    gradient = np.zeros(node.shape) if total is None else total
+    zero = np.asarray(gradient) == 0
+    label = node.label
+    if not zero.any():
+        return Explanation(label, gradient, 0, ())
+    depends, reaches = graph.activity
+    if node.op == "const":
+        reasons: tuple[Reason, ...] = (_constant(node),)
+    elif not reaches[node.id] or not depends[graph.output.id]:
+        reasons = (_no_path(graph, node),)
+    elif zero.all():
+        reasons = _blocked(graph, node, state)
+    else:
+        reasons = _gates(graph, node)
+    return Explanation(label, gradient, int(zero.sum()), reasons)
+
+
+def _at(node: Node) -> str:
+    """``u₃ = maximum(0, u₂) at f.py:4 (`return np.maximum(0, z)`)``."""
+    line = node.source.line
+    return f"{node.label} = {node.call_text} at {node.source}" + (f" (`{line}`)" if line else "")
+
+
+def _valued(node: Node) -> str:
+    """``u₃ = 0.5``, or just ``0`` for a constant labelled by its value."""
+    value = show(node.value)
+    return value if node.label == value else f"{node.label} = {value}"
+
+
+def _constant(node: Node) -> Reason:
+    return Reason("constant", (
+        f"{node.label} is a constant (made at {node.source}): plain numbers, or the result of "
+        "an operation without a derivative (a comparison, np.floor, np.sign, argmax), so "
+        "nothing is differentiated with respect to it"), node)
+
+
+def _no_path(graph, node: Node) -> Reason:
+    """Nothing computed from ``node`` reaches the output: say what it does feed."""
+    depends, _ = graph.activity
+    if not depends[graph.output.id]:
+        return Reason("no_path", (
+            f"the output {graph.output.label} depends on no input at all: {graph.name} "
+            "returns a constant"), graph.output)
+    descendants, used = {node.id}, set()
+    for later in graph.nodes[node.id + 1 :]:
+        used.update(operand.id for operand in later.inputs)
+        if any(operand.id in descendants for operand in later.inputs):
+            descendants.add(later.id)
+    ends = [graph.nodes[i] for i in sorted(descendants - used - {node.id})]
+    if not ends:
+        return Reason("unused", (
+            f"{node.label} takes part in no recorded operation: {graph.name} ignores it, or "
+            "uses it only where there is no derivative (a comparison such as "
+            f"{node.label} > 0, the condition of np.where, np.sign, np.floor, argmax, .value)"),
+            node)
+    shown = "; ".join(_at(end) for end in ends[:3])
+    more = f" and {len(ends) - 3} more" if len(ends) > 3 else ""
+    return Reason("no_path", (
+        f"no path leads from {node.label} to the output {graph.output.label}: what is computed "
+        f"from it ends unused in {shown}{more}"), node)
+
+
+def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
+    """Walk from ``start`` towards the output over nodes whose adjoint is zero, and report
+    where each path's adjoint stops: a zero local Jacobian, or contributions that cancel."""
+    _, reaches = graph.activity
+    reasons: dict[tuple, Reason] = {}
+    queue, seen = deque([start]), {start.id}
+    while queue:
+        node = queue.popleft()
+        if node is graph.output:
+            reasons[("zero_seed", node.id)] = Reason(
+                "zero_seed", f"the seed (the output's adjoint) is {show(state.total(node))}",
+                node)
+            continue
+        steps = state.contributions(node)
+        nonzero = [step for step in steps if np.any(step.contribution)]
+        if len(nonzero) > 1:
+            parts = ", ".join(f"via {step.via.label}: {show(step.contribution)}"
+                              for step in nonzero)
+            reasons[("cancel", node.id)] = Reason("cancel", (
+                f"the contributions to {node.label}'s adjoint cancel: {parts} add up to 0"),
+                node)
+        for step in steps:
+            if np.any(step.contribution):
+                continue
+            consumer = step.via
+            if not np.any(step.upstream):
+                if consumer.id not in seen and reaches[consumer.id]:
+                    seen.add(consumer.id)
+                    queue.append(consumer)
+                continue
+            reason = _stop(consumer, step.arg, step.local, step.upstream)
+            reasons.setdefault((reason.kind, consumer.id), reason)
+    return tuple(sorted(reasons.values(), key=lambda reason: reason.node.id))
+
+
+def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
+    """Why the edge ``operand → consumer`` turns a non-zero adjoint into a zero one."""
+    operand = consumer.inputs[arg]
+    numbers = _local_numbers(local)
+    if numbers is not None and not np.any(numbers):
+        return _zero_local(consumer, arg, local)
+    if numbers is not None and not np.all(numbers):
+        return _zero_local(consumer, arg, local, " wherever its adjoint is not zero")
+    if local.kind in ("broadcast", "reduce", "matmul"):
+        what = {"broadcast": "the broadcast (scalar expansion) of",
+                "reduce": "the reduction of", "matmul": "the matrix product with"}[local.kind]
+        return Reason("cancel", (
+            f"{what} {operand.label} in {_at(consumer)} adds up the adjoint "
+            f"{show(upstream)} of {consumer.label} over the copies of {operand.label}, and "
+            f"those sums are 0 (local Jacobian {local.rule})"), consumer)
+    return Reason("not_selected", (
+        f"{_at(consumer)} uses only the part of {operand.label} whose adjoint is zero "
+        f"(local Jacobian {local.rule})"), consumer)
+
+
+def _local_numbers(local):
+    """The numbers of a structured Jacobian that can vanish: an element-wise factor, a
+    reduction's weights, the other matrix of a product (None for purely structural ones)."""
+    for name in ("factor", "weights", "other"):
+        numbers = getattr(local, name, None)
+        if numbers is not None:
+            return numbers
+    return None
+
+
+def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
+    """Name the zero local Jacobian ∂consumer/∂operand by what the operation does; ``scope``
+    says where it is zero when not everywhere (`` at 3 of 5 elements``)."""
+    operand = consumer.inputs[arg]
+    value = _valued(operand)
+    op = consumer.op
+    if op in ("maximum", "minimum") and consumer.inputs[1 - arg].op == "const":
+        bound = consumer.inputs[1 - arg]
+        if op == "maximum" and not np.any(bound.value):
+            condition = f"{value} ≤ 0" if np.ndim(operand.value) == 0 else (
+                f"{value}, ≤ 0 there")
+            return Reason("inactive_relu", (
+                f"{_at(consumer)} is inactive{scope}: {condition}, so its derivative "
+                f"{local.rule} is 0"), consumer)
+        side = "below" if op == "maximum" else "above"
+        return Reason("clamped", (
+            f"{_at(consumer)} clamps {operand.label} to {bound.label}{scope} ({value} is "
+            f"{side} it), so its derivative {local.rule} is 0"), consumer)
+    if op in ("maximum", "minimum"):
+        return Reason("other_operand_wins", (
+            f"in {_at(consumer)} the other operand wins{scope}, so "
+            f"∂{consumer.label}/∂{operand.label} = {local.rule} is 0"), consumer)
+    if op == "where":
+        taken, skipped = ("false", "true") if arg == 0 else ("true", "false")
+        return Reason("other_branch", (
+            f"{_at(consumer)} takes its {taken} branch{scope or ' everywhere'}, so "
+            f"{operand.label} (the {skipped} branch) does not reach its result"), consumer)
+    if op in ("multiply", "matmul"):
+        other = consumer.inputs[1 - arg]
+        return Reason("zero_factor", (
+            f"in {_at(consumer)}, {operand.label} is multiplied by {_valued(other)}, which is "
+            f"0{scope}"), consumer)
+    if op in ("max", "min"):
+        return Reason("not_selected", (
+            f"{_at(consumer)} passes on only the {op}imum of {operand.label}, so the other "
+            f"elements get no gradient{f' ({scope.strip()})' if scope else ''}"), consumer)
+    return Reason("zero_slope", (
+        f"the local Jacobian ∂{consumer.label}/∂{operand.label} = {local.rule} of "
+        f"{_at(consumer)} is 0{scope} ({value})"), consumer)
+
+
+def _gates(graph, start: Node) -> tuple[Reason, ...]:
+    """For a partly zero gradient: the operations between ``start`` and the output whose
+    local Jacobian is zero for some elements (they gate which entries get a gradient)."""
+    _, reaches = graph.activity
+    descendants = {start.id}
+    reasons = []
+    for node in graph.nodes[start.id + 1 : graph.output.id + 1]:
+        for arg, operand in enumerate(node.inputs):
+            if operand.id not in descendants or not reaches[node.id]:
+                continue
+            descendants.add(node.id)
+            if node.op not in _GATES:
+                continue
+            local = node.jacobian(arg)
+            if local.kind == "selection":
+                reasons.append(Reason("not_selected", (
+                    f"{_at(node)} selects only part of {operand.label}; the other elements "
+                    "get no gradient through it"), node))
+                continue
+            numbers = _local_numbers(local)
+            if numbers is None or np.all(numbers):
+                continue
+            zeros = int(np.size(numbers) - np.count_nonzero(numbers))
+            scope = f" at {zeros} of {np.size(numbers)} elements"
+            reasons.append(_zero_local(node, arg, local, scope))
+    return tuple(reasons)

@@ -1,0 +1,24 @@
+"""Pictures of a computation graph: DOT text, rendered files and an HTML step player.
+
+``to_dot(graph, step, **options)`` is a pure function returning DOT text; ``render`` writes
+SVG, PNG, PDF (through Graphviz's ``dot``, or the ``graphviz-pure`` fallback), DOT, JSON or
+the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline display call these.
+"""
+
+from .binary import find_program, pipe
+from .dot import to_dot
+from .export import FORMATS, render, to_json, to_svg
+from .options import Options
+from .player import player_html
+
+__all__ = [
+    "FORMATS",
+    "Options",
+    "find_program",
+    "pipe",
+    "player_html",
+    "render",
+    "to_dot",
+    "to_json",
+    "to_svg",
+]

@@ -1,0 +1,144 @@
+"""Files from a graph: SVG, PNG, PDF (laid out by Graphviz), DOT and JSON (no Graphviz needed)
+and the HTML step player.
+
+>>> import graphviz_ad as gad
+>>> g = gad.trace(lambda x: x * x, 3.0)
+>>> data = json.loads(to_json(g))
+>>> [(e["source"], e["target"], e["arg"], e["jacobian"]["rule"]) for e in data["edges"]]
+[(0, 1, 0, 'x'), (0, 1, 1, 'x')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..primitives import PRIMITIVES
+from .binary import pipe
+from .dot import to_dot
+from .stepview import state_of
+
+FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
+_SUFFIXES = {"gv": "dot", "htm": "html"}
+
+
+def to_svg(graph, step=None, binary=None, **options) -> str:
+    """The picture as SVG text (needs ``dot`` or ``graphviz-pure``; ``binary`` picks one)."""
+    return pipe(to_dot(graph, step, **options), "svg", binary).decode("utf-8")
+
+
+def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
+    """Write the picture to ``path`` in ``format`` (by default, from the file's suffix):
+    ``svg``, ``png``, ``pdf``, ``dot`` (or ``.gv``), ``json`` or ``html`` (the step player;
+    it takes ``mode``, ``seed`` and ``direction`` besides the drawing options).
+
+    ``binary`` chooses the Graphviz program (``"dot"`` or ``"graphviz-pure"``; by default
+    ``dot`` when it is on PATH).  Returns the path written.
+    """
+    path = Path(path)
+    fmt = _format(path, format)
+    if fmt == "dot":
+        path.write_text(to_dot(graph, step, **options), encoding="utf-8")
+    elif fmt == "json":
+        path.write_text(to_json(graph, step), encoding="utf-8")
+    elif fmt == "html":
+        from .player import player_html
+
+        if step is not None:
+            raise ValueError("the HTML player shows every step of a pass: give mode= (and "
+                             "seed= or direction=), not step=")
+        path.write_text(player_html(graph, binary=binary, **options), encoding="utf-8")
+    else:
+        path.write_bytes(pipe(to_dot(graph, step, **options), fmt, binary))
+    return path
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is None:
+        suffix = path.suffix.lower().lstrip(".")
+        if not suffix:
+            raise ValueError(f"cannot tell the format of {str(path)!r} without a suffix; pass "
+                             f"format= one of {', '.join(FORMATS)}")
+        fmt = _SUFFIXES.get(suffix, suffix)
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown picture format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def to_json(graph, step=None) -> str:
+    """The graph as node-link JSON, for other tools (and with a step, its state).
+
+    ``nodes``: ``id``, ``label``, ``name`` (inputs), ``op``, ``symbol``, ``shape``, ``value``
+    (nested lists; NaN and ±∞ become null), ``expression``, ``source`` (``file.py:12``),
+    ``line`` (that line's code), ``call_path`` and ``inputs`` (operand ids in argument
+    order).  ``edges``: ``source`` → ``target`` (operand → consumer), ``arg`` and the local
+    Jacobian's ``kind``, ``rule`` and ``shape`` [m, n] in numerator layout.  A node used
+    twice by one consumer (``x*x``) has two edges.  ``calls``: the user function calls.
+    With a step: ``step`` (``mode``, ``index``, ``text``) and per node ``status`` and
+    ``total`` (value, adjoint or tangent so far; null when nothing has arrived).
+    """
+    state = state_of(step) if step is not None else None
+    nodes, edges = [], []
+    for node in graph.nodes:
+        record = {
+            "id": node.id,
+            "label": node.label,
+            "name": node.name,
+            "op": node.op,
+            "symbol": PRIMITIVES[node.op].symbol if node.op in PRIMITIVES else node.op,
+            "shape": list(node.shape),
+            "value": plain(node.value),
+            "expression": node.call_text if node.inputs else None,
+            "source": str(node.source),
+            "line": node.source.line,
+            "call_path": list(node.call_path),
+            "inputs": [operand.id for operand in node.inputs],
+        }
+        if state is not None:
+            record["status"] = state.status(node)
+            record["total"] = plain(state.total(node))
+        nodes.append(record)
+        for arg, operand in enumerate(node.inputs):
+            jacobian = node.jacobian(arg)
+            edges.append({
+                "source": operand.id,
+                "target": node.id,
+                "arg": arg,
+                "jacobian": {"kind": jacobian.kind, "rule": jacobian.rule,
+                             "shape": list(jacobian.shape)},
+            })
+    document = {
+        "name": graph.name,
+        "directed": True,
+        "multigraph": True,
+        "layout": "numerator",
+        "inputs": {name: node.id for name, node in graph.inputs.items()},
+        "output": graph.output.id,
+        "calls": [{"index": call.index, "function": call.function,
+                   "file": os.path.basename(call.filename), "line": call.lineno,
+                   "parent": call.parent} for call in graph.calls],
+        "nodes": nodes,
+        "edges": edges,
+    }
+    if state is not None:
+        current = state.current
+        document["step"] = {"mode": state.mode, "index": state.index,
+                            "text": current.text if current is not None else ""}
+    return json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
+def plain(value):
+    """A value as JSON data: a number, nested lists, or None; NaN and ±∞ become None
+    (JSON has no such numbers)."""
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return float(array) if np.isfinite(array) else None
+    if np.isfinite(array).all():
+        return array.tolist()
+    return np.where(np.isfinite(array), array, None).tolist()

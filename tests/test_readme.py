@@ -1,0 +1,28 @@
+"""The README's Python examples run and show what the README says they show."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_library_quick_start_runs_as_written(capsys):
+    namespace: dict = {}
+    exec(compile(python_blocks()[0], str(README), "exec"), namespace)
+    g = namespace["g"]
+    assert g.value == 2.25
+    np.testing.assert_array_equal(g.grad()["w"], [3.0, 1.0, 2.0])
+    assert g.output.jacobian(1).rule == "[u₄ > 0]"
+    printed = capsys.readouterr().out.splitlines()
+    listed = [line.split("#")[0].rstrip() for line in printed]
+    documented = [
+        line[2:].split("#")[0].rstrip() for line in python_blocks()[0].splitlines()
+        if line.startswith("#   ") or line.startswith("# neuron")
+    ]
+    assert listed == documented
