@@ -21,7 +21,6 @@ import os
 import sys
 from dataclasses import dataclass
 from inspect import Parameter, signature
-from itertools import count
 
 import numpy as np
 
@@ -174,7 +173,6 @@ class _Tape:
         self.calls: list[Call] = []
         self.root_code = root_code
         self.open = True
-        self._ids = count()
         self._frames: dict[int, tuple] = {}  # id(frame) -> (frame, call index): live frames only
         self._last_frame = None
         self._last_where = (None, 0, ())
@@ -182,14 +180,22 @@ class _Tape:
 
     def add(self, op, inputs, value, params=None, name=None, where=None) -> Node:
         code, lineno, calls = where if where is not None else self.where()
-        node = Node(next(self._ids), op, inputs, value, params, name, code, lineno, calls)
-        self.nodes.append(node)
+        nodes = self.nodes
+        node = Node(len(nodes), op, inputs, value, params, name, code, lineno, calls)
+        nodes.append(node)
         return node
 
     def where(self):
         """The innermost frame of the user's code that is running, and its call path."""
         frame = sys._getframe(1)
-        while _is_internal(frame.f_code.co_filename):
+        internal = _INTERNAL  # inlined _is_internal: this runs once per recorded operation
+        while True:
+            filename = frame.f_code.co_filename
+            known = internal.get(filename)
+            if known is None:
+                known = _is_internal(filename)
+            if not known:
+                break
             frame = frame.f_back
         if frame is self._last_frame:  # the usual case: the same function as the last op
             code, _, calls = self._last_where
@@ -488,13 +494,14 @@ def apply(op: str, operands, params=None) -> Tracer:
     constants.  Shape errors name the op, the shapes and the user's line."""
     tape = _tape_of(operands)
     where = tape.where()
-    nodes = tuple(
+    nodes = tuple([
         operand.node if isinstance(operand, Tracer) else tape.constant(operand, where)
         for operand in operands
-    )
-    primitive = PRIMITIVES[op]
+    ])
+    forward = PRIMITIVES[op].forward
+    values = [node.value for node in nodes]
     try:
-        value = primitive.forward(*[node.value for node in nodes], **(params or {}))
+        value = forward(*values, **params) if params else forward(*values)
     except ValueError as error:
         shapes = " and ".join(str(np.shape(node.value)) for node in nodes)
         raise ShapeError(
@@ -510,11 +517,14 @@ def _line(where) -> str:
 
 
 def _tape_of(operands) -> _Tape:
-    tapes = {id(o._tape): o._tape for o in operands if isinstance(o, Tracer)}
-    if len(tapes) > 1:
-        raise TraceError("values from two different traces were combined; trace one function "
-                         "that computes everything instead of nesting traces")
-    (tape,) = tapes.values()
+    tape = None
+    for operand in operands:
+        if isinstance(operand, Tracer):
+            if tape is None:
+                tape = operand._tape
+            elif operand._tape is not tape:
+                raise TraceError("values from two different traces were combined; trace one "
+                                 "function that computes everything instead of nesting traces")
     if not tape.open:
         raise TraceError("a traced value was used after its trace() finished; use graph.nodes "
                          "and their .value instead")
