@@ -20,6 +20,7 @@ the paper); ``maximum``/``minimum`` of two traced values share the derivative ½
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
@@ -205,22 +206,28 @@ def _reduction_forward(function):
 
 _ONE = 1  # ∂out/∂x for x + y: the identity, kept as the number so no array is built
 
+# The arithmetic forwards are Python's operators: on arrays they are numpy's ufuncs (ndarray
+# defines + as np.add), on numpy scalars they take numpy's scalar fast path, 10× cheaper
+# than a ufunc call (70 ns against 870 ns), which is most of a scalar operation's cost.
+
 
 def _table() -> dict[str, Primitive]:
     primitives = [
-        _binary("add", "+", np.add, lambda x, y, o: _ONE, lambda x, y, o: _ONE, "1", "1"),
+        _binary("add", "+", operator.add, lambda x, y, o: _ONE, lambda x, y, o: _ONE, "1", "1"),
         _binary(
-            "subtract", "−", np.subtract, lambda x, y, o: _ONE, lambda x, y, o: -1, "1", "−1"
+            "subtract", "−", operator.sub, lambda x, y, o: _ONE, lambda x, y, o: -1, "1", "−1"
         ),
-        _binary("multiply", "×", np.multiply, lambda x, y, o: y, lambda x, y, o: x, "{y}", "{x}"),
         _binary(
-            "divide", "÷", np.divide,
+            "multiply", "×", operator.mul, lambda x, y, o: y, lambda x, y, o: x, "{y}", "{x}"
+        ),
+        _binary(
+            "divide", "÷", operator.truediv,
             lambda x, y, o: 1 / y, lambda x, y, o: -o / y, "1/{y}", "−{x}/{y}²",
         ),
         Primitive("power", "^", np.power, (_power_base, _power_exponent)),
         Primitive("maximum", "max", np.maximum, (_tie, _tie)),
         Primitive("minimum", "min", np.minimum, (_tie, _tie)),
-        _unary("negative", "−", np.negative, lambda x, o: -1, "−1"),
+        _unary("negative", "−", operator.neg, lambda x, o: -1, "−1"),
         _unary("exp", "exp", np.exp, lambda x, o: o, "exp({x})"),
         _unary("log", "log", np.log, lambda x, o: 1 / x, "1/{x}"),
         _unary("sqrt", "√", np.sqrt, lambda x, o: 0.5 / o, "1/(2√{x})"),
