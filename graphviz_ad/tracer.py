@@ -144,9 +144,10 @@ class Node:
         >>> g.output.jacobian(0).rule, g.output.jacobian(0).kind
         ('xᵀ', 'matmul')
         """
-        if not self.inputs:
-            raise ValueError(f"{self.op} node {self.label} has no inputs, so no local Jacobian")
         if not 0 <= i < len(self.inputs):
+            if not self.inputs:
+                raise ValueError(f"{self.op} node {self.label} has no inputs, so no local "
+                                 "Jacobian")
             raise IndexError(
                 f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}"
             )
