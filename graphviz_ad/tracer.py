@@ -261,6 +261,10 @@ class _Tape:
 
 _INTERNAL: dict[str, bool] = {}
 
+# Callables that receive every Graph that trace() returns: graphviz_ad.collect listens here
+# to find the graphs a user's script built.
+listeners: list = []
+
 
 def _is_internal(filename: str) -> bool:
     """Frames of graphviz-ad itself and of numpy are skipped when looking for the user's line."""
@@ -583,7 +587,10 @@ def trace(f, *args, **kwargs):
             output = tape.constant(result, origin)
     finally:
         tape.close()
-    return Graph(tape.nodes, inputs, output, tape.calls, _name(f))
+    graph = Graph(tape.nodes, inputs, output, tape.calls, _name(f))
+    for listener in tuple(listeners):
+        listener(graph)
+    return graph
 
 
 def _name(f) -> str:

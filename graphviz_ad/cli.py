@@ -1,0 +1,474 @@
+"""The ``graphviz-ad`` command: run a script, then draw, debug, differentiate or check the
+graphs it traced.
+
+    graphviz-ad demo                         the neuron example in the terminal debugger
+    graphviz-ad tui model.py                 step through your own script's graphs
+    graphviz-ad render model.py -o model.svg --mode backward --step 4
+    graphviz-ad grad model.py                every input's gradient, as a table
+    graphviz-ad check model.py               every local Jacobian against finite differences
+    graphviz-ad examples                     the bundled examples (open one by name)
+
+``FILE`` is an ordinary Python script that calls ``graphviz_ad.trace`` (or the name of a
+bundled example); it runs as ``python FILE`` would, and the graphs it traced are collected,
+named by their function (``--graph NAME`` picks one).
+
+Exit status: 0 on success, 1 when the script or its graphs have a problem (an exception in
+the script, a failed check), 2 when the command line does (a missing file, an unknown
+option or graph name).  An exception in the script is shown with the script's own
+traceback lines only; ``--traceback`` shows every frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib import metadata
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import check as checking
+from .collect import ScriptError, choose, graph_names, run_script
+from .debugger import MODES, Debugger
+from .errors import RenderError
+from .examples import catalogue, find
+from .render import FORMATS, player_html, to_json, to_svg
+
+DEMO = "neuron"
+JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible: exit status 2."""
+
+
+class Failure(Exception):
+    """The script or its graphs have a problem: exit status 1."""
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # argparse exits on --help (0) and on usage errors (2)
+        return exit.code if isinstance(exit.code, int) else 2
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        _complain(f"{args.command}: {error}")
+        return 2
+    except ScriptError as error:
+        sys.stderr.write(error.full_traceback() if args.traceback else error.user_traceback())
+        return 1
+    except Failure as error:
+        if args.traceback and error.__cause__ is not None:
+            raise
+        _complain(str(error))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _complain(message: str) -> None:
+    sys.stderr.write(f"graphviz-ad: error: {message}\n")
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphviz-ad",
+        description="See automatic differentiation happen: trace numpy code into a "
+        "computation graph, draw it, step through its forward and backward passes.",
+        epilog="Start with: graphviz-ad demo.  Each command has its own --help.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    script = argparse.ArgumentParser(add_help=False)
+    script.add_argument("file", metavar="FILE",
+                        help="a Python script that calls graphviz_ad.trace, or the name of a "
+                        "bundled example (see: graphviz-ad examples)")
+    script.add_argument("script_args", metavar="ARG", nargs="*",
+                        help="arguments for the script (its sys.argv[1:]); put -- before "
+                        "them if they start with -")
+    script.add_argument("--traceback", action="store_true",
+                        help="show every frame of an error's traceback, not only the script's")
+
+    def graph_option(command, what: str) -> None:
+        command.add_argument("--graph", metavar="NAME",
+                             help=f"{what}; NAME is the traced function's name, numbered "
+                             "NAME#1, NAME#2… when the script traced it several times")
+
+    def start_mode_option(command) -> None:
+        command.add_argument("--mode", choices=MODES, default="forward",
+                             help="the pass to start in (default: forward; the m key switches)")
+
+    render = commands.add_parser(
+        "render", parents=[script], help="draw a traced graph (SVG, PNG, PDF, DOT, JSON, HTML)",
+        description="Draw a graph the script traced, optionally at one step of a pass: "
+        "values, gradients and every edge's local Jacobian.  html writes a self-contained "
+        "step player (arrow keys and a slider) for the whole pass.",
+    )
+    render.add_argument("-o", "--output", metavar="OUT",
+                        help="the file to write (default: the graph's name with the format's "
+                        "suffix); - writes dot, json or svg text to standard output")
+    render.add_argument("--format", choices=FORMATS,
+                        help="the output format (default: from OUT's suffix, else svg)")
+    render.add_argument("--mode", choices=MODES,
+                        help="show the state of this pass (default with --step: backward)")
+    render.add_argument("--step", type=int, metavar="N",
+                        help="show the pass after N steps, numbered as in the pictures (0: "
+                        "before the first step; negative: from the end; default with --mode: "
+                        "the last step)")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
+                        help="inputs at the top (TB, the default) or at the left (LR)")
+    render.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                        help="Jacobians as out × in (numerator, the default) or transposed")
+    render.add_argument("--focus", metavar="NODE",
+                        help="draw only the neighbourhood of this node (a label such as u₇ "
+                        "or an input's name)")
+    render.add_argument("--hops", type=_count, default=2, metavar="K",
+                        help="with --focus: how many edges away to draw (default: 2)")
+    graph_option(render, "the graph to draw when the script traced several")
+    render.set_defaults(handler=_render)
+
+    tui = commands.add_parser(
+        "tui", parents=[script], help="step through the traced graphs in the terminal debugger",
+        description="Open the terminal debugger on the graphs the script traced.",
+    )
+    graph_option(tui, "open this graph directly instead of choosing")
+    start_mode_option(tui)
+    tui.set_defaults(handler=_tui)
+
+    grad = commands.add_parser(
+        "grad", parents=[script], help="print every input's gradient as a table",
+        description="Print ∂output/∂input for every input of each traced graph (reverse "
+        "mode).  For a graph whose output is not a scalar, the Jacobian in numerator layout "
+        "(output size × input size) is shown instead.",
+    )
+    graph_option(grad, "only this graph")
+    grad.add_argument("--digits", type=_positive_int, default=6, metavar="D",
+                      help="digits shown: significant digits of a number, decimals of an "
+                      "array (default: 6)")
+    grad.set_defaults(handler=_grad)
+
+    check = commands.add_parser(
+        "check", parents=[script], help="check every local Jacobian against finite differences",
+        description="Check every local Jacobian of the traced graphs against central finite "
+        "differences and print the worst error per node: relative for entries above 1, "
+        "absolute below.  Exits with status 1 when any error exceeds the tolerance.",
+    )
+    graph_option(check, "only this graph")
+    check.add_argument("--tol", type=_positive_float, default=checking.TOLERANCE, metavar="TOL",
+                       help=f"the largest error accepted (default: {checking.TOLERANCE:g})")
+    check.set_defaults(handler=_check)
+
+    examples = commands.add_parser(
+        "examples", help="list the bundled examples",
+        description="List the bundled examples, one line each.  Open one by name: "
+        "graphviz-ad tui NAME, graphviz-ad render NAME, graphviz-ad grad NAME.",
+    )
+    examples.set_defaults(handler=_examples, traceback=False)
+
+    demo = commands.add_parser(
+        "demo", help=f"open the {DEMO} example in the terminal debugger",
+        description=f"Open the {DEMO} example, max(0, w·x + b), in the terminal debugger: "
+        "step backwards and watch the gradient flow edge by edge.",
+    )
+    start_mode_option(demo)
+    demo.add_argument("--traceback", action="store_true", help="show every frame of an error")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("graphviz-ad")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+# -- running the script ------------------------------------------------------------------------
+
+
+def _run(file: str, script_args=()) -> list:
+    """Run the script ``file`` (or the bundled example of that name); return its graphs.
+
+    An example opened by name runs as a module (not ``__main__``), so it prints nothing.
+    """
+    if os.path.isfile(file):
+        return run_script(file, script_args)
+    if os.path.isdir(file):
+        raise UsageError(f"{file} is a directory; give a Python script")
+    example = find(file)
+    if example is None:
+        names = ", ".join(example.name for example in catalogue())
+        raise UsageError(f"no such file: {file} (nor a bundled example: {names})")
+    return run_script(str(example.path), script_args,
+                      run_name=f"graphviz_ad.examples.{example.name}")
+
+
+def _collect(args) -> tuple[list, list[str]]:
+    """Run the script; return the graphs it traced and their names."""
+    graphs = _run(args.file, args.script_args)
+    if not graphs:
+        raise Failure(f"{args.file} ran but traced no graph; call graphviz_ad.trace(f, "
+                      "*inputs) in it (graphviz-ad examples lists scripts that do)")
+    return graphs, graph_names(graphs)
+
+
+def _selected(args) -> list[tuple[str, object]]:
+    """(name, graph) for the graph --graph names, or for every graph."""
+    graphs, names = _collect(args)
+    if args.graph is None:
+        return list(zip(names, graphs, strict=True))
+    return [(args.graph, _choose(graphs, args.graph))]
+
+
+def _one(args) -> tuple[str, object]:
+    graphs, names = _collect(args)
+    graph = _choose(graphs, args.graph)
+    return names[graphs.index(graph)], graph
+
+
+def _choose(graphs, name):
+    try:
+        return choose(graphs, name)
+    except LookupError as error:
+        raise UsageError(f"{error}; pick one with --graph NAME") from None
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def _render(args) -> int:
+    name, graph = _one(args)
+    fmt = args.format or _format_of(args.output)
+    labels = [node.label for node in graph.nodes]
+    if args.focus is not None and args.focus not in labels:
+        shown = ", ".join(labels[:12]) + (", …" if len(labels) > 12 else "")
+        raise UsageError(f"--focus {args.focus}: {name} has no such node; its labels are "
+                         f"{shown}")
+    options = {"rankdir": args.rankdir, "layout": args.layout, "focus": args.focus,
+               "hops": args.hops}
+    if fmt == "html":
+        if args.step is not None:
+            raise UsageError("the HTML player shows every step of a pass; give --mode, not "
+                             "--step")
+        options["mode"] = _debugger(graph, args.mode or "backward").mode
+        state = None
+    else:
+        state = _state_at(graph, args.mode, args.step)
+    try:
+        if args.output == "-":
+            sys.stdout.write(_picture_text(graph, fmt, state, options))
+        else:
+            output = args.output or f"{name.replace('#', '-')}.{fmt}"
+            written = graph.render(output, format=fmt, step=state, **options)
+            print(f"wrote {written}")
+    except RenderError as error:
+        raise Failure(str(error)) from error
+    return 0
+
+
+def _format_of(output: str | None) -> str:
+    """The format named by the output file's suffix (svg when there is no file)."""
+    if output is None or output == "-":
+        return "svg"
+    fmt = os.path.splitext(output)[1].lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise UsageError(f"cannot tell the format of {output!r} from its suffix; use one of "
+                         f"{', '.join('.' + f for f in FORMATS)} or give --format")
+    return fmt
+
+
+def _state_at(graph, mode: str | None, step: int | None):
+    """The debugger's state after ``step`` steps of the ``mode`` pass (None: no pass asked
+    for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
+    if mode is None and step is None:
+        return None
+    debugger = _debugger(graph, mode or "backward")
+    count = len(debugger)
+    done = count if step is None else step + count + 1 if step < 0 else step
+    if not 0 <= done <= count:
+        raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
+                         f"which has {count} steps (0 is before the first; negative counts "
+                         "from the end)")
+    debugger.goto(done - 1)
+    return debugger.state()
+
+
+def _debugger(graph, mode: str) -> Debugger:
+    try:
+        return Debugger(graph, mode)
+    except ValueError as error:  # a backward pass of a non-scalar output needs a seed
+        raise Failure(f"{error}; on the command line, draw --mode forward or --mode tangent "
+                      "instead") from None
+
+
+def _picture_text(graph, fmt: str, state, options: dict) -> str:
+    """The picture as text, for ``-o -``."""
+    if fmt == "dot":
+        return graph.to_dot(state, **options)
+    if fmt == "json":
+        return to_json(graph, state)
+    if fmt == "svg":
+        return to_svg(graph, state, **options)
+    if fmt == "html":
+        return player_html(graph, **options)
+    raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
+
+
+def _tui(args) -> int:
+    graphs, _ = _collect(args)
+    start = None if args.graph is None else graphs.index(_choose(graphs, args.graph))
+    return _open_debugger(graphs, args.mode, start)
+
+
+def _demo(args) -> int:
+    return _open_debugger(_run(DEMO), args.mode, start=0)  # the active neuron first
+
+
+def _open_debugger(graphs, mode: str, start: int | None) -> int:
+    """Open the terminal debugger (a chooser first when several graphs and no ``start``)."""
+    from tui import run_app  # Textual loads only when the debugger is opened
+
+    run_app(graphs, mode=mode, start=start)
+    return 0
+
+
+def _grad(args) -> int:
+    console = Console()
+    for name, graph in _selected(args):
+        console.print(_gradient_table(name, graph, args.digits))
+    return 0
+
+
+def _gradient_table(name: str, graph, digits: int) -> Table:
+    scalar = np.size(graph.value) == 1
+    call = f"{graph.name}({', '.join(graph.inputs)})"
+    title = call if name == graph.name else f"{name}: {call}"
+    if scalar:
+        title += f" = {_format(graph.value, digits)}"
+        header = f"∂{graph.name}/∂input"
+    else:
+        title += f" has output shape {graph.output.shape}: each input has a Jacobian"
+        header = "∂output/∂input (output size × input size)"
+    table = Table(title=title, title_justify="left")
+    for column in ("input", "shape", "value"):
+        table.add_column(column)
+    table.add_column(header)
+    gradients = graph.grad() if scalar else None
+    for input_name, node in graph.inputs.items():
+        entries = np.size(graph.value) * np.size(node.value)
+        if scalar:
+            derivative = _format(gradients[input_name], digits)
+        elif entries <= JACOBIAN_ENTRIES:
+            jacobian = graph.jacobian(input_name).reshape(np.size(graph.value), -1)
+            derivative = _format(jacobian, digits)
+        else:
+            derivative = f"{entries:,} entries: too many to print (Graph.jacobian computes it)"
+        table.add_row(Text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
+                      Text(derivative))
+    return table
+
+
+def _format(value, digits: int) -> str:
+    """A number with ``digits`` significant digits, or an array abbreviated numpy's way."""
+    value = np.asarray(value, dtype=float) + 0.0  # + 0.0 turns −0 into 0
+    if value.ndim == 0:
+        return f"{float(value):.{digits}g}"
+    return np.array2string(value, precision=digits, floatmode="maxprec",
+                           suppress_small=True, threshold=36, edgeitems=3, max_line_width=60)
+
+
+def _check(args) -> int:
+    console = Console()
+    failed = False
+    for name, graph in _selected(args):
+        report = checking.check_graph(graph, tolerance=args.tol)
+        console.print(_check_table(name, report))
+        console.print(_check_summary(report))
+        failed = failed or not report.passed
+    return 1 if failed else 0
+
+
+_STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined": "yellow"}
+
+
+def _check_table(name: str, report) -> Table:
+    table = Table(title=f"{name}: local Jacobians against finite differences",
+                  title_justify="left")
+    table.add_column("node", no_wrap=True)
+    table.add_column("line", no_wrap=True)
+    table.add_column("w.r.t.")
+    table.add_column("error", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for node_check in report.nodes:
+        node = node_check.node
+        status = _status(node_check, report.tolerance)
+        operands = ", ".join(edge.operand.label for edge in node_check.edges)
+        error = "—" if np.isnan(node_check.error) else f"{node_check.error:.1e}"
+        table.add_row(Text(f"{node.label} = {node.call_text}"), Text(str(node.source)),
+                      Text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
+    return table
+
+
+def _status(node_check, tolerance: float) -> str:
+    if not node_check.passed(tolerance):
+        return "FAIL"
+    if node_check.undefined:
+        return "undefined"
+    return "kink" if node_check.kink else "ok"
+
+
+def _check_summary(report) -> Text:
+    count = sum(len(node.edges) for node in report.nodes)
+    worst = report.worst
+    if worst is None:
+        return Text(f"nothing to check: no operation depends on an input ({count} edges)")
+    where = f"{worst.node.label} = {worst.node.call_text}, {worst.node.source}"
+    if report.passed:
+        return Text(f"{count} local Jacobians within {report.tolerance:g} (worst {worst.error:.1e}"
+                    f" at {where})", style="green")
+    failures = report.failures
+    return Text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
+                f"(worst {worst.error:.1e} at {where})", style="bold red")
+
+
+def _examples(args) -> int:
+    examples = catalogue()
+    width = max(len(example.name) for example in examples)
+    for example in examples:
+        print(f"{example.name:<{width}}  {example.summary}")
+    folder = os.path.dirname(examples[0].path)
+    print(f"\nOpen one by name: graphviz-ad tui NAME (graphviz-ad demo opens {DEMO}).")
+    print(f"The scripts are in {folder}")
+    return 0

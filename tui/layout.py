@@ -1,0 +1,493 @@
+"""A layered layout of a DAG in character cells, drawn with rounded box-drawing characters.
+
+The picture reads top to bottom, like the program: inputs at the top, the output at the
+bottom.  The steps are the classic ones for layered drawings (Sugiyama):
+
+1. **Ranks.**  An operation sits one layer below its deepest operand; a leaf (an input or
+   a constant) sits just above its first consumer, so a constant used deep in the graph
+   does not drag a long edge down from the top.
+2. **Long edges** get one dummy vertex per layer they pass; a node's edges to several far
+   consumers share one chain of dummies (one line carries the value down).
+3. **Crossing reduction**: barycenter sweeps down and up, keeping the best order seen.
+4. **Columns**: each vertex wants its ports aligned with its neighbours' (straight edges);
+   a least-squares fit under the "no overlap, keep the order" constraints is an isotonic
+   regression, solved exactly by pool-adjacent-violators.
+5. **Routing**: orthogonal.  Between two layers every source that needs to move sideways
+   gets one horizontal track; sources whose tracks do not overlap share a row.  A line
+   that only crosses another is drawn as a plain vertical ``│`` cutting the horizontal,
+   never as a junction ``┼``: junctions (``┬ ┴ ├ ┤``) appear only where one value fans out.
+
+>>> picture = layout([NodeSpec(0, ("x",), 0), NodeSpec(1, ("u₁ sin",), 1)], [(0, 1, 0)])
+>>> print(picture.text())
+   ╭───╮
+   │ x │
+   ╰─┬─╯
+     ▼
+╭────────╮
+│ u₁ sin │
+╰────────╯
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+UP, DOWN, LEFT, RIGHT = 1, 2, 4, 8
+_LINE_CHARS = {
+    UP: "│", DOWN: "│", UP | DOWN: "│",
+    LEFT: "─", RIGHT: "─", LEFT | RIGHT: "─",
+    DOWN | RIGHT: "╭", DOWN | LEFT: "╮", UP | RIGHT: "╰", UP | LEFT: "╯",
+    UP | DOWN | RIGHT: "├", UP | DOWN | LEFT: "┤",
+    DOWN | LEFT | RIGHT: "┬", UP | LEFT | RIGHT: "┴",
+    UP | DOWN | LEFT | RIGHT: "┼",
+}
+ARROW = "▼"
+_GAP = 2          # blank columns between neighbouring vertices of a layer
+_SWEEPS = 6       # down-and-up barycenter sweeps
+_PLACEMENTS = 4   # down-and-up column fitting rounds
+
+Owner = tuple  # ("node", node id) or ("net", source node id)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node to draw: its id (ids must be in topological order), its text lines and its
+    number of input ports (argument slots, so ``x * x`` has two)."""
+
+    id: int
+    lines: tuple[str, ...]
+    ports: int
+
+
+@dataclass(frozen=True)
+class Box:
+    """Where a node landed: its top-left cell, its size, and the cell left free inside it
+    for a marker (a breakpoint dot)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def marker(self) -> tuple[int, int]:
+        """(row, column) of the marker cell."""
+        return (self.y + 1, self.x + 1) if self.height > 1 else (self.y, self.x)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A laid-out graph: ``rows[y]`` is a tuple of runs ``(x, text, owner)`` (blank cells
+    are not stored), ``boxes`` maps node id → :class:`Box`, ``edge_cells`` maps an edge
+    ``(source, target, arg)`` to the cells ``(y, x, char)`` its line passes through."""
+
+    width: int
+    height: int
+    rows: tuple[tuple[tuple[int, str, Owner], ...], ...]
+    boxes: dict[int, Box]
+    edge_cells: dict[tuple[int, int, int], tuple[tuple[int, int, str], ...]]
+
+    def text(self) -> str:
+        """The picture as plain text (trailing blanks stripped), for tests and logs."""
+        lines = []
+        for runs in self.rows:
+            line = ""
+            for x, text, _ in runs:
+                line += " " * (x - cell_len(line)) + text
+            lines.append(line.rstrip())
+        return "\n".join(lines)
+
+
+def layout(nodes: Iterable[NodeSpec], edges: Iterable[tuple[int, int, int]], boxed: bool = True,
+           progress: Callable[[float], None] | None = None) -> Picture:
+    """Lay out ``nodes`` and ``edges`` (``(source id, target id, argument)``).
+
+    ``boxed`` draws each node in a rounded box; otherwise as bare text (denser).
+    ``progress(fraction)`` is called as the phases finish (for a progress bar).
+    """
+    report = progress or (lambda fraction: None)
+    specs = {spec.id: spec for spec in sorted(nodes, key=lambda spec: spec.id)}
+    edges = sorted(set(edges), key=lambda edge: (edge[1], edge[2], edge[0]))
+    layered = _Layers(specs, edges, boxed)
+    report(0.1)
+    layered.reduce_crossings(lambda done: report(0.1 + 0.5 * done))
+    layered.place_columns()
+    report(0.75)
+    picture = _draw(layered)
+    report(1.0)
+    return picture
+
+
+class _Layers:
+    """The layered graph: real vertices (node ids, ints) and dummies ((source, rank))."""
+
+    def __init__(self, specs: dict[int, NodeSpec], edges: list, boxed: bool):
+        self.specs = specs
+        self.boxed = boxed
+        preds: dict[int, list] = {node_id: [] for node_id in specs}
+        succs: dict[int, list] = {node_id: [] for node_id in specs}
+        for source, target, arg in edges:
+            preds[target].append((source, arg))
+            succs[source].append((target, arg))
+        self.rank = rank = _ranks(specs, preds, succs)
+
+        self.width: dict = {}
+        self.ports: dict = {}
+        self.net: dict = {}
+        for node_id, spec in specs.items():
+            text_width = max((cell_len(line) for line in spec.lines), default=0)
+            inner = text_width + 2 if boxed else text_width + 1
+            self.width[node_id] = max(inner + (2 if boxed else 0), 2 * spec.ports + 3)
+            self.ports[node_id] = spec.ports
+            self.net[node_id] = node_id
+        self.height = max((len(spec.lines) for spec in specs.values()), default=1)
+        self.height += 2 if boxed else 0
+
+        # Layered edges: a node's consumers, grouped by rank, hang off one dummy chain.
+        self.down: dict = {v: [] for v in specs}   # vertex -> [(upper vertex, arg)]
+        self.up: dict = {v: [] for v in specs}     # vertex -> [(lower vertex, arg)]
+        self.real_edges: dict = {}  # (source, target, arg) -> chain of vertices, source first
+        for source in specs:
+            consumers = succs[source]
+            if not consumers:
+                continue
+            deepest = max(rank[target] for target, _ in consumers)
+            chain = [source]
+            for level in range(rank[source] + 1, deepest):
+                dummy = (source, level)
+                self.width[dummy] = 1
+                self.ports[dummy] = 1
+                self.net[dummy] = source
+                self.rank[dummy] = level
+                self.down[dummy] = [(chain[-1], 0)]
+                self.up[dummy] = []
+                self.up[chain[-1]].append((dummy, 0))
+                chain.append(dummy)
+            for target, arg in consumers:
+                carrier = chain[rank[target] - rank[source] - 1]
+                self.down[target].append((carrier, arg))
+                self.up[carrier].append((target, arg))
+                self.real_edges[(source, target, arg)] = (
+                    *chain[: rank[target] - rank[source]], target)
+
+        depth = max(rank.values(), default=-1) + 1
+        self.layers: list[list] = [[] for _ in range(depth)]
+        for vertex in sorted(rank, key=_vertex_order):
+            self.layers[rank[vertex]].append(vertex)
+        self.x: dict = {}
+
+    # -- ports -----------------------------------------------------------------------------
+    def out_offset(self, vertex) -> int:
+        return self.width[vertex] // 2
+
+    def in_offset(self, vertex, arg: int) -> int:
+        ports = self.ports[vertex]
+        if ports <= 1:
+            return self.width[vertex] // 2
+        return (arg + 1) * (self.width[vertex] - 1) // (ports + 1) + 1
+
+    def _port_fraction(self, vertex, arg: int) -> float:
+        ports = self.ports[vertex]
+        return (arg + 1) / (ports + 1) - 0.5 if ports > 1 else 0.0
+
+    # -- crossing reduction ------------------------------------------------------------------
+    def reduce_crossings(self, progress: Callable[[float], None]) -> None:
+        position = self._positions()
+        best = [list(layer) for layer in self.layers]
+        best_crossings = self.crossings(position)
+        for sweep in range(_SWEEPS):
+            for index in range(1, len(self.layers)):
+                self._sort_layer(index, position, downward=True)
+            for index in range(len(self.layers) - 2, -1, -1):
+                self._sort_layer(index, position, downward=False)
+            crossings = self.crossings(position)
+            if crossings < best_crossings:
+                best, best_crossings = [list(layer) for layer in self.layers], crossings
+            progress((sweep + 1) / _SWEEPS)
+            if best_crossings == 0:
+                break
+        self.layers = best
+
+    def _positions(self) -> dict:
+        return {vertex: i for layer in self.layers for i, vertex in enumerate(layer)}
+
+    def _sort_layer(self, index: int, position: dict, downward: bool) -> None:
+        def barycenter(vertex) -> float:
+            if downward:
+                keys = [position[upper] for upper, _ in self.down[vertex]]
+            else:
+                keys = [position[lower] + self._port_fraction(lower, arg)
+                        for lower, arg in self.up[vertex]]
+            return sum(keys) / len(keys) if keys else float(position[vertex])
+
+        layer = self.layers[index]
+        layer.sort(key=lambda vertex: (barycenter(vertex), position[vertex]))
+        for i, vertex in enumerate(layer):
+            position[vertex] = i
+
+    def crossings(self, position: dict) -> int:
+        """Pairs of edges that cross between adjacent layers (an inversion count)."""
+        total = 0
+        for layer in self.layers[1:]:
+            ends = sorted(
+                (position[upper], position[vertex] + self._port_fraction(vertex, arg))
+                for vertex in layer for upper, arg in self.down[vertex]
+            )
+            seen: list[float] = []
+            for _, lower in ends:
+                total += len(seen) - bisect_right(seen, lower)
+                insort(seen, lower)
+        return total
+
+    # -- columns -----------------------------------------------------------------------------
+    def place_columns(self) -> None:
+        for layer in self.layers:
+            self._fit(layer, {vertex: 0.0 for vertex in layer}, pack=True)
+        for _ in range(_PLACEMENTS):
+            for layer in self.layers[1:]:
+                self._fit(layer, self._wanted(layer, downward=True))
+            for layer in reversed(self.layers[:-1]):
+                self._fit(layer, self._wanted(layer, downward=False))
+        for layer in self.layers[1:]:
+            self._fit(layer, self._wanted(layer, downward=True))
+        for layer in self.layers:
+            column = None
+            for vertex in layer:
+                x = round(self.x[vertex])
+                if column is not None:
+                    x = max(x, column)
+                self.x[vertex] = x
+                column = x + self.width[vertex] + _GAP
+        left = min(self.x.values(), default=0)
+        for vertex in self.x:
+            self.x[vertex] -= left
+
+    def _wanted(self, layer: list, downward: bool) -> dict:
+        wanted = {}
+        for vertex in layer:
+            if downward:
+                spots = [self.x[upper] + self.out_offset(upper) - self.in_offset(vertex, arg)
+                         for upper, arg in self.down[vertex]]
+            else:
+                spots = [self.x[lower] + self.in_offset(lower, arg) - self.out_offset(vertex)
+                         for lower, arg in self.up[vertex]]
+            wanted[vertex] = sum(spots) / len(spots) if spots else self.x[vertex]
+        return wanted
+
+    def _fit(self, layer: list, wanted: dict, pack: bool = False) -> None:
+        """Columns as close as possible (least squares) to ``wanted`` while keeping the
+        order and the gaps: with offsets oᵢ = Σⱼ₍ⱼ₌₀…ᵢ₋₁₎ (wⱼ + gap), the shifted columns
+        xᵢ − oᵢ must be non-decreasing, an isotonic regression (pool adjacent violators)."""
+        offsets, total = [], 0
+        for vertex in layer:
+            offsets.append(total)
+            total += self.width[vertex] + _GAP
+        targets = [0.0 if pack else wanted[vertex] - offset
+                   for vertex, offset in zip(layer, offsets)]
+        weights = [0.5 if isinstance(vertex, tuple) else 1.0 for vertex in layer]
+        blocks: list[list[float]] = []  # [weighted sum, weight, count]
+        for target, weight in zip(targets, weights):
+            blocks.append([target * weight, weight, 1])
+            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+                weighted, weight_sum, count = blocks.pop()
+                blocks[-1][0] += weighted
+                blocks[-1][1] += weight_sum
+                blocks[-1][2] += count
+        i = 0
+        for weighted, weight_sum, count in blocks:
+            for _ in range(count):
+                self.x[layer[i]] = weighted / weight_sum + offsets[i]
+                i += 1
+
+
+def _ranks(specs: dict, preds: dict, succs: dict) -> dict:
+    """Layer of each node: one below its deepest operation operand; leaves just above their
+    first consumer (ids are in topological order, so one pass each way suffices)."""
+    rank: dict = {}
+    for node_id in specs:
+        if preds[node_id]:
+            rank[node_id] = max(rank[source] + 1 if preds[source] else 1
+                                for source, _ in preds[node_id])
+    for node_id in specs:
+        if not preds[node_id]:
+            consumers = [rank[target] for target, _ in succs[node_id]]
+            rank[node_id] = min(consumers) - 1 if consumers else 0
+    return rank
+
+
+def _vertex_order(vertex) -> tuple:
+    """Initial order: tape order, a dummy right after its source."""
+    return (vertex[0], vertex[1]) if isinstance(vertex, tuple) else (vertex, -1)
+
+
+# -- drawing ---------------------------------------------------------------------------------
+class _Canvas:
+    """Cells as {(y, x): {net: direction bits}} for lines plus fixed text cells."""
+
+    def __init__(self):
+        self.lines: dict[tuple[int, int], dict[int, int]] = {}
+        self.text: dict[tuple[int, int], tuple[str, Owner]] = {}
+
+    def line(self, y: int, x: int, net: int, directions: int) -> None:
+        nets = self.lines.setdefault((y, x), {})
+        nets[net] = nets.get(net, 0) | directions
+
+    def put(self, y: int, x: int, text: str, owner: Owner) -> None:
+        for char in text:
+            self.text[(y, x)] = (char, owner)
+            x += cell_len(char)
+
+    def char(self, y: int, x: int, net: int) -> str:
+        """The character net ``net`` has at a cell, as if it were alone there."""
+        fixed = self.text.get((y, x))
+        if fixed is not None:
+            return fixed[0]
+        return _LINE_CHARS[self.lines[(y, x)][net]]
+
+    def cell(self, y: int, x: int) -> tuple[str, Owner]:
+        fixed = self.text.get((y, x))
+        if fixed is not None:
+            return fixed
+        nets = self.lines[(y, x)]
+        if len(nets) == 1:
+            ((net, directions),) = nets.items()
+            return _LINE_CHARS[directions], ("net", net)
+        # A crossing, not a junction: the vertical line passes over the horizontal one.
+        for net, directions in nets.items():
+            if directions & (UP | DOWN):
+                return "│", ("net", net)
+        net = min(nets)
+        return _LINE_CHARS[nets[net]], ("net", net)
+
+
+def _draw(layers: _Layers) -> Picture:
+    canvas = _Canvas()
+    boxes: dict[int, Box] = {}
+    segment_cells: dict = {}  # (upper vertex, lower vertex, arg) -> [(y, x)]
+    height = layers.height
+    tops = []  # first row of each layer
+    y = 0
+    for index, layer in enumerate(layers.layers):
+        tops.append(y)
+        for vertex in layer:
+            if isinstance(vertex, tuple):
+                for row in range(y, y + height):
+                    canvas.line(row, layers.x[vertex], layers.net[vertex], UP | DOWN)
+            else:
+                boxes[vertex] = _draw_node(canvas, layers, vertex, y)
+        y += height
+        if index + 1 < len(layers.layers):
+            y = _draw_gap(canvas, layers, layer, y, segment_cells)
+
+    edge_cells = {}
+    for (source, target, arg), chain in layers.real_edges.items():
+        cells: list[tuple[int, int]] = []
+        for upper, lower in zip(chain, chain[1:]):
+            cells += segment_cells[(upper, lower, arg if lower == target else 0)]
+            if isinstance(lower, tuple):
+                top = tops[layers.rank[lower]]
+                cells += [(row, layers.x[lower]) for row in range(top, top + height)]
+        edge_cells[(source, target, arg)] = tuple(
+            (row, column, canvas.char(row, column, source)) for row, column in cells)
+
+    rows: list[list] = [[] for _ in range(y)]
+    cells = sorted({*canvas.lines, *canvas.text})
+    run_end = -1
+    for row, column in cells:
+        char, owner = canvas.cell(row, column)
+        runs = rows[row]
+        if runs and runs[-1][2] == owner and run_end == column:
+            runs[-1][1].append(char)
+        else:
+            runs.append((column, [char], owner))
+        run_end = column + cell_len(char)
+    rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
+    width = max((box.x + box.width for box in boxes.values()), default=0)
+    width = max([width, *(layers.x[v] + 1 for v in layers.x)])
+    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, edge_cells)
+
+
+def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
+    spec = layers.specs[node_id]
+    x, width = layers.x[node_id], layers.width[node_id]
+    owner = ("node", node_id)
+    has_consumers = bool(layers.up[node_id])
+    if layers.boxed:
+        canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner)
+        for row, line in enumerate(spec.lines, start=1):
+            padding = width - 4 - cell_len(line)
+            canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner)
+        bottom = ["─"] * (width - 2)
+        if has_consumers:
+            bottom[layers.out_offset(node_id) - 1] = "┬"
+        canvas.put(y + layers.height - 1, x, "╰" + "".join(bottom) + "╯", owner)
+    else:
+        for row, line in enumerate(spec.lines):
+            canvas.put(y + row, x, " " + line.ljust(width - 1), owner)
+    return Box(x, y, width, layers.height)
+
+
+def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments: dict) -> int:
+    """Route the edges from ``layer`` to the next one, starting at row ``top``; return the
+    first row of the next layer."""
+    sources = []
+    for vertex in layer:
+        if not layers.up[vertex]:
+            continue
+        column = layers.x[vertex] + layers.out_offset(vertex)
+        targets = [(lower, arg, layers.x[lower] + layers.in_offset(lower, arg))
+                   for lower, arg in layers.up[vertex]]
+        sources.append((vertex, column, targets))
+
+    # One track per source that moves sideways; sources with disjoint spans share a row.
+    track_of: dict = {}
+    track_ends: list[int] = []
+    spans = []
+    for vertex, column, targets in sources:
+        xs = [column, *(target_x for _, _, target_x in targets)]
+        if min(xs) != max(xs):
+            spans.append((min(xs), max(xs), vertex))
+    for start, end, vertex in sorted(spans, key=lambda span: (span[0], span[1])):
+        for row, last in enumerate(track_ends):
+            if last < start - 1:
+                track_ends[row] = end
+                track_of[vertex] = row
+                break
+        else:
+            track_of[vertex] = len(track_ends)
+            track_ends.append(end)
+    arrow_row = top + len(track_ends)
+
+    for vertex, column, targets in sources:
+        net = layers.net[vertex]
+        track = track_of.get(vertex)
+        turn = arrow_row if track is None else top + track
+        stem = [(row, column) for row in range(top, turn)]
+        for row, _ in stem:
+            canvas.line(row, column, net, UP | DOWN)
+        if track is not None:
+            canvas.line(turn, column, net, UP)
+        for lower, arg, target_x in targets:
+            cells = list(stem)
+            if track is not None:
+                step = 1 if target_x > column else -1
+                for x in range(column, target_x, step):
+                    canvas.line(turn, x, net, RIGHT if step > 0 else LEFT)
+                    canvas.line(turn, x + step, net, LEFT if step > 0 else RIGHT)
+                    cells.append((turn, x))
+                canvas.line(turn, target_x, net, DOWN)
+                cells.append((turn, target_x))
+                for row in range(turn + 1, arrow_row):
+                    canvas.line(row, target_x, net, UP | DOWN)
+                    cells.append((row, target_x))
+            if isinstance(lower, tuple):
+                canvas.line(arrow_row, target_x, net, UP | DOWN)
+            else:
+                canvas.put(arrow_row, target_x, ARROW, ("net", net))
+            cells.append((arrow_row, target_x))
+            segments[(vertex, lower, arg)] = cells
+    return arrow_row + 1

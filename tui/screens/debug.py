@@ -1,0 +1,255 @@
+"""The main screen: one graph, one debugger cursor, five panes that follow it."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+import graphviz_ad as gad
+
+from ..widgets.graph_pane import GraphPane
+from ..widgets.inspector import Inspector
+from ..widgets.paths_pane import PathsPane
+from ..widgets.source_view import SourceView
+from ..widgets.steps_list import StepsList
+
+MODES = ("forward", "backward", "tangent")
+
+
+class DebugScreen(Screen):
+    """Steps through one graph.  The screen owns the debugger's cursor, so the stepping keys
+    live here; each pane only draws what the cursor points at."""
+
+    BINDINGS = [
+        Binding("n", "next", "Next"),
+        Binding("p", "previous", "Prev"),
+        Binding("g", "start", "Start", show=False),
+        Binding("G", "end", "End", show=False),
+        Binding("c", "continue", "Continue"),
+        Binding("b", "toggle_breakpoint", "Breakpoint"),
+        Binding("a", "toggle_nonfinite", "Break on NaN/Inf", show=False),
+        Binding("m", "switch_mode", "Mode"),
+        Binding("l", "toggle_layout", "Layout", show=False),
+        Binding("P", "toggle_paths", "Paths", show=False),
+        Binding("e", "export", "Export SVG", show=False),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("z", "maximize", "Maximize pane", show=False),
+        Binding("o", "open_other", "Other graph", show=False),
+    ]
+
+    def __init__(self, graph, mode: str = "forward", **kwargs):
+        super().__init__(**kwargs)
+        self.graph = graph
+        self.debugger = gad.Debugger(graph)
+        self.numerator = True
+        self.breakpoints: set[int] = set()
+        self.break_on_nonfinite = False
+        self._seed = None
+        self._first_mode = mode
+
+    def compose(self):
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield GraphPane(self.graph, id="graph")
+                yield StepsList(id="steps")
+            with Vertical(id="right"):
+                yield Inspector(id="inspector")
+                yield PathsPane(id="paths")
+                yield SourceView(id="source")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#paths").display = False
+        self._set_mode(self._first_mode)
+        self.query_one("#graph-canvas").focus()
+
+    # -- showing the cursor --------------------------------------------------------------------
+    def refresh_panes(self) -> None:
+        """Redraw every pane for the step at the cursor."""
+        debugger = self.debugger
+        step = debugger.current
+        state = debugger.state()
+        nodes = self.graph.nodes
+        with self.app.batch_update():
+            self.query_one(GraphPane).follow(
+                self._centres(step), None if step is None else step.node.id,
+                lambda node_id: state.status(nodes[node_id]), self._edges(step),
+                self.breakpoints)
+            self.query_one(Inspector).show(self.graph, step, state, self.numerator,
+                                           debugger.hit)
+            where = self._source_node(step).source
+            self.query_one(SourceView).show(where.filename, where.lineno)
+            self.query_one(StepsList).point_at(debugger.index)
+            paths = self.query_one(PathsPane)
+            if paths.display:
+                paths.show(self.graph, None if step is None else step.node)
+
+    def _centres(self, step) -> set[int]:
+        if step is None:
+            return {self._source_node(None).id}
+        centres = {step.node.id}
+        if getattr(step, "via", None) is not None:
+            centres.add(step.via.id)
+        return centres
+
+    def _edges(self, step) -> list[tuple[int, int, int]]:
+        """The edges the step is about: (source id, target id, argument)."""
+        if step is None:
+            return []
+        if step.mode == "forward":
+            node = step.node
+            return [(operand.id, node.id, arg) for arg, operand in enumerate(node.inputs)]
+        if step.via is None:
+            return []
+        if step.mode == "backward":
+            return [(step.node.id, step.via.id, step.arg)]
+        return [(step.via.id, step.node.id, step.arg)]
+
+    def _source_node(self, step):
+        """The node whose line the Source pane shows: the operation the step applies."""
+        if step is not None:
+            return step.node if step.mode == "forward" else step.operation
+        if self.debugger.mode == "backward":
+            return self.graph.output
+        return next(iter(self.graph.inputs.values()), self.graph.nodes[0])
+
+    # -- modes ---------------------------------------------------------------------------------
+    def _set_mode(self, mode: str) -> None:
+        debugger = self.debugger
+        self._seed = None
+        try:
+            debugger.set_mode(mode)
+        except ValueError as error:
+            if mode != "backward":
+                self.notify(str(error), severity="warning")
+                return
+            # A non-scalar output: seed with ones, i.e. the gradient of sum(output).
+            self._seed = np.ones(self.graph.output.shape)
+            debugger.set_mode(mode, seed=self._seed)
+            self.notify(f"{self.graph.name} returns shape {self.graph.output.shape}: the "
+                        "backward pass is seeded with ones (the gradient of its sum)")
+        if mode == "backward":
+            steps = debugger.backward(self._seed)
+        else:
+            steps = getattr(debugger, mode)()
+        self.query_one(StepsList).load(steps, len(debugger))
+        self.refresh_panes()
+
+    def action_switch_mode(self) -> None:
+        """Forward values → backward (adjoints) → tangent (forward mode) → forward…"""
+        self._set_mode(MODES[(MODES.index(self.debugger.mode) + 1) % len(MODES)])
+
+    # -- moving the cursor ---------------------------------------------------------------------
+    def goto(self, index: int) -> None:
+        self.debugger.goto(index)
+        self.debugger.hit = None
+        self.refresh_panes()
+
+    def action_next(self) -> None:
+        if self.debugger.index + 1 < len(self.debugger):
+            self.goto(self.debugger.index + 1)
+
+    def action_previous(self) -> None:
+        self.goto(max(self.debugger.index - 1, -1))
+
+    def action_start(self) -> None:
+        self.goto(-1)
+
+    def action_end(self) -> None:
+        self.goto(len(self.debugger) - 1)
+
+    def action_continue(self) -> None:
+        """Run to the next breakpoint (or NaN/Inf if enabled), else to the last step."""
+        nodes = self.graph.nodes
+        checks = [gad.AtNode(nodes[node_id]) for node_id in sorted(self.breakpoints)]
+        if self.break_on_nonfinite:
+            checks.append(gad.NonFinite())
+        hit = self.debugger.run_to(*checks)
+        self.refresh_panes()
+        if hit is None:
+            self.notify("reached the last step" if checks else "ran to the last step",
+                        timeout=3)
+
+    def on_steps_list_chosen(self, message: StepsList.Chosen) -> None:
+        self.goto(message.index)
+
+    def jump_to(self, node) -> None:
+        """The first step of this pass about ``node``."""
+        if self.debugger.mode == "backward":
+            steps = self.debugger.backward(self._seed)
+        else:
+            steps = getattr(self.debugger, self.debugger.mode)()
+        for step in steps:
+            if step.node is node:
+                self.goto(step.index)
+                return
+        self.notify(f"{node.label} has no step in the {self.debugger.mode} pass "
+                    "(no path connects it)", severity="warning")
+
+    # -- breakpoints ---------------------------------------------------------------------------
+    def action_toggle_breakpoint(self) -> None:
+        step = self.debugger.current
+        if step is None:
+            self.notify("take a step first: the breakpoint goes on the current node", timeout=3)
+            return
+        self.breakpoints ^= {step.node.id}
+        self.refresh_panes()
+
+    def action_toggle_nonfinite(self) -> None:
+        self.break_on_nonfinite = not self.break_on_nonfinite
+        state = "on" if self.break_on_nonfinite else "off"
+        self.notify(f"break on the first NaN/Inf: {state}", timeout=3)
+
+    # -- views ---------------------------------------------------------------------------------
+    def action_toggle_layout(self) -> None:
+        """Numerator layout (∂out/∂in, out.size × in.size) ↔ denominator layout (transpose)."""
+        self.numerator = not self.numerator
+        self.refresh_panes()
+
+    def action_toggle_paths(self) -> None:
+        paths = self.query_one(PathsPane)
+        paths.display = not paths.display
+        self.refresh_panes()
+
+    def action_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        pane = self.focused
+        while pane is not None and pane.parent is not None and pane.id not in (
+                "graph", "steps", "inspector", "paths", "source"):
+            pane = pane.parent
+        if pane is not None and pane.id is not None:
+            self.maximize(pane, container=False)
+
+    def action_open_other(self) -> None:
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "open_other":
+            return len(self.app.screen_stack) > 2
+        return True
+
+    def action_export(self) -> None:
+        """Write the current state as SVG (through the renderer, in a thread: Graphviz runs
+        as a separate program)."""
+        debugger = self.debugger
+        target = self.app.export_folder / (
+            f"{self.graph.name}-{debugger.mode}-step{max(debugger.index, 0)}.svg")
+        step = debugger.state() if debugger.current is not None else None
+        layout = "numerator" if self.numerator else "denominator"
+        self.notify(f"exporting {target.name}…", timeout=2)
+        self.run_worker(lambda: self.graph.render(target, step=step, layout=layout),
+                        thread=True, group="export", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.notify(f"saved {event.worker.result}")
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"export failed: {event.worker.error}", severity="error", timeout=10)

@@ -1,0 +1,157 @@
+"""The graph drawing: a scrolling widget that renders only the lines on screen.
+
+The layout (:mod:`tui.layout`) is made once per picture; a step only changes which nodes
+are done, current or pending, which edges carry the step and where breakpoints are, so
+redrawing costs a few dozen short lines whatever the size of the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..layout import Picture
+from .line_styles import CachedStyles
+
+BREAKPOINT = "●"
+
+
+class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
+    """Draws a :class:`~tui.layout.Picture` with each node styled by its status."""
+
+    COMPONENT_CLASSES = {
+        "graph--pending",
+        "graph--done",
+        "graph--current",
+        "graph--edge",
+        "graph--edge-current",
+        "graph--breakpoint",
+    }
+
+    DEFAULT_CSS = """
+    GraphCanvas {
+        background: $surface;
+    }
+    GraphCanvas > .graph--pending { color: $text-muted; text-style: dim; }
+    GraphCanvas > .graph--done { color: $success; text-style: bold; }
+    GraphCanvas > .graph--current { color: $warning; text-style: bold reverse; }
+    GraphCanvas > .graph--edge { color: $text-muted; }
+    GraphCanvas > .graph--edge-current { color: $warning; text-style: bold; }
+    GraphCanvas > .graph--breakpoint { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.picture: Picture | None = None
+        self._statuses: dict[int, str] = {}
+        self._edge_overlay: dict[int, dict[int, str]] = {}
+        self._markers: dict[int, dict[int, str]] = {}
+
+    # -- what to draw ------------------------------------------------------------------------
+    def show_picture(self, picture: Picture) -> None:
+        self.picture = picture
+        self._fit_virtual_size()
+        self._edge_overlay = {}
+        self._markers = {}
+        self._statuses = {}
+        self.refresh()
+
+    def _fit_virtual_size(self) -> None:
+        """The picture's size, but never less than the pane: a picture that fits leaves the
+        size unchanged, and so spares the screen a new layout at every step."""
+        if self.picture is not None:
+            region = self.scrollable_content_region
+            self.virtual_size = Size(max(self.picture.width + 1, region.width),
+                                     max(self.picture.height, region.height))
+
+    def on_resize(self) -> None:
+        self._fit_virtual_size()
+
+    def mark(self, status: Callable[[int], str], edges, breakpoints) -> None:
+        """Node statuses (a function of the node id), the edges ``(source, target, arg)``
+        to highlight and the node ids carrying a breakpoint.  Only the lines that change
+        are redrawn."""
+        if self.picture is None:
+            return
+        overlay: dict[int, dict[int, str]] = {}
+        markers: dict[int, dict[int, str]] = {}
+        for edge in edges:
+            for y, x, char in self.picture.edge_cells.get(edge, ()):
+                overlay.setdefault(y, {})[x] = char
+        for node_id in breakpoints:
+            box = self.picture.boxes.get(node_id)
+            if box is not None:
+                y, x = box.marker
+                markers.setdefault(y, {})[x] = BREAKPOINT
+        statuses = {node_id: status(node_id) for node_id in self.picture.boxes}
+        if not self._statuses:
+            self.refresh()
+        else:
+            rows = {*overlay, *self._edge_overlay, *markers, *self._markers}
+            for node_id, now in statuses.items():
+                if self._statuses.get(node_id) != now:
+                    box = self.picture.boxes[node_id]
+                    rows.update(range(box.y, box.y + box.height))
+            top = int(self.scroll_offset.y)
+            width = self.size.width
+            self.refresh(*(Region(0, row - top, width, 1) for row in rows))
+        self._edge_overlay = overlay
+        self._markers = markers
+        self._statuses = statuses
+
+    def reveal(self, node_id: int, centre: bool = False) -> None:
+        """Scroll so that the node's box is on screen (centred if asked)."""
+        box = self.picture.boxes.get(node_id) if self.picture else None
+        if box is not None:
+            region = Region(max(box.x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
+            self.scroll_to_region(region, animate=False, center=centre, force=True)
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        return self.line_style(None if name == "base" else f"graph--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        row = y + scroll_y
+        base = self._style("base")
+        if self.picture is None or row >= self.picture.height:
+            return Strip.blank(width, base)
+        segments = self._segments(row, base)
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _segments(self, row: int, base: Style) -> list[Segment]:
+        overlay = {**self._edge_overlay.get(row, {}), **self._markers.get(row, {})}
+        edge_style = self._style("edge")
+        segments: list[Segment] = []
+        column = 0
+        for x, text, (kind, key) in self.picture.rows[row]:
+            if x > column:
+                segments.append(Segment(" " * (x - column), base))
+            if kind == "node":
+                style = self._style(self._statuses.get(key, "pending"))
+            else:
+                style = edge_style
+            if overlay and any(x <= spot < x + len(text) for spot in overlay):
+                segments += self._overlaid(x, text, style, overlay)
+            else:
+                segments.append(Segment(text, style))
+            column = x + len(text)
+        return segments
+
+    def _overlaid(self, x: int, text: str, style: Style, overlay: dict) -> list[Segment]:
+        segments = []
+        for offset, char in enumerate(text):
+            spot = overlay.get(x + offset)
+            if spot is None:
+                segments.append(Segment(char, style))
+            elif spot == BREAKPOINT:
+                segments.append(Segment(spot, style + self._style("breakpoint")))
+            else:
+                segments.append(Segment(spot, self._style("edge-current")))
+        return segments

@@ -1,0 +1,187 @@
+"""The Inspector pane: everything about the current step, in the paper's notation.
+
+* the node: operation, shape, value;
+* its local Jacobians, one per input: kind, rule text and the matrix (numerator layout
+  ∂out/∂in as out.size × in.size, or its transpose, the denominator layout), abbreviated
+  when large;
+* in backward (tangent) mode: the edge the contribution flows along, the upstream adjoint
+  (the operand's tangent), the contribution, and the node's running total with every
+  contribution received so far, so a sum over paths reads term by term:
+  ``x̄ = 1 + 6 = 7``.
+
+Every number comes from the step, the state or a Jacobian object; the pane only formats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Group
+from rich.text import Text
+
+from .text_pane import TextPane
+
+from ..text import matrix_lines, number, shape_text, value_lines
+
+DENSE_LIMIT = 4096  # a local Jacobian with at most this many entries is shown in full
+_PREVIEW = 3        # rows / columns kept at each end of a larger one
+_SUM_TERMS = 8      # scalar contributions written out as "a + b + … = total"
+
+
+class Inspector(TextPane):
+    """Shows a step; ``numerator`` picks the Jacobian layout."""
+
+    def show(self, graph, step, state, numerator: bool, hit=None) -> None:
+        self.set_content(Group(*describe(graph, step, state, numerator, hit)))
+        mode = state.mode
+        where = "before the first step" if step is None else f"step {step.index}"
+        self.border_title = f"Inspector · {mode} · {where}"
+        self.border_subtitle = "numerator layout" if numerator else "denominator layout"
+
+
+def describe(graph, step, state, numerator: bool, hit=None) -> list[Text]:
+    """The inspector's lines for ``step`` (None: before the first step of ``state``'s pass)."""
+    lines: list[Text] = []
+    if hit is not None and step is not None and hit.step.index == step.index:
+        lines.append(Text(f"■ stopped: {hit.reason}", style="bold red"))
+    if step is None:
+        lines.append(Text(f"Before the first step of the {state.mode} pass.", style="bold"))
+        lines.append(Text("n: next step · G: last step · c: continue to a breakpoint · "
+                          "m: switch mode · ?: help"))
+        return lines
+    lines.append(Text(step.text, style="bold"))
+    if step.mode == "forward":
+        lines += _node(step.node, step.value)
+        lines += _locals(step.node, numerator)
+    else:
+        lines += _edge(step, numerator)
+        lines += _running_total(step, state)
+        lines.append(Text(""))
+        lines += _node(step.node, step.node.value)
+        lines += _locals(step.node, numerator)
+    return lines
+
+
+def _no_wrap(line: str) -> Text:
+    """A line of a matrix: cut with an ellipsis rather than wrapped."""
+    return Text(line, no_wrap=True, overflow="ellipsis")
+
+
+def _heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+def _node(node, value) -> list[Text]:
+    if node.inputs:
+        title = f"{node.label} = {node.call_text}"
+        kind = f"op {node.op}"
+    else:
+        title = node.label
+        kind = "input" if node.op == "input" else "constant"
+    lines = [_heading(f"Node {title}"),
+             Text(f"{kind} · shape {shape_text(node.shape)} · at {node.source}")]
+    values = value_lines(value)
+    if len(values) == 1:
+        lines.append(Text(f"value {values[0]}"))
+    else:
+        lines.append(Text("value"))
+        lines += [_no_wrap("  " + line) for line in values]
+    return lines
+
+
+def _locals(node, numerator: bool) -> list[Text]:
+    if not node.inputs:
+        return []
+    layout = "numerator" if numerator else "denominator"
+    lines = [_heading(f"Local Jacobians ({layout} layout)")]
+    for arg, operand in enumerate(node.inputs):
+        lines += _jacobian(node, operand, node.jacobian(arg), numerator)
+    return lines
+
+
+def _jacobian(consumer, operand, local, numerator: bool) -> list[Text]:
+    rows, cols = local.shape if numerator else local.shape[::-1]
+    name = f"∂{consumer.label}/∂{operand.label}"
+    if not numerator:
+        name = f"({name})ᵀ"
+    head = Text()
+    head.append(name, style="bold")
+    head.append(f"  {local.kind}  ")
+    head.append(local.rule, style="italic")
+    head.append(f"  {rows}×{cols}")
+    return [head, *(_no_wrap("  " + line) for line in _matrix(local, numerator))]
+
+
+def _matrix(local, numerator: bool) -> list[str]:
+    """The matrix, or for a large one its corners, read through the operator itself: rows of
+    J are VJPs of unit vectors, columns are JVPs (the denominator layout's rows)."""
+    out_size, in_size = local.shape
+    if out_size * in_size <= DENSE_LIMIT:
+        matrix = local.matrix()
+        return matrix_lines(matrix if numerator else matrix.T)
+    size, apply, shape = ((out_size, local.vjp, local.out_shape) if numerator
+                          else (in_size, local.jvp, local.in_shape))
+    picked = sorted({*range(min(_PREVIEW, size)), *range(max(size - _PREVIEW, 0), size)})
+    units = np.zeros((len(picked), size))
+    units[np.arange(len(picked)), picked] = 1.0
+    rows = np.asarray(apply(units.reshape((len(picked), *shape))), dtype=float)
+    rows = rows.reshape(len(picked), -1)
+    lines = matrix_lines(rows[:_PREVIEW], max_cols=2 * _PREVIEW)
+    if len(picked) > _PREVIEW:
+        lines.append("  ⋮")
+        lines += matrix_lines(rows[_PREVIEW:], max_cols=2 * _PREVIEW)
+    total_rows, total_cols = (out_size, in_size) if numerator else (in_size, out_size)
+    lines.append(f"(rows 1–{_PREVIEW} and the last {_PREVIEW} of {total_rows}; "
+                 f"{total_cols} columns)")
+    return lines
+
+
+def _edge(step, numerator: bool) -> list[Text]:
+    backward = step.mode == "backward"
+    if step.via is None:
+        what = "adjoint" if backward else "tangent"
+        return [_heading("Seed"),
+                Text(f"the pass starts with the {what} of {step.node.label}:"),
+                *(_no_wrap("  " + line) for line in value_lines(step.total))]
+    operand, consumer = (step.node, step.via) if backward else (step.via, step.node)
+    upstream = (f"upstream adjoint of {step.via.label}" if backward
+                else f"tangent of {step.via.label}")
+    lines = [_heading(f"Edge {operand.label} → {consumer.label} "
+                      f"(argument {step.arg} of {consumer.label} = {consumer.call_text})")]
+    lines += _jacobian(consumer, operand, step.local, numerator)
+    lines += _labelled(upstream, step.upstream)
+    product = "upstream · local" if backward else "local · tangent"
+    lines += _labelled(f"contribution ({product})", step.contribution)
+    return lines
+
+
+def _labelled(label: str, value) -> list[Text]:
+    values = value_lines(value)
+    if len(values) == 1:
+        return [Text(f"{label}: {values[0]}")]
+    return [Text(f"{label}:"), *(_no_wrap("  " + line) for line in values)]
+
+
+def _running_total(step, state) -> list[Text]:
+    """The node's total so far and every contribution that made it."""
+    what = "Adjoint" if step.mode == "backward" else "Tangent"
+    node = step.node
+    received = f"{step.received} of {step.expected} contributions received"
+    status = " ✓ complete" if step.complete else ""
+    lines = [Text(""), _heading(f"{what} of {node.label}: {received}{status}")]
+    contributions = state.contributions(node)
+    for contribution in contributions:
+        source = "seed" if contribution.via is None else f"via {contribution.via.label}"
+        lines += _labelled(f"  {source}", contribution.contribution)
+    pending = step.expected - step.received
+    if pending:
+        lines.append(Text(f"  ({pending} more to come)", style="italic"))
+    scalars = all(np.ndim(c.contribution) == 0 for c in contributions)
+    if scalars and 1 < len(contributions) <= _SUM_TERMS:
+        terms = number(contributions[0].contribution)
+        for contribution in contributions[1:]:
+            term = number(contribution.contribution)
+            terms += f" − {term[1:]}" if term.startswith("-") else f" + {term}"
+        lines.append(Text(f"  sum: {terms} = {number(step.total)}", style="bold"))
+    else:
+        lines += _labelled("  total", step.total)
+    return lines

@@ -1,0 +1,35 @@
+"""The Paths pane: every path from a node to the output, each with the product of its local
+Jacobians, and their sum, which is the total derivative (the sum-over-paths rule)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from .text_pane import TextPane
+
+PATH_LIMIT = 32  # paths listed; the rest are counted
+
+
+class PathsPane(TextPane):
+    """Lists ``graph.paths(node)``: the engine multiplies and adds, this pane only shows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._key = None
+
+    def show(self, graph, node) -> None:
+        """Paths from ``node`` to the output (from the first input when ``node`` is the
+        output itself or None)."""
+        if node is None or node is graph.output:
+            node = next(iter(graph.inputs.values()), None)
+        key = (id(graph), None if node is None else node.id)
+        if key == self._key:
+            return
+        self._key = key
+        if node is None:
+            self.set_content(Text(f"{graph.name} has no inputs."))
+            self.border_title = "Paths"
+            return
+        paths = graph.paths(node, limit=PATH_LIMIT)
+        self.border_title = f"Paths · {node.label} → {graph.output.label} · {paths.total_count}"
+        self.set_content(Text(paths.text, no_wrap=True, overflow="ellipsis"))

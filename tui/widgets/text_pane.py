@@ -1,0 +1,64 @@
+"""A scrolling pane of Rich text drawn through the Line API.
+
+Updating a ``Static`` asks Textual to lay the whole screen out again (its size may have
+changed); this pane renders its text to lines itself, at its own width, and only redraws
+the lines on screen, which keeps a step's redraw cheap.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from .line_styles import CachedStyles
+
+
+class TextPane(CachedStyles, ScrollView, can_focus=True):
+    """Shows one Rich renderable, wrapped to the pane's width, scrolled by keys or mouse."""
+
+    DEFAULT_CSS = """
+    TextPane { background: $surface; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._content: RenderableType = Text("")
+        self._strips: list[Strip] = []
+        self._width = -1
+
+    def set_content(self, content: RenderableType) -> None:
+        self._content = content
+        self._width = -1
+        self._render_strips()
+        self.refresh()
+
+    @property
+    def text(self) -> str:
+        """The pane's text as shown (for tests and logs)."""
+        return "\n".join(strip.text.rstrip() for strip in self._strips)
+
+    def on_resize(self) -> None:
+        self._render_strips()
+
+    def _render_strips(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        if width <= 0 or width == self._width:
+            return
+        self._width = width
+        console = self.app.console
+        options = console.options.update(width=width, height=None, highlight=False)
+        lines = console.render_lines(self._content, options, style=self.line_style(), pad=False)
+        self._strips = [Strip(line) for line in lines]
+        # Never less than the pane: content that fits leaves the size (and the layout) alone.
+        self.virtual_size = Size(width, max(len(self._strips), self.scrollable_content_region.height))
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        base = self.line_style()
+        if index >= len(self._strips):
+            return Strip.blank(width, base)
+        return self._strips[index].crop_extend(0, width, base)
