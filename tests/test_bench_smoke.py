@@ -30,9 +30,15 @@ def test_workload_runs_at_quick_sizes(key):
     assert all(m.implementation in table for m in result.measurements)
 
 
-def test_command_line_writes_json(tmp_path, capsys):
+def test_command_line_writes_json_and_markdown(tmp_path, capsys):
     output = tmp_path / "results.json"
-    assert bench_main.main(["--quick", "W6", "--output", str(output)]) == 0
+    page = tmp_path / "performance.md"
+    page.write_text(f"Intro\n\n{bench_main.BEGIN}\nold table\n{bench_main.END}\n\nOutro\n")
+    arguments = ["--quick", "W6", "--output", str(output), "--markdown", str(page)]
+    assert bench_main.main(arguments) == 0
+    text = page.read_text()
+    assert text.startswith("Intro\n") and text.endswith("\nOutro\n")
+    assert "old table" not in text and "### W6:" in text
     document = json.loads(output.read_text())
     assert document["quick"] is True
     (w6,) = document["results"]
