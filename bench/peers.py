@@ -30,6 +30,18 @@ if micrograd_engine is not None:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
 
 
+def torch_gradient(function, array):
+    """A job for the harness: build a leaf tensor on ``array``'s memory (no copy), run the
+    torch ``function`` on it and return the gradient of its scalar result."""
+
+    def job():
+        leaf = torch.from_numpy(array).requires_grad_()
+        function(leaf).backward()
+        return leaf.grad
+
+    return job
+
+
 def versions() -> dict[str, str | None]:
     """Installed versions of everything the results depend on."""
     found = {}

@@ -13,7 +13,7 @@ import numpy as np
 import graphviz_ad as gad
 
 from .harness import MIB, OURS, Job, Result, Settings, check_close, measure
-from .peers import autograd, autograd_numpy, torch
+from .peers import autograd, autograd_numpy, torch, torch_gradient
 
 KEY = "W3"
 ROUNDS = 5
@@ -67,14 +67,7 @@ def run(settings: Settings) -> Result:
         gradient = autograd.grad(make_chain(autograd_numpy))
         jobs.append(Job("autograd", lambda: gradient(x)))
     if torch is not None:
-        t_chain = make_chain(torch)
-
-        def with_torch():
-            tensor = torch.from_numpy(x).requires_grad_()
-            t_chain(tensor).backward()
-            return tensor.grad
-
-        jobs.append(Job("torch", with_torch, memory="rss"))
+        jobs.append(Job("torch", torch_gradient(make_chain(torch), x), memory="rss"))
     result.measurements = measure(jobs, settings)
 
     floor_ratio = result.ratio(OURS, "numpy forward")
@@ -84,7 +77,7 @@ def run(settings: Settings) -> Result:
     result.met = floor_ratio <= 2.0 and (peer is None or ours_peak <= peer.peak_bytes)
     result.verdict = f"{floor_ratio:.2f}× the floor, {ours_peak / MIB:.0f} MiB" + (
         f" against autograd's {peer.peak_bytes / MIB:.0f} MiB" if peer else "")
-    values = (4 * ROUNDS + 2) * x.nbytes  # the input, 20 intermediates and the sum's input
+    values = (4 * ROUNDS + 1) * x.nbytes  # the input and the 20 intermediates
     result.notes.append(
         f"graphviz-ad keeps every node's value for the debugger: {4 * ROUNDS + 1} arrays of "
         f"{x.nbytes / MIB:.1f} MiB = {values / MIB:.0f} MiB before any backward temporary; "

@@ -12,7 +12,7 @@ import numpy as np
 import graphviz_ad as gad
 
 from .harness import OURS, Job, Result, Settings, check_close, measure
-from .peers import autograd, autograd_numpy, torch
+from .peers import autograd, autograd_numpy, torch, torch_gradient
 
 KEY = "W5"
 
@@ -60,14 +60,8 @@ def run(settings: Settings) -> Result:
         gradient = autograd.grad(make_fan_out(autograd_numpy, scales))
         jobs.append(Job("autograd", lambda: gradient(x)))
     if torch is not None:
-        t_fan_out = make_fan_out(torch, scales)
-
-        def with_torch():
-            tensor = torch.from_numpy(x).requires_grad_()
-            t_fan_out(tensor).backward()
-            return tensor.grad
-
-        jobs.append(Job("torch", with_torch, memory="rss"))
+        job = torch_gradient(make_fan_out(torch, scales), x)
+        jobs.append(Job("torch", job, memory="rss"))
     result.measurements = measure(jobs, settings)
 
     result.target = "below torch"

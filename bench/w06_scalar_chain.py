@@ -6,10 +6,12 @@ operation's source line (file, line, function and call path) and a node for the 
 
 from __future__ import annotations
 
+import numpy as np
+
 import graphviz_ad as gad
 
 from .harness import OURS, Job, Result, Settings, check_close, measure
-from .peers import autograd, micrograd_engine, torch
+from .peers import autograd, micrograd_engine, torch, torch_gradient
 
 KEY = "W6"
 
@@ -38,12 +40,8 @@ def run(settings: Settings) -> Result:
         gradient = autograd.grad(chain)
         jobs.append(Job("autograd", lambda: gradient(0.5), per=length))
     if torch is not None:
-        def with_torch():
-            x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
-            chain(x).backward()
-            return x.grad
-
-        jobs.append(Job("torch", with_torch, memory="rss", per=length))
+        job = torch_gradient(chain, np.array(0.5))
+        jobs.append(Job("torch", job, memory="rss", per=length))
     if micrograd_engine is not None:
         def with_micrograd():
             x = micrograd_engine.Value(0.5)
