@@ -19,6 +19,18 @@ from .linear import Jacobian
 from .primitives import PRIMITIVES
 from .tracer import Node, Source, trace
 
+
+def debug(*graphs, mode: str = "forward") -> None:
+    """Step through traced graphs in the terminal debugger, like ``breakpoint()``: opens
+    the app and returns when it quits (a chooser when several graphs are given).
+
+    >>> g = trace(lambda x: x + x ** 2, 3.0)
+    >>> debug(g, mode="backward")  # doctest: +SKIP
+    """
+    from tui import run_app  # the app (and Textual) load only when asked for
+
+    run_app(list(graphs), mode=mode)
+
 __all__ = [
     "PRIMITIVES",
     "AtNode",
@@ -35,5 +47,6 @@ __all__ = [
     "TraceError",
     "UnsupportedOperation",
     "When",
+    "debug",
     "trace",
 ]

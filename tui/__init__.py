@@ -8,15 +8,22 @@
 from __future__ import annotations
 
 
-def run_app(graphs, mode: str = "forward", start: int | None = None) -> None:
-    """Open the debugger on ``graphs`` (a Graph or a list of them) and return when it quits."""
+def run_app(graphs, mode: str = "forward", start: int | None = None,
+            graphviz_layout: bool = False) -> None:
+    """Open the debugger on ``graphs`` (a Graph or a list of them) and return when it quits.
+
+    ``mode`` is the pass to start in, ``start`` the graph to open first (None: the chooser
+    when there are several), ``graphviz_layout`` takes the pictures' ranks and order from
+    Graphviz when it is installed (our own layout otherwise, and always for large graphs'
+    focus view).
+    """
     from graphviz_ad import Graph
 
     from .app import DebuggerApp
 
     if isinstance(graphs, Graph):
         graphs = [graphs]
-    DebuggerApp(graphs, mode=mode, start=start).run()
+    DebuggerApp(graphs, mode=mode, start=start, graphviz_layout=graphviz_layout).run()
 
 
 __all__ = ["run_app"]

@@ -1,4 +1,5 @@
-"""``python -m tui FILE [--graph NAME]``: run a script, then step through the graphs it traced.
+"""``python -m tui FILE [--graph NAME] [--mode MODE] [-- ARGS…]``: run a script (with ARGS
+as its command line), then step through the graphs it traced.
 
 ``python -m tui --demo`` opens the bundled neuron example (max(0, w · x + b)).
 """
@@ -9,21 +10,27 @@ import argparse
 import sys
 
 from graphviz_ad import examples
-from graphviz_ad.collect import ScriptError, choose, graph_names, run_script
+from graphviz_ad.collect import ScriptError, choose, run_script
 
 from . import run_app
 from .screens.debug import MODES
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(
         prog="python -m tui",
-        description="Run a Python script and step through the graphs graphviz_ad.trace built.")
+        description="Run a Python script and step through the graphs graphviz_ad.trace built.",
+        epilog="Arguments after -- are passed to the script.")
     parser.add_argument("script", nargs="?", help="the script to run")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     parser.add_argument("--graph", metavar="NAME", help="open this graph (see the chooser)")
     parser.add_argument("--mode", choices=MODES, default="forward", help="pass to start in")
     parser.add_argument("--demo", action="store_true", help="open the neuron example")
+    parser.add_argument("--graphviz-layout", action="store_true",
+                        help="order the whole graph with Graphviz when it is installed "
+                             "(it gives up after a few seconds on large graphs)")
     options = parser.parse_args(argv)
     if options.demo:
         script, run_name = str(examples.find("neuron").path), "graphviz_ad.examples.neuron"
@@ -32,7 +39,7 @@ def main(argv=None) -> int:
     else:
         parser.error("give a script to run, or --demo")
     try:
-        graphs = run_script(script, options.args, run_name=run_name)
+        graphs = run_script(script, script_args, run_name=run_name)
     except ScriptError as error:
         print(error.user_traceback(), file=sys.stderr, end="")
         print(error, file=sys.stderr)
@@ -48,9 +55,7 @@ def main(argv=None) -> int:
         except LookupError as error:
             print(error, file=sys.stderr)
             return 2
-    elif len(graphs) > 1 and not options.demo:
-        print(f"{len(graphs)} graphs: {', '.join(graph_names(graphs))}", file=sys.stderr)
-    run_app(graphs, mode=options.mode, start=start)
+    run_app(graphs, mode=options.mode, start=start, graphviz_layout=options.graphviz_layout)
     return 0
 
 

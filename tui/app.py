@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from graphviz_ad.collect import graph_names
 
 from .commands import NodeCommands
 from .screens.chooser import GraphChooser
-from .screens.debug import DebugScreen
+from .screens.debug import MODES, DebugScreen
 from .screens.help import HelpScreen
 from .widgets.graph_pane import GraphPane
 from .widgets.steps_list import StepsList
@@ -25,27 +26,32 @@ from .widgets.steps_list import StepsList
 
 class DebuggerApp(App):
     """Step through traced graphs: one :class:`DebugScreen` per graph, a chooser when there
-    are several.  ``start`` opens that graph straight away (the chooser stays underneath)."""
+    are several.  ``start`` opens that graph straight away (the chooser stays underneath);
+    ``graphviz_layout`` orders whole pictures with Graphviz when it is installed."""
 
     CSS_PATH = "app.tcss"
     TITLE = "graphviz-ad"
     COMMANDS = App.COMMANDS | {NodeCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("slash", "command_palette", "Find node", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="This screen"),
+        Binding("slash", "command_palette", "Find node", show=False,
+                tooltip="Jump to a node by name (also ctrl+p)"),
     ]
 
     def __init__(self, graphs, mode: str = "forward", start: int | None = None,
-                 export_folder: str | Path = "."):
+                 export_folder: str | Path = ".", graphviz_layout: bool = False):
         super().__init__()
         self.graphs = list(graphs)
         if not self.graphs:
             raise ValueError("no graphs to debug: trace a function with graphviz_ad.trace first")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.names = graph_names(self.graphs)
         self.mode = mode
         self.start = 0 if len(self.graphs) == 1 else start
         self.export_folder = Path(export_folder)
+        self.graphviz_layout = graphviz_layout
 
     def on_mount(self) -> None:
         if len(self.graphs) > 1:
@@ -54,7 +60,7 @@ class DebuggerApp(App):
             self.open_graph(self.start)
 
     def open_graph(self, index: int) -> None:
-        self.push_screen(DebugScreen(self.graphs[index], self.mode))
+        self.push_screen(DebugScreen(self.graphs[index], self.mode, self.graphviz_layout))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -62,6 +68,5 @@ class DebuggerApp(App):
         sections = [("Debugger", DebugScreen.BINDINGS), ("Graph pane", GraphPane.BINDINGS),
                     ("Steps pane", StepsList.BINDINGS),
                     ("Everywhere", [*self.BINDINGS,
-                                    Binding("ctrl+p", "", "Command palette: jump to a node"),
                                     Binding("escape", "", "Restore a maximized pane")])]
         self.push_screen(HelpScreen(sections))

@@ -33,6 +33,7 @@ from __future__ import annotations
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rich.cells import cell_len
 
@@ -82,14 +83,24 @@ class Box:
 @dataclass(frozen=True)
 class Picture:
     """A laid-out graph: ``rows[y]`` is a tuple of runs ``(x, text, owner)`` (blank cells
-    are not stored), ``boxes`` maps node id → :class:`Box`, ``edge_cells`` maps an edge
-    ``(source, target, arg)`` to the cells ``(y, x, char)`` its line passes through."""
+    are not stored), ``boxes`` maps node id → :class:`Box`, ``routes`` maps an edge
+    ``(source, target, arg)`` to the cells ``(y, x)`` its line passes through;
+    :meth:`edge_cells` adds the characters."""
 
     width: int
     height: int
     rows: tuple[tuple[tuple[int, str, Owner], ...], ...]
     boxes: dict[int, Box]
-    edge_cells: dict[tuple[int, int, int], tuple[tuple[int, int, str], ...]]
+    routes: dict[tuple[int, int, int], tuple[tuple[int, int], ...]]
+    _canvas: _Canvas
+
+    def edge_cells(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int, str], ...]:
+        """The cells ``(y, x, char)`` of an edge's line, each drawn as if that value's line
+        were alone there (at a crossing, its own horizontal; at a branch, the branch);
+        empty for an edge not in the picture."""
+        source = edge[0]
+        return tuple((y, x, self._canvas.char(y, x, source))
+                     for y, x in self.routes.get(edge, ()))
 
     def text(self) -> str:
         """The picture as plain text (trailing blanks stripped), for tests and logs."""
@@ -103,16 +114,22 @@ class Picture:
 
 
 def layout(nodes: Iterable[NodeSpec], edges: Iterable[tuple[int, int, int]], boxed: bool = True,
-           progress: Callable[[float], None] | None = None) -> Picture:
+           progress: Callable[[float], None] | None = None,
+           placement: dict[int, tuple[int, float]] | None = None) -> Picture:
     """Lay out ``nodes`` and ``edges`` (``(source id, target id, argument)``).
 
     ``boxed`` draws each node in a rounded box; otherwise as bare text (denser).
     ``progress(fraction)`` is called as the phases finish (for a progress bar).
+    ``placement`` (node id → (rank, x), e.g. from Graphviz) replaces steps 1 and the start
+    of 3: its ranks, when every edge goes down them, and its left-to-right order as the
+    order the sweeps start from (they keep it unless they find fewer crossings).
     """
     report = progress or (lambda fraction: None)
     specs = {spec.id: spec for spec in sorted(nodes, key=lambda spec: spec.id)}
     edges = sorted(set(edges), key=lambda edge: (edge[1], edge[2], edge[0]))
-    layered = _Layers(specs, edges, boxed)
+    if placement is not None and not _usable(placement, specs, edges):
+        placement = None
+    layered = _Layers(specs, edges, boxed, placement)
     report(0.1)
     layered.reduce_crossings(lambda done: report(0.1 + 0.5 * done))
     layered.place_columns()
@@ -125,7 +142,7 @@ def layout(nodes: Iterable[NodeSpec], edges: Iterable[tuple[int, int, int]], box
 class _Layers:
     """The layered graph: real vertices (node ids, ints) and dummies ((source, rank))."""
 
-    def __init__(self, specs: dict[int, NodeSpec], edges: list, boxed: bool):
+    def __init__(self, specs: dict[int, NodeSpec], edges: list, boxed: bool, placement=None):
         self.specs = specs
         self.boxed = boxed
         preds: dict[int, list] = {node_id: [] for node_id in specs}
@@ -133,7 +150,10 @@ class _Layers:
         for source, target, arg in edges:
             preds[target].append((source, arg))
             succs[source].append((target, arg))
-        self.rank = rank = _ranks(specs, preds, succs)
+        if placement is None:
+            self.rank = rank = _ranks(specs, preds, succs)
+        else:
+            self.rank = rank = {node_id: placement[node_id][0] for node_id in specs}
 
         self.width: dict = {}
         self.ports: dict = {}
@@ -176,7 +196,8 @@ class _Layers:
 
         depth = max(rank.values(), default=-1) + 1
         self.layers: list[list] = [[] for _ in range(depth)]
-        for vertex in sorted(rank, key=_vertex_order):
+        order = _vertex_order if placement is None else _placed_order(placement)
+        for vertex in sorted(rank, key=order):
             self.layers[rank[vertex]].append(vertex)
         self.x: dict = {}
 
@@ -324,6 +345,23 @@ def _vertex_order(vertex) -> tuple:
     return (vertex[0], vertex[1]) if isinstance(vertex, tuple) else (vertex, -1)
 
 
+def _placed_order(placement: dict) -> Callable:
+    """Initial order from a placement's x; a dummy takes its source's."""
+
+    def key(vertex) -> tuple:
+        node_id = vertex[0] if isinstance(vertex, tuple) else vertex
+        return (placement[node_id][1], _vertex_order(vertex))
+
+    return key
+
+
+def _usable(placement: dict, specs: dict, edges: list) -> bool:
+    """A placement covers every node, and every edge goes down at least one rank."""
+    if any(node_id not in placement for node_id in specs):
+        return False
+    return all(placement[target][0] > placement[source][0] for source, target, _ in edges)
+
+
 # -- drawing ---------------------------------------------------------------------------------
 class _Canvas:
     """Cells as {(y, x): {net: direction bits}} for lines plus fixed text cells."""
@@ -383,16 +421,15 @@ def _draw(layers: _Layers) -> Picture:
         if index + 1 < len(layers.layers):
             y = _draw_gap(canvas, layers, layer, y, segment_cells)
 
-    edge_cells = {}
+    routes = {}
     for (source, target, arg), chain in layers.real_edges.items():
         cells: list[tuple[int, int]] = []
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in pairwise(chain):
             cells += segment_cells[(upper, lower, arg if lower == target else 0)]
             if isinstance(lower, tuple):
                 top = tops[layers.rank[lower]]
                 cells += [(row, layers.x[lower]) for row in range(top, top + height)]
-        edge_cells[(source, target, arg)] = tuple(
-            (row, column, canvas.char(row, column, source)) for row, column in cells)
+        routes[(source, target, arg)] = tuple(cells)
 
     rows: list[list] = [[] for _ in range(y)]
     cells = sorted({*canvas.lines, *canvas.text})
@@ -408,7 +445,7 @@ def _draw(layers: _Layers) -> Picture:
     rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
-    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, edge_cells)
+    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, routes, canvas)
 
 
 def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
@@ -469,18 +506,18 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
         stem = [(row, column) for row in range(top, turn)]
         for row, _ in stem:
             canvas.line(row, column, net, UP | DOWN)
-        if track is not None:
+        if track is not None:  # the track once, from its leftmost end to its rightmost
+            xs = [column, *(target_x for _, _, target_x in targets)]
+            left, right = min(xs), max(xs)
+            for x in range(left, right + 1):
+                canvas.line(turn, x, net, (LEFT if x > left else 0) | (RIGHT if x < right else 0))
             canvas.line(turn, column, net, UP)
         for lower, arg, target_x in targets:
             cells = list(stem)
             if track is not None:
                 step = 1 if target_x > column else -1
-                for x in range(column, target_x, step):
-                    canvas.line(turn, x, net, RIGHT if step > 0 else LEFT)
-                    canvas.line(turn, x + step, net, LEFT if step > 0 else RIGHT)
-                    cells.append((turn, x))
+                cells += [(turn, x) for x in range(column, target_x + step, step)]
                 canvas.line(turn, target_x, net, DOWN)
-                cells.append((turn, target_x))
                 for row in range(turn + 1, arrow_row):
                     canvas.line(row, target_x, net, UP | DOWN)
                     cells.append((row, target_x))

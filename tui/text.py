@@ -29,15 +29,16 @@ def shape_text(shape: tuple) -> str:
 
 
 def brief_value(value) -> str:
-    """A value in at most a dozen characters: a scalar's digits, else the array's shape."""
+    """A value in a dozen characters: a scalar's digits, else the array's shape ``(3,)``."""
     if np.ndim(value) == 0:
         return number(value)
-    return shape_text(np.shape(value))
+    return str(np.shape(value))
 
 
 def number(value) -> str:
-    """One number, short: ``7``, ``-0.5``, ``2.25``, ``1.2346e+07``, ``nan``."""
-    return f"{float(value):.5g}"
+    """One number, short: ``7``, ``-0.5``, ``2.25``, ``1.2346e+07``, ``nan`` (and ``0``
+    for a negative zero, which only distracts)."""
+    return f"{float(value) + 0.0:.5g}"
 
 
 def matrix_lines(matrix, max_rows: int = 2 * _CORNER, max_cols: int = 2 * _CORNER) -> list[str]:

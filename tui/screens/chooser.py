@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -15,7 +17,7 @@ from ..text import shape_text
 class GraphChooser(Screen):
     """Lists the graphs; choosing one opens it (``o`` in the debugger comes back here)."""
 
-    BINDINGS = [Binding("enter", "choose", "Open", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "Open", show=True)]
 
     def __init__(self, graphs, names, **kwargs):
         super().__init__(**kwargs)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -24,26 +26,36 @@ class DebugScreen(Screen):
     """Steps through one graph.  The screen owns the debugger's cursor, so the stepping keys
     live here; each pane only draws what the cursor points at."""
 
-    BINDINGS = [
-        Binding("n", "next", "Next"),
-        Binding("p", "previous", "Prev"),
-        Binding("g", "start", "Start", show=False),
-        Binding("G", "end", "End", show=False),
-        Binding("c", "continue", "Continue"),
-        Binding("b", "toggle_breakpoint", "Breakpoint"),
-        Binding("a", "toggle_nonfinite", "Break on NaN/Inf", show=False),
-        Binding("m", "switch_mode", "Mode"),
-        Binding("l", "toggle_layout", "Layout", show=False),
-        Binding("P", "toggle_paths", "Paths", show=False),
-        Binding("e", "export", "Export SVG", show=False),
-        Binding("tab", "app.focus_next", "Next pane", show=False),
-        Binding("z", "maximize", "Maximize pane", show=False),
-        Binding("o", "open_other", "Other graph", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next", "Next", tooltip="Next step"),
+        Binding("p", "previous", "Prev", tooltip="Previous step (exactly the state before)"),
+        Binding("g", "start", "Start", show=False, tooltip="Before the first step"),
+        Binding("G", "end", "End", show=False, tooltip="The last step"),
+        Binding("c", "continue", "Continue",
+                tooltip="Continue to the next breakpoint (to the end if none fires)"),
+        Binding("b", "toggle_breakpoint", "Breakpoint",
+                tooltip="Toggle a breakpoint on the current node (● in the graph)"),
+        Binding("a", "toggle_nonfinite", "Break on NaN/Inf", show=False,
+                tooltip="Toggle: continue stops at the first NaN or infinity, naming its origin"),
+        Binding("m", "switch_mode", "Mode",
+                tooltip="Switch pass: forward values → backward adjoints → tangents"),
+        Binding("l", "toggle_layout", "Layout", show=False,
+                tooltip="Jacobians in numerator (∂out/∂in) or denominator layout (transpose)"),
+        Binding("P", "toggle_paths", "Paths", show=False,
+                tooltip="Show or hide every path from the current node to the output"),
+        Binding("e", "export", "Export SVG", show=False,
+                tooltip="Export the current state as SVG (needs Graphviz or graphviz-pure)"),
+        Binding("tab", "app.focus_next", "Next pane", show=False, tooltip="Focus the next pane"),
+        Binding("z", "maximize", "Maximize", show=False,
+                tooltip="Maximize the focused pane (z or escape restores)"),
+        Binding("o", "open_other", "Other graph", show=False,
+                tooltip="Back to the list of graphs (when the script traced several)"),
     ]
 
-    def __init__(self, graph, mode: str = "forward", **kwargs):
+    def __init__(self, graph, mode: str = "forward", graphviz_layout: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph
+        self.graphviz_layout = graphviz_layout
         self.debugger = gad.Debugger(graph)
         self.numerator = True
         self.breakpoints: set[int] = set()
@@ -54,7 +66,7 @@ class DebugScreen(Screen):
     def compose(self):
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield GraphPane(self.graph, id="graph")
+                yield GraphPane(self.graph, self.graphviz_layout, id="graph")
                 yield StepsList(id="steps")
             with Vertical(id="right"):
                 yield Inspector(id="inspector")
@@ -83,10 +95,22 @@ class DebugScreen(Screen):
                                            debugger.hit)
             where = self._source_node(step).source
             self.query_one(SourceView).show(where.filename, where.lineno)
-            self.query_one(StepsList).point_at(debugger.index)
+            steps = self.query_one(StepsList)
+            steps.point_at(debugger.index)
+            steps.set_titles(subtitle=self._breakpoints_text())
             paths = self.query_one(PathsPane)
             if paths.display:
                 paths.show(self.graph, None if step is None else step.node)
+
+    def _breakpoints_text(self) -> str:
+        """``● 2 breakpoints · NaN/Inf`` (what ``c`` stops at), empty when nothing is set."""
+        parts = []
+        if self.breakpoints:
+            count = len(self.breakpoints)
+            parts.append(f"● {count} breakpoint{'s' if count > 1 else ''}")
+        if self.break_on_nonfinite:
+            parts.append("NaN/Inf")
+        return " · ".join(parts)
 
     def _centres(self, step) -> set[int]:
         if step is None:
@@ -132,12 +156,15 @@ class DebugScreen(Screen):
             debugger.set_mode(mode, seed=self._seed)
             self.notify(f"{self.graph.name} returns shape {self.graph.output.shape}: the "
                         "backward pass is seeded with ones (the gradient of its sum)")
-        if mode == "backward":
-            steps = debugger.backward(self._seed)
-        else:
-            steps = getattr(debugger, mode)()
-        self.query_one(StepsList).load(steps, len(debugger))
+        self.query_one(StepsList).load(self._steps(), len(debugger))
         self.refresh_panes()
+
+    def _steps(self):
+        """The steps of the pass the cursor is on, from the first (made once, then kept)."""
+        debugger = self.debugger
+        if debugger.mode == "backward":
+            return debugger.backward(self._seed)
+        return getattr(debugger, debugger.mode)()
 
     def action_switch_mode(self) -> None:
         """Forward values → backward (adjoints) → tangent (forward mode) → forward…"""
@@ -177,13 +204,12 @@ class DebugScreen(Screen):
     def on_steps_list_chosen(self, message: StepsList.Chosen) -> None:
         self.goto(message.index)
 
+    def on_graph_pane_node_chosen(self, message: GraphPane.NodeChosen) -> None:
+        self.jump_to(self.graph.nodes[message.node_id])
+
     def jump_to(self, node) -> None:
         """The first step of this pass about ``node``."""
-        if self.debugger.mode == "backward":
-            steps = self.debugger.backward(self._seed)
-        else:
-            steps = getattr(self.debugger, self.debugger.mode)()
-        for step in steps:
+        for step in self._steps():
             if step.node is node:
                 self.goto(step.index)
                 return
@@ -203,6 +229,7 @@ class DebugScreen(Screen):
         self.break_on_nonfinite = not self.break_on_nonfinite
         state = "on" if self.break_on_nonfinite else "off"
         self.notify(f"break on the first NaN/Inf: {state}", timeout=3)
+        self.refresh_panes()
 
     # -- views ---------------------------------------------------------------------------------
     def action_toggle_layout(self) -> None:
@@ -216,15 +243,11 @@ class DebugScreen(Screen):
         self.refresh_panes()
 
     def action_maximize(self) -> None:
+        """Maximize the focused pane, or restore it."""
         if self.maximized is not None:
             self.minimize()
-            return
-        pane = self.focused
-        while pane is not None and pane.parent is not None and pane.id not in (
-                "graph", "steps", "inspector", "paths", "source"):
-            pane = pane.parent
-        if pane is not None and pane.id is not None:
-            self.maximize(pane, container=False)
+        elif self.focused is not None:
+            self.maximize(self.focused)
 
     def action_open_other(self) -> None:
         self.app.pop_screen()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -17,13 +19,16 @@ LEGEND = (
     ("bold", "●", "a breakpoint on this node"),
     ("", "⋯", "focus view: the node has neighbours not shown"),
     ("", "│ over ─", "two lines cross (no junction); ┬ ┴ ├ ┤ are branches of one value"),
+    ("", "click", "a box: jump to the first step about that node"),
 )
 
 
 class HelpScreen(ModalScreen):
     """Every key of the panes that are open, grouped by pane, and the legend."""
 
-    BINDINGS = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close"),
+    ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]], **kwargs):
         super().__init__(**kwargs)
@@ -47,7 +52,7 @@ class HelpScreen(ModalScreen):
                 keys = binding.key_display or binding.key
                 keys = ", ".join(key.replace("question_mark", "?").replace("equals_sign", "=")
                                  for key in keys.split(","))
-                table.add_row(keys, binding.description)
+                table.add_row(Text(keys), Text(binding.tooltip or binding.description))
         return table
 
     def _legend(self) -> Table:
@@ -56,5 +61,5 @@ class HelpScreen(ModalScreen):
         table.add_column()
         table.add_row("", Text("Graph legend", style="bold underline"))
         for style, sample, meaning in LEGEND:
-            table.add_row(Text(sample, style=style), meaning)
+            table.add_row(Text(sample, style=style), Text(meaning))
         return table

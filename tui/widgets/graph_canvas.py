@@ -8,10 +8,13 @@ redrawing costs a few dozen short lines whatever the size of the graph.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -24,7 +27,7 @@ BREAKPOINT = "●"
 class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     """Draws a :class:`~tui.layout.Picture` with each node styled by its status."""
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "graph--pending",
         "graph--done",
         "graph--current",
@@ -45,10 +48,18 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     GraphCanvas > .graph--breakpoint { color: $error; text-style: bold; }
     """
 
+    class Clicked(Message):
+        """A box of the picture was clicked: ``vertex`` is its id in the picture."""
+
+        def __init__(self, vertex: int):
+            super().__init__()
+            self.vertex = vertex
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.picture: Picture | None = None
         self._statuses: dict[int, str] = {}
+        self._margin = 0  # blank columns left of a picture narrower than the pane
         self._edge_overlay: dict[int, dict[int, str]] = {}
         self._markers: dict[int, dict[int, str]] = {}
 
@@ -66,6 +77,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         size unchanged, and so spares the screen a new layout at every step."""
         if self.picture is not None:
             region = self.scrollable_content_region
+            self._margin = max((region.width - self.picture.width) // 2, 0)  # centred
             self.virtual_size = Size(max(self.picture.width + 1, region.width),
                                      max(self.picture.height, region.height))
 
@@ -81,7 +93,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         overlay: dict[int, dict[int, str]] = {}
         markers: dict[int, dict[int, str]] = {}
         for edge in edges:
-            for y, x, char in self.picture.edge_cells.get(edge, ()):
+            for y, x, char in self.picture.edge_cells(edge):
                 overlay.setdefault(y, {})[x] = char
         for node_id in breakpoints:
             box = self.picture.boxes.get(node_id)
@@ -108,8 +120,20 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         """Scroll so that the node's box is on screen (centred if asked)."""
         box = self.picture.boxes.get(node_id) if self.picture else None
         if box is not None:
-            region = Region(max(box.x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
+            x = box.x + self._margin
+            region = Region(max(x - 2, 0), max(box.y - 1, 0), box.width + 4, box.height + 2)
             self.scroll_to_region(region, animate=False, center=centre, force=True)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if self.picture is None or offset is None:
+            return
+        x = offset.x + int(self.scroll_offset.x) - self._margin
+        y = offset.y + int(self.scroll_offset.y)
+        for vertex, box in self.picture.boxes.items():
+            if box.x <= x < box.x + box.width and box.y <= y < box.y + box.height:
+                self.post_message(self.Clicked(vertex))
+                return
 
     # -- drawing -----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
@@ -123,6 +147,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         if self.picture is None or row >= self.picture.height:
             return Strip.blank(width, base)
         segments = self._segments(row, base)
+        if self._margin:
+            segments.insert(0, Segment(" " * self._margin, base))
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
 
     def _segments(self, row: int, base: Style) -> list[Segment]:

@@ -5,40 +5,54 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from .. import pictures
 from ..layout import Picture
 from .graph_canvas import GraphCanvas
+from .titles import PaneTitles
 
 _FOCUS_CACHE = 64  # focus pictures kept (stepping back and forth re-uses them)
+CLUSTER_THRESHOLD = 300  # above this many nodes a graph opens folded into its calls
 
 
-class GraphPane(Vertical):
+class GraphPane(PaneTitles, Vertical):
     """Shows the graph with the current step's nodes and edge highlighted.
 
-    ``view`` is ``"full"`` (every node) or ``"focus"`` (the neighbourhood of the current
-    step, re-laid out at each step); graphs above :data:`tui.pictures.FOCUS_THRESHOLD`
-    nodes open in the focus view.  A full layout of a large graph runs in a thread.
+    ``view`` is ``"full"`` (every node), ``"focus"`` (the neighbourhood of the current
+    step, re-laid out at each step) or ``"clusters"`` (each user-function call folded into
+    one box).  Graphs above :data:`tui.pictures.FOCUS_THRESHOLD` nodes open in the focus
+    view, and above :data:`CLUSTER_THRESHOLD` collapsed into their calls when that leaves
+    few boxes.  A full layout of a large graph runs in a thread.  ``use_graphviz`` takes
+    whole pictures' ranks and order from Graphviz when installed.
     """
 
-    BINDINGS = [
+    ALLOW_MAXIMIZE = True  # the whole pane, not only its canvas
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "fit", "Fit graph", show=False),
         Binding("plus,equals_sign", "zoom(1)", "Zoom in (more detail)", show=False,
                 key_display="+"),
         Binding("minus", "zoom(-1)", "Zoom out (less detail)", show=False, key_display="-"),
-        Binding("v", "toggle_view", "Full view / focus view", show=False),
+        Binding("v", "toggle_view", "Cycle views: full / focus / function clusters",
+                show=False),
     ]
 
-    def __init__(self, graph, **kwargs):
+    def __init__(self, graph, use_graphviz: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph
+        self.use_graphviz = use_graphviz
         self.detail = 1
-        self.view = "focus" if len(graph.nodes) > pictures.FOCUS_THRESHOLD else "full"
+        self.views = ("full", "focus", "clusters") if pictures.has_calls(graph) else (
+            "full", "focus")
+        self.view = _first_view(graph)
+        self._clusters: dict[int, pictures.Collapsed] = {}
+        self._shown_folding: pictures.Collapsed | None = None
         self._whole: dict[int, Picture] = {}
         self._focus: OrderedDict = OrderedDict()
         self._centres: tuple[int, ...] = ()
@@ -46,6 +60,7 @@ class GraphPane(Vertical):
         self._current: int | None = None
         self._shown_key = None
         self._laying_out: tuple[int, ...] | None = None
+        self._sized = False
 
     def compose(self):
         yield ProgressBar(total=100, show_eta=False, id="layout-progress")
@@ -57,8 +72,24 @@ class GraphPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
-        self.border_title = f"Graph · {self.graph.name}"
+        self.set_titles(f"Graph · {self.graph.name}")
         self._update_subtitle()
+
+    def on_resize(self) -> None:
+        if not self._sized and self.size.height:
+            self._sized = True
+            self.call_after_refresh(self._first_fit)
+
+    def _first_fit(self) -> None:
+        """Open a small graph at the most detailed level that fits the pane (boxes when
+        nothing fits: scrolling beats bare captions)."""
+        if self.view == "full" and len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
+            size = self.canvas.scrollable_content_region.size
+            fits = self._lay_out((2, 1, 0), (size.width, size.height))
+            picture = self._whole[fits]
+            self.detail = fits if picture.width <= size.width and \
+                picture.height <= size.height else 1
+        self._redraw()
 
     # -- following the debugger --------------------------------------------------------------
     def follow(self, centres, current: int | None, status: Callable[[int], str], edges,
@@ -72,17 +103,30 @@ class GraphPane(Vertical):
 
     def _redraw(self) -> None:
         canvas = self.canvas
-        key, picture = self._wanted_picture()
+        key, picture, folding = self._wanted_picture()
         new = picture is not None and key != self._shown_key
         if new:
             canvas.show_picture(picture)
             self._shown_key = key
-        canvas.mark(*self._marks)
-        if self._current is not None and self.size.height:
-            canvas.reveal(self._current, centre=new)
+            self._shown_folding = folding
+        status, edges, breakpoints = self._marks
+        current = self._current
+        if self._shown_folding is not None:
+            status, edges, breakpoints = _folded_marks(self._shown_folding, *self._marks)
+            current = None if current is None else self._shown_folding.vertex_of[current]
+        canvas.mark(status, edges, breakpoints)
+        if current is not None and self.size.height:
+            canvas.reveal(current, centre=new)
         self._update_subtitle()
 
     def _wanted_picture(self):
+        """(key, picture or None while a worker makes it, folding for the clusters view)."""
+        if self.view == "clusters":
+            folding = self._clusters.get(self.detail)
+            if folding is None:
+                folding = self._clusters[self.detail] = pictures.collapsed(self.graph,
+                                                                           self.detail)
+            return ("clusters", self.detail), folding.picture, folding
         if self.view == "focus" and self._centres:
             key = ("focus", self._centres, self.detail)
             picture = self._focus.get(key)
@@ -93,19 +137,35 @@ class GraphPane(Vertical):
                     self._focus.popitem(last=False)
             else:
                 self._focus.move_to_end(key)
-            return key, picture
+            return key, picture, None
         key = ("full", self.detail)
         picture = self._whole.get(self.detail)
         if picture is None:
             if len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
-                picture = self._whole[self.detail] = pictures.whole(self.graph, self.detail)
+                picture = self._whole[self.detail] = pictures.whole(
+                    self.graph, self.detail, use_graphviz=self.use_graphviz)
             elif self._laying_out != (self.detail,):
                 self._start_layout((self.detail,), fit=None)
-        return key, picture
+        return key, picture, None
+
+    class NodeChosen(Message):
+        """The user clicked the box of ``node_id`` (the first node of a folded call)."""
+
+        def __init__(self, node_id: int):
+            super().__init__()
+            self.node_id = node_id
+
+    def on_graph_canvas_clicked(self, message: GraphCanvas.Clicked) -> None:
+        message.stop()
+        vertex = message.vertex
+        folding = self._shown_folding
+        node_id = vertex if folding is None else folding.members[vertex][0]
+        self.post_message(self.NodeChosen(node_id))
 
     def _update_subtitle(self) -> None:
-        view = "focus view" if self.view == "focus" else "full view"
-        self.border_subtitle = f"{view} · {pictures.DETAILS[self.detail]} · {len(self.graph.nodes)} nodes"
+        view = f"{self.view} view"
+        detail = pictures.DETAILS[self.detail]
+        self.set_titles(subtitle=f"{view} · {detail} · {len(self.graph.nodes)} nodes")
 
     # -- layout in a worker thread -------------------------------------------------------------
     def _start_layout(self, details: tuple[int, ...], fit) -> None:
@@ -113,7 +173,7 @@ class GraphPane(Vertical):
         bar.update(progress=0)
         bar.display = True
         self._laying_out = details
-        self.border_subtitle = f"laying out {len(self.graph.nodes)} nodes…"
+        self.set_titles(subtitle=f"laying out {len(self.graph.nodes)} nodes…")
         self.run_worker(lambda: self._layout_in_thread(details, fit), thread=True,
                         exclusive=True, group="layout", description="graph layout")
 
@@ -136,8 +196,9 @@ class GraphPane(Vertical):
             if picture is None:
                 share = 1 / len(details)
                 step = None if progress is None else (
-                    lambda fraction, index=index: progress((index + fraction) * share))
-                picture = pictures.whole(self.graph, detail, step)
+                    lambda fraction, index=index, share=share:
+                    progress((index + fraction) * share))
+                picture = pictures.whole(self.graph, detail, step, self.use_graphviz)
             if cancelled():
                 break
             self._whole[detail] = picture
@@ -180,5 +241,30 @@ class GraphPane(Vertical):
             self._redraw()
 
     def action_toggle_view(self) -> None:
-        self.view = "full" if self.view == "focus" else "focus"
+        """Full → focus → clusters (when the graph has user-function calls) → full…"""
+        self.view = self.views[(self.views.index(self.view) + 1) % len(self.views)]
         self._redraw()
+
+
+def _first_view(graph) -> str:
+    nodes = len(graph.nodes)
+    if nodes > CLUSTER_THRESHOLD and pictures.has_calls(graph):
+        boxes = len({node.call_path[1] if len(node.call_path) > 1 else -1 - node.id
+                     for node in graph.nodes})
+        if boxes <= pictures.FOCUS_THRESHOLD:
+            return "clusters"
+    return "focus" if nodes > pictures.FOCUS_THRESHOLD else "full"
+
+
+def _folded_marks(folding, status, edges, breakpoints):
+    """The marks of nodes and edges carried over to the boxes that fold them: a box is
+    current when it holds the current node, done when all its nodes are."""
+
+    def box_status(vertex: int) -> str:
+        found = {status(node_id) for node_id in folding.members[vertex]}
+        if "current" in found:
+            return "current"
+        return "done" if found == {"done"} else "pending"
+
+    edges = [folding.edges[edge] for edge in edges if edge in folding.edges]
+    return box_status, edges, {folding.vertex_of[node_id] for node_id in breakpoints}

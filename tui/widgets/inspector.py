@@ -15,12 +15,10 @@ Every number comes from the step, the state or a Jacobian object; the pane only 
 from __future__ import annotations
 
 import numpy as np
-from rich.console import Group
 from rich.text import Text
 
-from .text_pane import TextPane
-
 from ..text import matrix_lines, number, shape_text, value_lines
+from .text_pane import TextPane
 
 DENSE_LIMIT = 4096  # a local Jacobian with at most this many entries is shown in full
 _PREVIEW = 3        # rows / columns kept at each end of a larger one
@@ -31,11 +29,11 @@ class Inspector(TextPane):
     """Shows a step; ``numerator`` picks the Jacobian layout."""
 
     def show(self, graph, step, state, numerator: bool, hit=None) -> None:
-        self.set_content(Group(*describe(graph, step, state, numerator, hit)))
+        self.set_lines(describe(graph, step, state, numerator, hit))
         mode = state.mode
         where = "before the first step" if step is None else f"step {step.index}"
-        self.border_title = f"Inspector · {mode} · {where}"
-        self.border_subtitle = "numerator layout" if numerator else "denominator layout"
+        self.set_titles(f"Inspector · {mode} · {where}",
+                        "numerator layout" if numerator else "denominator layout")
 
 
 def describe(graph, step, state, numerator: bool, hit=None) -> list[Text]:

@@ -27,9 +27,10 @@ class PathsPane(TextPane):
             return
         self._key = key
         if node is None:
-            self.set_content(Text(f"{graph.name} has no inputs."))
-            self.border_title = "Paths"
+            self.set_lines([Text(f"{graph.name} has no inputs.")])
+            self.set_titles("Paths")
             return
         paths = graph.paths(node, limit=PATH_LIMIT)
-        self.border_title = f"Paths · {node.label} → {graph.output.label} · {paths.total_count}"
-        self.set_content(Text(paths.text, no_wrap=True, overflow="ellipsis"))
+        self.set_titles(f"Paths · {node.label} → {graph.output.label} · {paths.total_count}")
+        self.set_lines([Text(line, no_wrap=True, overflow="ellipsis")
+                        for line in paths.text.splitlines()])

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import linecache
 import os
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
-from rich.text import Text
+from rich.text import Span, Text
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 _GUTTER = 6  # "▶ 123 "
 
 
-class SourceView(CachedStyles, ScrollView, can_focus=True):
+class SourceView(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     """A read-only, syntax-highlighted view of one file; ``show(filename, lineno)`` moves
     the highlight (and loads another file when needed)."""
 
-    COMPONENT_CLASSES = {"source--current", "source--gutter"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"source--current", "source--gutter"}
 
     DEFAULT_CSS = """
     SourceView { background: $surface; }
@@ -37,17 +39,34 @@ class SourceView(CachedStyles, ScrollView, can_focus=True):
         self._lines: list[Text] = []
 
     def show(self, filename: str | None, lineno: int) -> None:
-        if filename != self.filename:
+        """Highlight ``lineno`` of ``filename``, centred; only what changes is redrawn."""
+        if filename == self.filename and lineno == self.lineno:
+            return
+        new_file = filename != self.filename
+        if new_file:
             self.filename = filename
             self._lines = _highlighted(filename)
             width = max((line.cell_len for line in self._lines), default=0) + _GUTTER
             self.virtual_size = Size(width, len(self._lines))
-        self.lineno = lineno
+        previous, self.lineno = self.lineno, lineno
         where = f"{os.path.basename(filename)}:{lineno}" if filename else "no source"
-        self.border_title = f"Source · {where}"
+        self.set_titles(f"Source · {where}")
+        top = int(self.scroll_offset.y)
         if self._lines and lineno:
             self.scroll_to_region(Region(0, lineno - 1, 1, 1), animate=False, center=True,
                                   force=True)
+        if new_file or int(self.scroll_offset.y) != top:
+            self.refresh()
+        else:  # the two lines whose highlight moves
+            self.refresh(*(Region(0, line - 1 - top, self.size.width, 1)
+                           for line in (previous, lineno) if line))
+
+    def on_resize(self) -> None:
+        """A new size: centre the current line again (the first ``show`` may come before
+        the pane has one)."""
+        if self._lines and self.lineno:
+            self.scroll_to_region(Region(0, self.lineno - 1, 1, 1), animate=False,
+                                  center=True, force=True)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -64,7 +83,8 @@ class SourceView(CachedStyles, ScrollView, can_focus=True):
         gutter_style = self.line_style("source--gutter")
         marker = "▶" if current else " "
         segments = [Segment(f"{marker}{index + 1:>4} ", gutter_style)]
-        segments += self._lines[index].render(self.app.console)
+        # Every segment gets a style (the pane's): a bare one breaks NO_COLOR's filter.
+        segments += Segment.apply_style(self._lines[index].render(self.app.console), base)
         if current:
             highlight = self.line_style("source--current")
             segments = list(Segment.apply_style(segments, post_style=highlight))
@@ -76,10 +96,14 @@ def _highlighted(filename: str | None) -> list[Text]:
     source = "".join(linecache.getlines(filename)) if filename else ""
     if not source:
         return []
-    text = Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(
-        source)
+    text = Syntax(source, "python", theme="ansi_dark").highlight(source)
     text.rstrip()
-    lines = text.split("\n", allow_blank=True)
-    for line in lines:
-        line.stylize(Style(bgcolor=None))
-    return list(lines)
+    text.style = ""
+    # Token colours only: the pane's background (and the current line's) shows through.
+    text.spans = [Span(span.start, span.end, _foreground(span.style)) for span in text.spans]
+    return list(text.split("\n", allow_blank=True))
+
+
+def _foreground(style) -> Style:
+    style = Style.parse(style) if isinstance(style, str) else style
+    return Style(color=style.color, bold=style.bold, italic=style.italic)

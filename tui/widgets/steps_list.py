@@ -7,29 +7,31 @@ not expanded until someone scrolls there), and only the lines on screen are draw
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 
-class StepsList(CachedStyles, ScrollView, can_focus=True):
+class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     """Lists the steps; moving its cursor (keys or a click) asks to jump to that step."""
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Step up", show=False),
-        Binding("down,j", "move(1)", "Step down", show=False),
-        Binding("pageup", "move(-10)", "Page up", show=False),
-        Binding("pagedown", "move(10)", "Page down", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Step up", show=False, tooltip="Go to the step above"),
+        Binding("down,j", "move(1)", "Step down", show=False, tooltip="Go to the step below"),
+        Binding("pageup", "move(-10)", "Page up", show=False, tooltip="Ten steps back"),
+        Binding("pagedown", "move(10)", "Page down", show=False, tooltip="Ten steps on"),
     ]
 
-    COMPONENT_CLASSES = {"steps--cursor", "steps--index"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"steps--cursor", "steps--index"}
 
     DEFAULT_CSS = """
     StepsList { background: $surface; }
@@ -58,7 +60,7 @@ class StepsList(CachedStyles, ScrollView, can_focus=True):
         self._total = total
         self.cursor = -1
         self.virtual_size = Size(self.size.width, total)
-        self.border_title = f"Steps · {total}"
+        self.set_titles(f"Steps · {total}")
         self.refresh()
 
     def _step(self, index: int):

@@ -7,17 +7,18 @@ the lines on screen, which keeps a step's redraw cheap.
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.console import Group
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .line_styles import CachedStyles
+from .titles import PaneTitles
 
 
-class TextPane(CachedStyles, ScrollView, can_focus=True):
-    """Shows one Rich renderable, wrapped to the pane's width, scrolled by keys or mouse."""
+class TextPane(PaneTitles, CachedStyles, ScrollView, can_focus=True):
+    """Shows lines of Rich text, wrapped to the pane's width, scrolled by keys or mouse."""
 
     DEFAULT_CSS = """
     TextPane { background: $surface; }
@@ -25,20 +26,20 @@ class TextPane(CachedStyles, ScrollView, can_focus=True):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._content: RenderableType = Text("")
+        self._lines: list[Text] = []
         self._strips: list[Strip] = []
         self._width = -1
 
-    def set_content(self, content: RenderableType) -> None:
-        self._content = content
+    def set_lines(self, lines: list[Text]) -> None:
+        self._lines = list(lines)
         self._width = -1
         self._render_strips()
         self.refresh()
 
     @property
     def text(self) -> str:
-        """The pane's text as shown (for tests and logs)."""
-        return "\n".join(strip.text.rstrip() for strip in self._strips)
+        """The pane's text, one line per line given (before wrapping)."""
+        return "\n".join(line.plain for line in self._lines)
 
     def on_resize(self) -> None:
         self._render_strips()
@@ -50,10 +51,12 @@ class TextPane(CachedStyles, ScrollView, can_focus=True):
         self._width = width
         console = self.app.console
         options = console.options.update(width=width, height=None, highlight=False)
-        lines = console.render_lines(self._content, options, style=self.line_style(), pad=False)
+        lines = console.render_lines(Group(*self._lines), options, style=self.line_style(),
+                                     pad=False)
         self._strips = [Strip(line) for line in lines]
         # Never less than the pane: content that fits leaves the size (and the layout) alone.
-        self.virtual_size = Size(width, max(len(self._strips), self.scrollable_content_region.height))
+        height = self.scrollable_content_region.height
+        self.virtual_size = Size(width, max(len(self._strips), height))
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y

@@ -1,0 +1,34 @@
+"""Snapshots of the debugger's main screen (pytest-textual-snapshot; `--snapshot-update`
+rewrites them).  Colours and theme are pinned so the pictures depend on the layout only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphviz_ad as gad
+from tui.app import DebuggerApp
+
+
+def neuron(w, x, b):
+    z = w @ x + b
+    return np.maximum(0, z)
+
+
+KEYS = {"forward": "nnnn", "backward": "nnnnn"}  # at u₃ = w @ x / at w̄ += ū₃ · xᵀ
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("mode", ["forward", "backward"])
+def test_main_screen(snap_compare, monkeypatch, mode, size):
+    monkeypatch.setenv("NO_COLOR", "1")
+    graph = gad.trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), 0.25)
+    app = DebuggerApp([graph], mode=mode)
+
+    async def run_before(pilot):
+        pilot.app.theme = "textual-dark"
+        await pilot.press(*KEYS[mode])
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
