@@ -71,7 +71,9 @@ class Node:
     nothing extra.  ``inputs`` lists the operands in argument order: ``x * x`` lists x twice.
     """
 
-    __slots__ = ("_calls", "_code", "_lineno", "id", "inputs", "name", "op", "params", "value")
+    __slots__ = (
+        "_calls", "_code", "_label", "_lineno", "id", "inputs", "name", "op", "params", "value"
+    )
 
     def __init__(self, id, op, inputs, value, params, name, code, lineno, calls):
         self.id = id
@@ -83,6 +85,7 @@ class Node:
         self._code = code
         self._lineno = lineno
         self._calls = calls
+        self._label = None  # made on first use: pictures ask for every label many times
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -102,11 +105,14 @@ class Node:
         """The name rules and pictures use: the input's name, a constant's value when it is a
         number, ``c₅`` for other constants, ``u₇`` for intermediate results (as in the paper's
         u₁ = x², y = x + u₁)."""
-        if self.name is not None:
-            return self.name
-        if self.op == "const":
-            return _format_number(self.value) if np.ndim(self.value) == 0 else _sub("c", self.id)
-        return _sub("u", self.id)
+        if self._label is None:
+            if self.name is not None:
+                self._label = self.name
+            elif self.op == "const" and np.ndim(self.value) == 0:
+                self._label = _format_number(self.value)
+            else:
+                self._label = _sub("c" if self.op == "const" else "u", self.id)
+        return self._label
 
     def labels(self) -> dict[str, str]:
         """Operand names for rule templates: x, y by position, out for this node."""
