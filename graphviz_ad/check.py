@@ -149,7 +149,9 @@ class _Probe:
         self.params = node.params or {}
         self.arg = arg
         self.x = np.array(node.inputs[arg].value, dtype=float)
-        self.step = _STEP * max(1.0, float(np.max(np.abs(self.x), initial=0.0)))
+        # one step per element, relative to that element: a step sized by the largest
+        # element would probe a small one outside the function's domain (log at 0.01)
+        self.scale = np.maximum(1.0, np.abs(self.x))
         self.centre = self._at(self.x)
 
     def _at(self, x) -> np.ndarray:
@@ -158,10 +160,11 @@ class _Probe:
         return np.asarray(self.primitive.forward(*values, **self.params), dtype=float)
 
     def one_sided(self, direction) -> tuple[np.ndarray, np.ndarray]:
-        """The forward and backward differences of f along ``direction``."""
-        h = self.step
-        ahead = (self._at(self.x + h * direction) - self.centre) / h
-        behind = (self.centre - self._at(self.x - h * direction)) / h
+        """The forward and backward differences of f along ``scale ⊙ direction``: both
+        estimate J (scale ⊙ direction)."""
+        step = _STEP * self.scale * direction
+        ahead = (self._at(self.x + step) - self.centre) / _STEP
+        behind = (self.centre - self._at(self.x - step)) / _STEP
         return ahead, behind
 
 
@@ -206,7 +209,8 @@ def _check_matrix(node, arg, local, probe) -> EdgeCheck:
     spread = not np.all(np.isfinite(dense))
     results = []
     for k in range(cols):
-        ahead, behind = (d.reshape(rows) for d in probe.one_sided(units[k]))
+        scale = probe.scale.flat[k]
+        ahead, behind = (d.reshape(rows) / scale for d in probe.one_sided(units[k]))
         results.append(_compare(dense[:, k], ahead, behind))
         results.append(_compare(by_vjp[:, k], ahead, behind, spread))
         results.append(_compare(by_jvp[:, k], ahead, behind, spread))
@@ -219,7 +223,7 @@ def _check_directions(node, arg, local, probe, rng) -> EdgeCheck:
         v = rng.standard_normal(local.in_shape)
         u = rng.standard_normal(local.out_shape)
         forward = local.jvp(v)
-        results.append(_compare(forward, *probe.one_sided(v)))
+        results.append(_compare(local.jvp(v * probe.scale), *probe.one_sided(v)))
         reverse_terms, forward_terms = local.vjp(u) * v, u * forward
         if np.all(np.isfinite(reverse_terms)) and np.all(np.isfinite(forward_terms)):
             size = max(1.0, float(np.sum(np.abs(reverse_terms))),

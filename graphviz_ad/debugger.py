@@ -42,6 +42,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import propagate
+from .primitives import PRIMITIVES
 from .tracer import Node
 
 MODES = ("forward", "backward", "tangent")
@@ -491,6 +492,12 @@ class AtOp(Breakpoint):
 
     op: str
 
+    def __post_init__(self):
+        known = {"input", "const", *PRIMITIVES}
+        if self.op not in known:
+            raise ValueError(f"AtOp({self.op!r}): no such operation; the operations are "
+                             f"{', '.join(sorted(known))}")
+
     def check(self, step) -> Hit | None:
         node = step.operation
         if node.op != self.op:
@@ -537,7 +544,11 @@ class NonFinite(Breakpoint):
         if step.mode == "forward":
             node = step.node
             reason = f"{_where(node)} gives {show(step.value)}"
-            if node.inputs:
+            broken = [o for o in node.inputs if not _finite(o.value)]
+            if broken:  # not an origin: say which operand brought the NaN or ∞ along
+                operands = ", ".join(f"{o.label} = {show(o.value)}" for o in broken)
+                reason += f" because its operand {operands} is already not finite"
+            elif node.inputs:
                 operands = ", ".join(f"{o.label} = {show(o.value)}" for o in node.inputs)
                 reason += f" from finite operands ({operands})"
             return Hit(self, step, reason + _masking(graph, node), node)

@@ -78,7 +78,14 @@ def function(func, args, kwargs):
         return _FUNCTIONS[func](*args, **kwargs)
     if func in _PLAIN_FUNCTIONS:
         return func(*_plain_deep(args), **_plain_deep(kwargs))
-    raise _unsupported(f"np.{func.__name__}", args)
+    raise _unsupported(_numpy_name(func), args)
+
+
+def _numpy_name(func) -> str:
+    """``np.linalg.norm`` rather than ``np.norm``: the name the user wrote."""
+    module = getattr(func, "__module__", "numpy") or "numpy"
+    path = [part for part in module.split(".")[1:] if not part.startswith("_")]
+    return ".".join(["np", *path, func.__name__])
 
 
 def supported() -> list[str]:

@@ -104,7 +104,8 @@ def _power_base(node, i: int) -> Jacobian:
     """∂xʸ/∂x = y x^(y−1); for a constant exponent the rule shows the number: 2x, 3x²."""
     x, y = (operand.value for operand in node.inputs)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = y * np.power(x, y - 1)
+        # x⁰ is constant: its slope is 0 even at x = 0, where y·x^(y−1) would be 0·∞
+        factor = np.where(np.equal(y, 0), 0.0, y * np.power(x, y - 1))
     exponent = node.inputs[1]
     if exponent.op == "const" and np.ndim(y) == 0:
         text = _power_text(float(y))
@@ -117,6 +118,8 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _power_text(p: float) -> str:
+    if p == 0:
+        return "0"
     if p == 1:
         return "1"
     if p == 2:
@@ -156,7 +159,8 @@ def _reduce(node, i: int) -> Jacobian:
         count = prod(in_shape[a] for a in axes)
         return Reduce(in_shape, out_shape, axes, keepdims, 1.0 / count, "1ᵀ/n" + over, node)
     extremum = node.value if keepdims else np.expand_dims(node.value, axes)
-    hits = np.equal(x, extremum)
+    # a NaN is the extremum numpy returns; the derivative goes to it, as in PyTorch
+    hits = np.equal(x, extremum) | (np.isnan(x) & np.isnan(extremum))
     weights = hits / np.sum(hits, axis=axes, keepdims=True)
     text = f"onehot(arg{node.op} {{x}})ᵀ" + over
     return Reduce(in_shape, out_shape, axes, keepdims, weights, text, node)

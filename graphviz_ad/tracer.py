@@ -217,7 +217,9 @@ class _Tape:
         """The calls from the traced function down to ``frame``, as indices into ``calls``."""
         frames = []
         while frame is not None and frame.f_code is not self.root_code:
-            frames.append(frame)
+            # comprehensions are frames on some Python versions, not calls of the user's
+            if frame.f_code.co_name not in _COMPREHENSIONS:
+                frames.append(frame)
             frame = frame.f_back
         path: list[int] = []
         for frame in reversed(frames):
@@ -266,6 +268,7 @@ class _Tape:
 
 
 _INTERNAL: dict[str, bool] = {}
+_COMPREHENSIONS = frozenset({"<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>"})
 
 # Callables that receive every Graph that trace() returns: graphviz_ad.collect listens here
 # to find the graphs a user's script built.
@@ -422,6 +425,18 @@ class Tracer:
 
     def __abs__(self):
         return apply("abs", (self,))
+
+    def __floordiv__(self, other):
+        return np.floor_divide(self.node.value, plain(other))  # piecewise constant: no slope
+
+    def __rfloordiv__(self, other):
+        return np.floor_divide(plain(other), self.node.value)
+
+    def __mod__(self, other):
+        return dispatch.ufunc(np.remainder, "__call__", (self, other), {})
+
+    def __rmod__(self, other):
+        return dispatch.ufunc(np.remainder, "__call__", (other, self), {})
 
     def __getitem__(self, key):
         return dispatch.index(self, key)
@@ -589,6 +604,9 @@ def trace(f, *args, **kwargs):
         elif isinstance(result, (tuple, list, dict)):
             raise TraceError(f"{_name(f)} returned a {type(result).__name__}; return one array, "
                              "the output to differentiate")
+        elif result is None:
+            raise TraceError(f"{_name(f)} returned None; return one array, the output to "
+                             "differentiate")
         else:
             output = tape.constant(result, origin)
     finally:

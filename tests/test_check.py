@@ -140,3 +140,14 @@ def test_the_tolerance_decides():
     report = check_graph(graph)
     assert report.tolerance == TOLERANCE and report.passed
     assert not check_graph(graph, tolerance=report.worst.error / 2).passed
+
+
+def test_small_elements_next_to_large_ones_are_probed_within_the_domain(monkeypatch):
+    """The step is relative to each element: log at 0.01 beside 10⁴ is checked, not skipped."""
+    graph = gad.trace(lambda x: np.sum(np.log(x)), np.array([1e4, 0.01]))
+    log = check_graph(graph).nodes[0]
+    assert log.passed() and not log.undefined and log.error < 1e-6
+
+    wrong = Diag(lambda x, out: 1 / x + 5 * (x < 0.1), "1/{x}")
+    monkeypatch.setitem(PRIMITIVES, "log", Primitive("log", "log", np.log, (wrong,)))
+    assert not check_graph(graph).passed

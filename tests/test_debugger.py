@@ -457,3 +457,18 @@ def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():
     other = gad.trace(x_times_square, 3.0)
     with pytest.raises(ValueError, match="is not a node of"):
         state.total(other.inputs["x"])
+
+
+def test_a_second_non_finite_stop_names_the_operand_that_carried_it():
+    graph = gad.trace(lambda x: (x * 2).sum(), np.array([np.nan, 1.0]))
+    debugger = gad.Debugger(graph)
+    first = debugger.run_to(gad.NonFinite())
+    assert first.step.node is graph.inputs["x"]
+    second = debugger.run_to(gad.NonFinite())
+    assert "from finite operands" not in second.text
+    assert "its operand x = [nan  1.] is already not finite" in second.text
+
+
+def test_a_breakpoint_on_an_unknown_op_is_refused():
+    with pytest.raises(ValueError, match=r"'relu'.*maximum"):
+        gad.AtOp("relu")

@@ -191,6 +191,10 @@ def test_kink_conventions():
     assert gad.trace(lambda x: np.abs(x), 0.0).grad("x") == 0.0
     tied = gad.trace(lambda x: np.max(x), np.array([1.0, 3.0, 3.0]))
     np.testing.assert_array_equal(tied.grad("x"), [0.0, 0.5, 0.5])
+    # x⁰ is constant, even at 0 (not 0 · 0⁻¹ = NaN); a NaN is the max, and gets the slope
+    assert gad.trace(lambda x: x**0, 0.0).grad("x") == 0.0
+    nan_max = gad.trace(lambda x: x.max(), np.array([np.nan, 1.0]))
+    np.testing.assert_array_equal(nan_max.grad("x"), [1.0, 0.0])
 
 
 def test_jacobians_are_structured_not_dense():

@@ -265,3 +265,23 @@ class TestErrors:
     def test_returning_a_tuple_is_explained(self):
         with pytest.raises(gad.TraceError, match="return one array"):
             gad.trace(lambda x: (x, x), 1.0)
+
+
+def test_more_user_mistakes_get_clear_messages():
+    with pytest.raises(gad.UnsupportedOperation, match=r"np\.linalg\.norm at test_tracer"):
+        gad.trace(lambda x: np.linalg.norm(x), np.ones(2))
+    with pytest.raises(gad.UnsupportedOperation, match=r"np\.remainder"):
+        gad.trace(lambda x: x % 2, np.ones(2))
+    with pytest.raises(gad.TraceError, match="returned None"):
+        gad.trace(lambda x: None, 1.0)
+    # floor division is piecewise constant: a plain value, no slope
+    g = gad.trace(lambda x: np.sum(x // 1 + x), np.array([1.5, 2.5]))
+    np.testing.assert_array_equal(g.grad("x"), [1.0, 1.0])
+
+
+def test_comprehensions_are_not_calls():
+    def f(x):
+        return sum([np.sin(v) for v in x])
+
+    g = gad.trace(f, np.ones(2))
+    assert [call.function for call in g.calls] == ["f"]
