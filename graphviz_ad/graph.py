@@ -75,7 +75,8 @@ class Graph:
                              f"shape {self.output.shape}")
         batch = seed.shape[: seed.ndim - len(self.output.shape)]
         adjoints = propagate.input_adjoints(self, seed)
-        return {name: _finish(adjoints[node.id], batch, node.shape)
+        handed_out = {id(seed)}  # the caller's own seed is never handed back
+        return {name: _finish(adjoints[node.id], batch, node.shape, handed_out)
                 for name, node in self.inputs.items()}
 
     def jvp(self, tangents: dict):
@@ -88,7 +89,7 @@ class Graph:
                                  f"input has shape {node.shape}")
         batch = _common_batch(seeds, self)
         result = propagate.output_tangent(self, seeds)
-        return _finish(result, batch, self.output.shape)
+        return _finish(result, batch, self.output.shape, {id(t) for t in seeds.values()})
 
     def jacobian(self, wrt: str, mode: str = "reverse") -> np.ndarray:
         """The full Jacobian ∂output/∂wrt, shaped ``output.shape + input.shape``.
@@ -204,11 +205,24 @@ class Graph:
         return tuple(grads[name] for name in names)
 
 
-def _finish(value, batch: tuple, shape: tuple):
-    """A fresh, writable result: zeros where nothing arrived, a float for a scalar."""
+def _finish(value, batch: tuple, shape: tuple, handed_out: set):
+    """A fresh, writable result: zeros where nothing arrived, a float for a scalar.
+
+    The pass's arrays are either new (every VJP or JVP that computes something allocates its
+    result) or the seed and views of it (identity, reshape, broadcast).  A new float array
+    that owns its memory is handed out as it is, once (``x + y`` gives both inputs the same
+    array; ``handed_out`` holds the ids already given, and the caller's seeds); anything
+    else is copied.  Copying a 784×256 gradient would cost ~1 ms of page faults per pass.
+    """
+    full = batch + shape
+    if (type(value) is np.ndarray and value.base is None and value.flags.writeable
+            and value.dtype == np.float64 and value.shape == full and value.ndim
+            and id(value) not in handed_out):
+        handed_out.add(id(value))
+        return value
     if value is None:
-        value = np.zeros(batch + shape)
-    value = np.array(np.broadcast_to(value, batch + shape), dtype=float)
+        value = np.zeros(full)
+    value = np.array(np.broadcast_to(value, full), dtype=float)
     return float(value) if value.ndim == 0 else value
 
 

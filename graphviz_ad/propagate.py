@@ -42,7 +42,13 @@ def active(graph) -> tuple[list[bool], list[bool]]:
     nodes = graph.nodes
     depends = [False] * len(nodes)
     for node in nodes:
-        depends[node.id] = node.op == "input" or any(depends[o.id] for o in node.inputs)
+        if node.op == "input":
+            depends[node.id] = True
+            continue
+        for operand in node.inputs:
+            if depends[operand.id]:
+                depends[node.id] = True
+                break
     reaches = [False] * len(nodes)
     reaches[graph.output.id] = True
     for node in reversed(nodes):

@@ -21,7 +21,6 @@ import os
 import sys
 from dataclasses import dataclass
 from inspect import Parameter, signature
-from itertools import count
 
 import numpy as np
 
@@ -72,7 +71,9 @@ class Node:
     nothing extra.  ``inputs`` lists the operands in argument order: ``x * x`` lists x twice.
     """
 
-    __slots__ = ("_calls", "_code", "_lineno", "id", "inputs", "name", "op", "params", "value")
+    __slots__ = (
+        "_calls", "_code", "_label", "_lineno", "id", "inputs", "name", "op", "params", "value"
+    )
 
     def __init__(self, id, op, inputs, value, params, name, code, lineno, calls):
         self.id = id
@@ -84,6 +85,7 @@ class Node:
         self._code = code
         self._lineno = lineno
         self._calls = calls
+        self._label = None  # made on first use: pictures ask for every label many times
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -103,11 +105,14 @@ class Node:
         """The name rules and pictures use: the input's name, a constant's value when it is a
         number, ``c₅`` for other constants, ``u₇`` for intermediate results (as in the paper's
         u₁ = x², y = x + u₁)."""
-        if self.name is not None:
-            return self.name
-        if self.op == "const":
-            return _format_number(self.value) if np.ndim(self.value) == 0 else _sub("c", self.id)
-        return _sub("u", self.id)
+        if self._label is None:
+            if self.name is not None:
+                self._label = self.name
+            elif self.op == "const" and np.ndim(self.value) == 0:
+                self._label = _format_number(self.value)
+            else:
+                self._label = _sub("c" if self.op == "const" else "u", self.id)
+        return self._label
 
     def labels(self) -> dict[str, str]:
         """Operand names for rule templates: x, y by position, out for this node."""
@@ -151,9 +156,10 @@ class Node:
         >>> g.output.jacobian(0).rule, g.output.jacobian(0).kind
         ('xᵀ', 'matmul')
         """
-        if not self.inputs:
-            raise ValueError(f"{self.op} node {self.label} has no inputs, so no local Jacobian")
         if not 0 <= i < len(self.inputs):
+            if not self.inputs:
+                raise ValueError(f"{self.op} node {self.label} has no inputs, so no local "
+                                 "Jacobian")
             raise IndexError(
                 f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}"
             )
@@ -180,7 +186,6 @@ class _Tape:
         self.calls: list[Call] = []
         self.root_code = root_code
         self.open = True
-        self._ids = count()
         self._frames: dict[int, tuple] = {}  # id(frame) -> (frame, call index): live frames only
         self._last_frame = None
         self._last_where = (None, 0, ())
@@ -188,14 +193,22 @@ class _Tape:
 
     def add(self, op, inputs, value, params=None, name=None, where=None) -> Node:
         code, lineno, calls = where if where is not None else self.where()
-        node = Node(next(self._ids), op, inputs, value, params, name, code, lineno, calls)
-        self.nodes.append(node)
+        nodes = self.nodes
+        node = Node(len(nodes), op, inputs, value, params, name, code, lineno, calls)
+        nodes.append(node)
         return node
 
     def where(self):
         """The innermost frame of the user's code that is running, and its call path."""
         frame = sys._getframe(1)
-        while _is_internal(frame.f_code.co_filename):
+        internal = _INTERNAL  # inlined _is_internal: this runs once per recorded operation
+        while True:
+            filename = frame.f_code.co_filename
+            known = internal.get(filename)
+            if known is None:
+                known = _is_internal(filename)
+            if not known:
+                break
             frame = frame.f_back
         if frame is self._last_frame:  # the usual case: the same function as the last op
             code, _, calls = self._last_where
@@ -515,13 +528,14 @@ def apply(op: str, operands, params=None) -> Tracer:
     constants.  Shape errors name the op, the shapes and the user's line."""
     tape = _tape_of(operands)
     where = tape.where()
-    nodes = tuple(
+    nodes = tuple([
         operand.node if isinstance(operand, Tracer) else tape.constant(operand, where)
         for operand in operands
-    )
-    primitive = PRIMITIVES[op]
+    ])
+    forward = PRIMITIVES[op].forward
+    values = [node.value for node in nodes]
     try:
-        value = primitive.forward(*[node.value for node in nodes], **(params or {}))
+        value = forward(*values, **params) if params else forward(*values)
     except ValueError as error:
         shapes = " and ".join(str(np.shape(node.value)) for node in nodes)
         raise ShapeError(
@@ -537,11 +551,14 @@ def _line(where) -> str:
 
 
 def _tape_of(operands) -> _Tape:
-    tapes = {id(o._tape): o._tape for o in operands if isinstance(o, Tracer)}
-    if len(tapes) > 1:
-        raise TraceError("values from two different traces were combined; trace one function "
-                         "that computes everything instead of nesting traces")
-    (tape,) = tapes.values()
+    tape = None
+    for operand in operands:
+        if isinstance(operand, Tracer):
+            if tape is None:
+                tape = operand._tape
+            elif operand._tape is not tape:
+                raise TraceError("values from two different traces were combined; trace one "
+                                 "function that computes everything instead of nesting traces")
     if not tape.open:
         raise TraceError("a traced value was used after its trace() finished; use graph.nodes "
                          "and their .value instead")
