@@ -56,6 +56,7 @@ class Graph:
         digits no label has, as typed on a command line), an input's name or a label, with
         its digits as subscripts or not (``"u7"`` is ``u₇``).
 
+        >>> from graphviz_ad import trace
         >>> g = trace(lambda x: x * x + 1.0, 3.0)
         >>> g.node("u1") is g.node("u₁") is g.node(1) is g.nodes[1]
         True
