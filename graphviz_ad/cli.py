@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from importlib import metadata
 
@@ -116,8 +117,9 @@ def _parser() -> argparse.ArgumentParser:
         "step player (arrow keys and a slider) for the whole pass.",
     )
     render.add_argument("-o", "--output", metavar="OUT",
-                        help="the file to write (default: the graph's name with the format's "
-                        "suffix); - writes dot, json or svg text to standard output")
+                        help="the file to write (default: the graph's name, made safe for a "
+                        "file name, with the format's suffix); - writes dot, json or svg text "
+                        "to standard output")
     render.add_argument("--format", choices=FORMATS,
                         help="the output format (default: from OUT's suffix, else svg)")
     render.add_argument("--mode", choices=MODES,
@@ -131,8 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                         help="Jacobians as out × in (numerator, the default) or transposed")
     render.add_argument("--focus", metavar="NODE",
-                        help="draw only the neighbourhood of this node (a label such as u₇ "
-                        "or an input's name)")
+                        help="draw only the neighbourhood of this node: a label (u7 or u₇), "
+                        "an input's name or a node id")
     render.add_argument("--hops", type=_count, default=2, metavar="K",
                         help="with --focus: how many edges away to draw (default: 2)")
     graph_option(render, "the graph to draw when the script traced several")
@@ -271,12 +273,8 @@ def _choose(graphs, name):
 def _render(args) -> int:
     name, graph = _one(args)
     fmt = args.format or _format_of(args.output)
-    labels = [node.label for node in graph.nodes]
-    if args.focus is not None and args.focus not in labels:
-        shown = ", ".join(labels[:12]) + (", …" if len(labels) > 12 else "")
-        raise UsageError(f"--focus {args.focus}: {name} has no such node; its labels are "
-                         f"{shown}")
-    options = {"rankdir": args.rankdir, "layout": args.layout, "focus": args.focus,
+    focus = None if args.focus is None else _node(graph, args.focus, "--focus")
+    options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops}
     if fmt == "html":
         if args.step is not None:
@@ -290,12 +288,30 @@ def _render(args) -> int:
         if args.output == "-":
             sys.stdout.write(_picture_text(graph, fmt, state, options))
         else:
-            output = args.output or f"{name.replace('#', '-')}.{fmt}"
+            output = args.output or f"{_file_stem(name)}.{fmt}"
             written = graph.render(output, format=fmt, step=state, **options)
             print(f"wrote {written}")
     except RenderError as error:
         raise Failure(str(error)) from error
+    except OSError as error:  # a missing folder, no permission, a full disk
+        raise Failure(f"cannot write {error.filename or args.output}: "
+                      f"{error.strerror or error}") from error
     return 0
+
+
+def _file_stem(name: str) -> str:
+    """A graph's name as a file name: ``<lambda>`` gives ``lambda``, ``f#2`` gives ``f-2``
+    (only letters, digits, ``_``, ``.`` and ``-``; never empty, never hidden)."""
+    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "graph"
+
+
+def _node(graph, text: str, option: str):
+    """The node a command-line argument names: a label (``u7`` or ``u₇``), an input's name
+    or a node id (see ``Graph.node``)."""
+    try:
+        return graph.node(text)
+    except KeyError as error:
+        raise UsageError(f"{option} {text}: {error.args[0]}") from None
 
 
 def _format_of(output: str | None) -> str:

@@ -408,22 +408,9 @@ class State:
 
 
 def resolve(graph, node) -> Node:
-    """A node of ``graph`` from a Node, an id, an input name or a unique label."""
-    if isinstance(node, Node):
-        if node.id < len(graph.nodes) and graph.nodes[node.id] is node:
-            return node
-        raise ValueError(f"{node!r} is not a node of {graph.name}")
-    if isinstance(node, (int, np.integer)):
-        return graph.nodes[node]
-    if isinstance(node, str):
-        if node in graph.inputs:
-            return graph.inputs[node]
-        found = [n for n in graph.nodes if n.label == node]
-        if len(found) == 1:
-            return found[0]
-        problem = "no node" if not found else f"{len(found)} nodes"
-        raise KeyError(f"{problem} of {graph.name} labelled {node!r}")
-    raise TypeError(f"expected a Node, a node id or a name, not {type(node).__name__}")
+    """A node of ``graph`` from a Node, an id, an input name or a label: ``graph.node``, the
+    one lookup the renderer, the debugger and the command line share."""
+    return graph.node(node)
 
 
 # -- breakpoints ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 from . import propagate
 from .explain import explain as explain_gradient
 from .paths import paths as find_paths
+from .tracer import Node
 
 
 class Graph:
@@ -49,6 +50,46 @@ class Graph:
     def activity(self) -> tuple[list[bool], list[bool]]:
         """(depends on an input, reaches the output) for each node id."""
         return propagate.active(self)
+
+    def node(self, key):
+        """The node ``key`` names: a Node of this graph, a node id (an int, numpy's too, or
+        digits no label has, as typed on a command line), an input's name or a label, with
+        its digits as subscripts or not (``"u7"`` is ``u₇``).
+
+        >>> from graphviz_ad import trace
+        >>> g = trace(lambda x: x * x + 1.0, 3.0)
+        >>> g.node("u1") is g.node("u₁") is g.node(1) is g.nodes[1]
+        True
+
+        An unknown or ambiguous key (two constants both labelled ``2``) is a KeyError that
+        lists the names there are.
+        """
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if 0 <= key < len(self.nodes):
+                return self.nodes[key]
+            raise KeyError(f"{self.name} has no node {key}: its node ids are 0 to "
+                           f"{len(self.nodes) - 1}")
+        if isinstance(key, str):
+            if key in self.inputs:
+                return self.inputs[key]
+            wanted = _plain_digits(key)
+            found = [node for node in self.nodes if _plain_digits(node.label) == wanted]
+            if len(found) == 1:
+                return found[0]
+            if not found and key.isascii() and key.isdigit():  # typed: "7" for node 7
+                return self.node(int(key))
+            if found:
+                ids = ", ".join(str(node.id) for node in found)
+                raise KeyError(f"{len(found)} nodes of {self.name} are labelled {key!r} (ids "
+                               f"{ids}); name one by its id")
+            raise KeyError(f"{self.name} has no node {key!r}; its nodes are "
+                           f"{_names(self)}")
+        if not isinstance(key, Node):
+            raise TypeError(f"a node is given as a Node, a node id, an input's name or a "
+                            f"label, not {type(key).__name__}")
+        if key.id < len(self.nodes) and self.nodes[key.id] is key:
+            return key
+        raise KeyError(f"{key!r} is not a node of {self.name} (a node of another trace?)")
 
     # -- derivatives -------------------------------------------------------------------------
     def grad(self, *names):
@@ -151,23 +192,25 @@ class Graph:
         return render(self, path, format, step, **options)
 
     def _repr_svg_(self):
-        """Jupyter shows the graph as a picture (nothing when no Graphviz is installed)."""
+        """Jupyter shows the graph as a picture (nothing when no Graphviz is installed or
+        the graph is too big to lay out quickly)."""
         from .errors import RenderError
-        from .render import to_svg
+        from .render import preview_svg
 
         try:
-            return to_svg(self)
+            return preview_svg(self)
         except RenderError:
             return None
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter's rich display: the SVG picture, or the text and why there is no picture."""
+        """Jupyter's rich display: the SVG picture, or the text and why there is no picture
+        (no Graphviz, or a graph too big to lay out in a few seconds)."""
         from .errors import RenderError
-        from .render import to_svg
+        from .render import preview_svg
 
         bundle = {"text/plain": repr(self)}
         try:
-            bundle["image/svg+xml"] = to_svg(self)
+            bundle["image/svg+xml"] = preview_svg(self)
         except RenderError as error:
             bundle["text/plain"] += f"\n(no picture: {error})"
         return bundle
@@ -203,6 +246,22 @@ class Graph:
         if len(names) == 1:
             return grads[names[0]]
         return tuple(grads[name] for name in names)
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_NAMES_SHOWN = 12  # names an unknown-node error lists
+
+
+def _plain_digits(label: str) -> str:
+    """``u₇`` as ``u7``: how a label is typed on a keyboard."""
+    return label.translate(_SUBSCRIPT_DIGITS)
+
+
+def _names(graph) -> str:
+    """The inputs' names and the other nodes' labels, the first dozen."""
+    labels = list(dict.fromkeys(node.label for node in graph.nodes))
+    shown = ", ".join(labels[:_NAMES_SHOWN])
+    return shown + (f", … ({len(labels)} in all)" if len(labels) > _NAMES_SHOWN else "")
 
 
 def _finish(value, batch: tuple, shape: tuple, handed_out: set):

@@ -313,11 +313,39 @@ def test_render_the_html_player(capsys, tmp_path):
     (["-o", "picture.gif"], "cannot tell the format"),
     (["-o", "-", "--format", "png"], "binary"),
     (["-o", "p.html", "--step", "1"], "give --mode, not --step"),
-    (["--focus", "u₉₉"], "has no such node"),
+    (["--focus", "u₉₉"], "has no node 'u₉₉'; its nodes are x, 2, u₂, u₃"),
 ])
 def test_render_usage_errors(capsys, argv, message):
     status, _, err = run(capsys, "render", "total_derivative", "--graph", "x_plus_square", *argv)
     assert status == 2 and message in err
+
+
+@pytest.mark.parametrize(("node", "label"), [("u₂", "u₂"), ("u2", "u₂"), ("3", "u₃"),
+                                             ("2", "2")])  # the constant 2 is labelled 2
+def test_render_focus_takes_a_label_typed_either_way_or_an_id(capsys, node, label):
+    status, out, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "--focus", node, "-o", "-", "--format", "dot")
+    assert status == 0 and f"within 2 edges of {label} " in out
+
+
+def test_render_to_an_unwritable_place_is_an_error_not_a_traceback(capsys, tmp_path):
+    target = tmp_path / "missing" / "folder" / "x.svg"
+    status, _, err = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "-o", str(target), "--format", "dot")
+    assert status == 1
+    assert err == f"graphviz-ad: error: cannot write {target}: No such file or directory\n"
+
+
+def test_render_names_the_file_of_a_lambda_safely(capsys, tmp_path, monkeypatch):
+    path = script(tmp_path, """
+        import graphviz_ad as gad
+        gad.trace(lambda x: x * x, 3.0)
+        gad.trace(lambda x: x + 1.0, 3.0)
+    """)
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "render", path, "--graph", "<lambda>#2", "--format", "dot")
+    assert status == 0 and out == "wrote lambda-2.dot\n"
+    assert (tmp_path / "lambda-2.dot").read_text(encoding="utf-8").startswith("digraph")
 
 
 @pytest.mark.parametrize("argv", [["--mode", "backward"], ["-o", "player.html"]])

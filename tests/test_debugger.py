@@ -455,7 +455,7 @@ def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():
     with pytest.raises(KeyError, match="no node"):
         state.total("nowhere")
     other = gad.trace(x_times_square, 3.0)
-    with pytest.raises(ValueError, match="is not a node of"):
+    with pytest.raises(KeyError, match="is not a node of"):
         state.total(other.inputs["x"])
 
 

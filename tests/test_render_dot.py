@@ -247,8 +247,41 @@ def test_focus_keeps_the_k_hop_neighbourhood():
     assert "within 1 edge of u₇" in text
     two_hops = set(re.findall(r"^\s*(n\d+) \[", to_dot(graph, focus=7, hops=2), re.MULTILINE))
     assert two_hops == {"n2", "n3", "n5", "n6", "n7", "n8", "n9"}  # + b1, u₅, W2, u₉
-    with pytest.raises(ValueError, match="no node labelled"):
+    assert to_dot(graph, focus="u7", hops=1) == text  # typed without subscripts
+    assert to_dot(graph, focus=np.int64(7), hops=1) == text
+    with pytest.raises(KeyError, match="has no node 'nothing'; its nodes are W1, x, b1"):
         to_dot(graph, focus="nothing")
+
+
+def recurrent(W, x):
+    h = x
+    for _ in range(60):
+        h = np.tanh(W @ h + x)  # three nodes an iteration, all from this line
+    return h.sum()
+
+
+def test_a_big_graph_without_calls_collapses_its_source_lines():
+    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
+    assert len(graph.nodes) > 150 and len(graph.calls) == 1
+    text = to_dot(graph)
+    boxes = re.findall(r"^\s*(\w+) \[", text, re.MULTILINE)
+    drawn = [box for box in boxes if box not in ("graph", "node", "edge")
+             and not box.startswith("legend")]
+    assert sorted(drawn) == ["line2", "n0", "n1", "n182"]
+    line_box = node_statement(text, "line2")
+    lineno = recurrent.__code__.co_firstlineno + 3
+    assert f"line {lineno}" in line_box and "h = np.tanh(W @ h + x)" in line_box
+    assert "180" in line_box and "returns" in line_box  # 60 × 3 nodes; u₁₈₁ feeds the sum
+    assert edge_statements(text, "line2", "n182") and "60 edges" in text  # W into each matmul
+    assert "n5 [" in to_dot(graph, collapse=False)
+
+
+def test_long_edges_get_a_quick_layout():
+    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
+    # W and x feed every iteration: drawn in full, their edges cross hundreds of ranks
+    assert 'mclimit="0.05"' in to_dot(graph, collapse=False)
+    assert "mclimit" not in to_dot(graph)
+    assert "mclimit" not in to_dot(gad.trace(square, 3.0))
 
 
 # -- step states ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad as gad
-from graphviz_ad.render import binary, player_html, render, to_json, to_svg
+from graphviz_ad.render import binary, export, player_html, render, to_json, to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -98,6 +98,22 @@ def test_jupyter_display(graph):
     ET.fromstring(graph._repr_svg_())
 
 
+def test_jupyter_shows_text_for_a_graph_too_big_to_lay_out_quickly(graph, monkeypatch):
+    monkeypatch.setattr(export, "PREVIEW_EFFORT", 5)  # the neuron's picture needs more
+    bundle = graph._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    assert "too big to draw inline" in bundle["text/plain"]
+    assert "focus='u₇'" in bundle["text/plain"]
+    assert graph._repr_svg_() is None
+
+
+@pytest.mark.parametrize("suffix", ["json", "dot", "svg", "html"])
+def test_every_format_rejects_an_unknown_option(graph, tmp_path, suffix):
+    with pytest.raises(TypeError, match=r"unknown drawing option.*bogus"):
+        graph.render(tmp_path / f"picture.{suffix}", bogus=1)
+    assert not (tmp_path / f"picture.{suffix}").exists()
+
+
 # -- JSON ------------------------------------------------------------------------------------------
 
 
@@ -162,6 +178,27 @@ def test_player_for_the_other_modes(graph, tmp_path, mode):
     debugger.set_mode(mode)
     assert page.count('class="frame"') == len(debugger) + 1
     assert f"{mode} pass" in page
+
+
+def recurrent(W, x):
+    h = x
+    for _ in range(40):
+        h = np.tanh(W @ h + x)
+    return h.sum()
+
+
+def test_player_refuses_a_pass_too_long_to_lay_out_and_says_what_to_draw(no_graphviz):
+    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
+    # 202 steps, each frame crossing the ranks of W's and x's long edges: minutes of dot
+    with pytest.raises(gad.RenderError, match=r"202 steps.*focus='u₇'.*collapse=True"):
+        player_html(graph, mode="backward")
+
+
+def test_player_of_a_long_pass_draws_it_collapsed():
+    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
+    page = player_html(graph, mode="backward", collapse=True)
+    assert page.count("<svg") == 203  # the start and 202 steps, each of four boxes
+    assert f"line {recurrent.__code__.co_firstlineno + 3}" in page
 
 
 # -- without the Graphviz binary -----------------------------------------------------------------

@@ -285,3 +285,21 @@ def test_comprehensions_are_not_calls():
 
     g = gad.trace(f, np.ones(2))
     assert [call.function for call in g.calls] == ["f"]
+
+
+def test_one_node_lookup_by_node_id_name_or_label():
+    graph = gad.trace(lambda x, y: x * y + 2.0 * x + 2.0, 3.0, 4.0)
+    u2 = graph.nodes[2]
+    assert graph.node(u2) is graph.node(2) is graph.node(np.int64(2)) is u2
+    assert graph.node("u₂") is graph.node("u2") is u2  # typed with or without subscripts
+    assert graph.node("y") is graph.inputs["y"]
+    with pytest.raises(KeyError, match=r"2 nodes of <lambda> are labelled '2' \(ids 3, 6\)"):
+        graph.node("2")
+    with pytest.raises(KeyError, match="has no node 'u9'; its nodes are x, y, u₂, 2, u₄"):
+        graph.node("u9")
+    with pytest.raises(KeyError, match="node ids are 0 to 7"):
+        graph.node(8)
+    with pytest.raises(KeyError, match="not a node of"):
+        graph.node(gad.trace(lambda x: x * x, 3.0).nodes[0])
+    with pytest.raises(TypeError, match="not float"):
+        graph.node(2.0)

@@ -382,6 +382,17 @@ async def test_jump_to_a_node_from_the_command_palette():
 
 
 @headless
+async def test_the_command_palette_takes_a_label_typed_without_subscripts():
+    app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
+    async with app.run_test(size=(100, 34)) as pilot:
+        await press(app, pilot, "slash")
+        await pilot.press(*"u2")  # u₂ = x ** 2; fuzzy matching alone cannot see 2 in u₂
+        await settle(app, pilot)
+        await press(app, pilot, "enter")
+        assert app.screen.debugger.current.node is app.screen.graph.nodes[2]
+
+
+@headless
 async def test_clicking_a_node_jumps_to_its_step():
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
     async with app.run_test(size=(100, 34)) as pilot:

@@ -23,11 +23,23 @@ class NodeCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        exact = self._named(query.strip())
         for text, where, node, screen in self._nodes():
-            score = matcher.match(text)
+            score = 1.0 if node is exact else matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), partial(screen.jump_to, node), text=text,
                           help=where)
+
+    def _named(self, query: str):
+        """The node the query names exactly (``u7`` and ``u₇`` alike, an input, an id), if
+        any: it comes first even though fuzzy matching cannot see ``7`` in ``u₇``."""
+        screen = self.screen
+        if not isinstance(screen, DebugScreen) or not query:
+            return None
+        try:
+            return screen.graph.node(query)
+        except KeyError:
+            return None
 
     async def discover(self) -> Hits:
         for text, where, node, screen in self._nodes():

@@ -7,7 +7,7 @@ the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline displa
 
 from .binary import find_program, pipe
 from .dot import to_dot
-from .export import FORMATS, render, to_json, to_svg
+from .export import FORMATS, preview_svg, render, to_json, to_svg
 from .options import Options
 from .player import player_html
 
@@ -17,6 +17,7 @@ __all__ = [
     "find_program",
     "pipe",
     "player_html",
+    "preview_svg",
     "render",
     "to_dot",
     "to_json",

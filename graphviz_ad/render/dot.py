@@ -23,7 +23,7 @@ How to read a picture (the legend in each picture says the same):
   pending dashed and grey, done solid and tinted, current thick and bold; forward values
   blue, backward adjoints vermillion (carried edges point back), tangents green.
 * A **cluster** (dashed frame) holds what one user function call made; a 3-D box is such a
-  call collapsed.
+  call collapsed, or in a big graph without calls, the nodes one source line made in a row.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ from .text import array_text, html_text, matrix_rows, number, quoted, shape_text
 from .view import View, build_view
 
 _KEY_COLOUR = "#555555"  # row names in node tables
+# Above this layout effort (View.effort), dot gets a time budget: crossing minimisation and
+# network simplex stop early and edges are straight.  Measured with dot 2.43 on a loop's
+# graph (bench/render_speed.py, every node drawn): 123 nodes 16 s -> 0.2 s, 303 nodes
+# over 5 minutes -> 2 s.
+QUICK_LAYOUT_EFFORT = 1000
+QUICK_LAYOUT = {"mclimit": "0.05", "nslimit": "0.2", "nslimit1": "2", "splines": "line"}
 _SYMMETRIC_KINDS = ("identity", "diagonal", "reshape")
 
 
@@ -74,6 +80,8 @@ class _Writer:
         graph_attrs = {"rankdir": self.options.rankdir, "fontname": FONT, "labelloc": "t",
                        "label": self._title(), "newrank": "true", "nodesep": "0.3",
                        "ranksep": "0.35"}
+        if self.view.effort > QUICK_LAYOUT_EFFORT:
+            graph_attrs.update(QUICK_LAYOUT)
         node_attrs = {"shape": "box", "fontname": FONT, "fontsize": "11", "margin": "0.04,0.03"}
         edge_attrs = {"fontname": FONT, "fontsize": "10", "arrowsize": "0.7"}
         lines.append(f"  graph {_attrs(graph_attrs)}")
@@ -108,9 +116,8 @@ class _Writer:
         for node in self.view.drawn:
             members.setdefault(self.view.cluster_of.get(f"n{node.id}"), []).append(
                 self._node(node))
-        for index, nodes in self.view.collapsed.items():
-            members.setdefault(self.view.cluster_of.get(f"call{index}"), []).append(
-                self._call(index, nodes))
+        for name, group in self.view.collapsed.items():
+            members.setdefault(self.view.cluster_of.get(name), []).append(self._group(group))
         children: dict = {}
         for index in sorted(call for call in members if call is not None):
             while index is not None and self.graph.calls[index].parent is not None:
@@ -189,16 +196,28 @@ class _Writer:
         what = f"{node.label} = {node.call_text}" if node.inputs else f"{node.label} ({node.op})"
         return f"{what}  at {node.source}"
 
-    def _call(self, index: int, nodes: list) -> str:
-        call = self.graph.calls[index]
-        where = f"{os.path.basename(call.filename)}:{call.lineno}"
+    def _group(self, group) -> str:
+        """A collapsed call or source line: what it is, where, how many nodes, and the
+        results other boxes use."""
+        nodes = group.nodes
+        if group.call is not None:
+            call = self.graph.calls[group.call]
+            where = f"{os.path.basename(call.filename)}:{call.lineno}"
+            header = _row(f"<b>{html_text(call.function)}()</b>", "call", {})
+            what = f"{call.function}() called at {where}"
+        else:
+            where = str(nodes[0].source)
+            header = _row(f"<b>line {nodes[0].source.lineno}</b>", "source line", {})
+            what = f"{nodes[0].source.line or 'the nodes'} made at {where}"
         results = [node for node in nodes
                    if node is self.graph.output or any(
-                       self.view.box.get(other.id) not in (None, f"call{index}")
+                       self.view.box.get(other.id) not in (None, group.name)
                        for other in self.view.consumers[node.id])]
-        rows = [_row(f"<b>{html_text(call.function)}()</b>", "call", {}),
-                _key_row("at", where),
-                _key_row("nodes", str(len(nodes)))]
+        rows = [header]
+        if group.call is None and nodes[0].source.line:
+            rows.append(f'<tr><td align="left" colspan="2">'
+                        f"{html_text(nodes[0].source.line)}</td></tr>")
+        rows += [_key_row("at", where), _key_row("nodes", str(len(nodes)))]
         for node in results:
             rows.append(_key_row("returns", f"{node.label}  {shape_text(node.shape)}"))
         statuses = {self._status(node) for node in nodes}
@@ -210,8 +229,8 @@ class _Writer:
             attrs.update({k: v for k, v in STYLES[self.scheme, status].items() if k != "style"})
             attrs["style"] = "filled" + (",dashed" if status == "pending" else "")
         attrs["label"] = Html(_table(rows))
-        attrs["tooltip"] = f"{call.function}() called at {where}: {len(nodes)} nodes"
-        return f"call{index} {_attrs(attrs)}"
+        attrs["tooltip"] = f"{what}: {len(nodes)} nodes"
+        return f"{group.name} {_attrs(attrs)}"
 
     # -- arrows --------------------------------------------------------------------------------
     def _arrow(self, arrow) -> str:
@@ -331,7 +350,8 @@ class _Writer:
         if self.view.focus is not None and self.steps is None:
             lines.append("double purple frame: the node in focus")
         if self.view.collapsed:
-            lines.append("3-D box: a function call drawn collapsed (collapse=False expands it)")
+            lines.append("3-D box: a function call or source line drawn collapsed "
+                         "(collapse=False expands it, focus= shows one neighbourhood)")
         rows = [f'<tr><td align="left">{html_text(line)}</td></tr>' for line in lines]
         return Html(_table(rows))
 

@@ -16,18 +16,36 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import RenderError
 from ..primitives import PRIMITIVES
 from .binary import pipe
 from .dot import to_dot
+from .options import Options
 from .stepview import state_of
+from .view import build_view
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
 _SUFFIXES = {"gv": "dot", "htm": "html"}
+PREVIEW_EFFORT = 50_000  # dot takes a few seconds at this layout effort (see preview_svg)
 
 
 def to_svg(graph, step=None, binary=None, **options) -> str:
     """The picture as SVG text (needs ``dot`` or ``graphviz-pure``; ``binary`` picks one)."""
     return pipe(to_dot(graph, step, **options), "svg", binary).decode("utf-8")
+
+
+def preview_svg(graph) -> str:
+    """The default picture as SVG for an inline display (Jupyter), which must not keep the
+    notebook waiting: a picture whose layout effort (boxes plus the ranks long arrows cross)
+    exceeds :data:`PREVIEW_EFFORT` is a RenderError saying how to draw it or a part of it."""
+    effort = build_view(graph, Options()).effort
+    if effort > PREVIEW_EFFORT:
+        raise RenderError(
+            f"{graph.name} is too big to draw inline: its picture would lay out about "
+            f"{effort:,} nodes (more than {PREVIEW_EFFORT:,}; long edges count once per rank "
+            f"they cross).  graph.render('{graph.name}.svg') draws it anyway; "
+            "graph.render('part.svg', focus='u₇') draws one node's neighbourhood")
+    return to_svg(graph)
 
 
 def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
@@ -40,6 +58,8 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
     """
     path = Path(path)
     fmt = _format(path, format)
+    if fmt != "html":
+        Options.of(options)  # a misspelt option is an error for every format, JSON included
     if fmt == "dot":
         path.write_text(to_dot(graph, step, **options), encoding="utf-8")
     elif fmt == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-COLLAPSE_THRESHOLD = 150  # nodes; above it, user function calls are drawn collapsed
+COLLAPSE_THRESHOLD = 150  # nodes; above it, calls (or source lines) are drawn collapsed
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,13 @@ class Options:
     ``fold_constants``        draw constants inside their consumer instead of as nodes
     ``clusters``              group the nodes made inside each user function call
     ``collapse``              None: collapse calls when the graph has more than
-                              ``threshold`` nodes; True / False: all / none; or a
-                              collection of call indices and function names to collapse
+                              ``threshold`` nodes (source lines when it has no calls);
+                              True / False: all / none; or a collection of call indices
+                              and function names to collapse
     ``threshold``             the node count above which ``collapse=None`` collapses
     ``focus``, ``hops``       draw only the nodes within ``hops`` edges of ``focus``
-                              (a node, a node id or a label such as ``"u₇"``)
+                              (anything ``Graph.node`` takes: a node, an id, an input's
+                              name, a label such as ``"u₇"`` or ``"u7"``)
     ``legend``                draw the legend
     ``max_elements``          arrays with more elements are abbreviated
     ``digits``                significant digits of numbers

@@ -1,10 +1,13 @@
 """Which boxes and arrows a picture has: the graph walk, kept apart from writing DOT.
 
-A *box* is what Graphviz draws as one node: a graph node (DOT name ``n5``) or a collapsed
-user function call (``call3``).  Constants can be folded into their consumers, a focus view
-keeps the k-hop neighbourhood of one node, and the nodes made inside a user function call
-are grouped in a cluster (one per call: calling ``layer`` twice gives two clusters) or
-collapsed to one box.
+A *box* is what Graphviz draws as one node: a graph node (DOT name ``n5``), a collapsed
+user function call (``call3``) or a collapsed run of nodes one source line made in a row
+(``line17``, named after its first node).  Constants can be folded into their consumers, a
+focus view keeps the k-hop neighbourhood of one node, and the nodes made inside a user
+function call are grouped in a cluster (one per call: calling ``layer`` twice gives two
+clusters) or collapsed to one box.  A big graph with no calls to collapse (a loop in the
+traced function itself) collapses its source lines instead: ``h = tanh(W @ h + x)`` run
+100 times in a row is one box of 300 nodes.
 
 >>> import numpy as np, graphviz_ad as gad
 >>> g = gad.trace(lambda x: x + x ** 2, 3.0)
@@ -32,21 +35,32 @@ class Arrow:
 
 
 @dataclass
+class Group:
+    """A box standing for several nodes: a user function call (``call`` is its index) or a
+    run of nodes made by one source line (``call`` is None)."""
+
+    name: str  # DOT name: call3 or line17
+    call: int | None
+    nodes: list  # in tape order
+
+
+@dataclass
 class View:
     drawn: list  # nodes drawn as themselves, in tape order
     folded: dict  # consumer id -> constants drawn inside it
-    collapsed: dict  # call index -> the nodes its box stands for, in tape order
+    collapsed: dict  # DOT box name -> Group, in tape order of first node
     box: dict  # node id -> DOT name of the box that shows it
     arrows: list  # Arrow, in tape order of their first edge
     cluster_of: dict  # DOT box name -> innermost open call index (clusters only)
     hidden: int  # nodes the focus view leaves out
     focus: object  # the focus node or None
     consumers: list  # node id -> the nodes that use it, in tape order
+    effort: int  # boxes + ranks long arrows cross: about how many nodes dot lays out
 
 
 def build_view(graph, options: Options) -> View:
     """Decide what to draw: fold, focus, collapse and cluster, in tape order throughout."""
-    focus = find_node(graph, options.focus) if options.focus is not None else None
+    focus = graph.node(options.focus) if options.focus is not None else None
     consumers = _consumers(graph)
     keep = _neighbourhood(graph, focus, consumers, options.hops) if focus is not None else None
 
@@ -63,44 +77,33 @@ def build_view(graph, options: Options) -> View:
 
     collapsing = _collapsing(graph, options, len(drawn), focus)
     user_calls = _user_calls(graph)
+    line_of = _line_runs(graph, drawn) if collapsing is True and not user_calls else {}
     box: dict[int, str] = {}
-    collapsed: dict[int, list] = {}
+    collapsed: dict[str, Group] = {}
     cluster_of: dict[str, int] = {}
     shown = []
     for node in drawn:
         path = [i for i in node.call_path if i in user_calls]
         closed = next((i for i in path if _collapses(graph.calls[i], collapsing)), None)
-        if closed is None:
+        if closed is not None:
+            box[node.id] = name = f"call{closed}"
+            collapsed.setdefault(name, Group(name, closed, [])).nodes.append(node)
+            open_path = path[: path.index(closed)]
+        elif node.id in line_of:
+            box[node.id] = name = f"line{line_of[node.id]}"
+            collapsed.setdefault(name, Group(name, None, [])).nodes.append(node)
+            open_path = path
+        else:
             box[node.id] = f"n{node.id}"
             shown.append(node)
             open_path = path
-        else:
-            box[node.id] = f"call{closed}"
-            collapsed.setdefault(closed, []).append(node)
-            open_path = path[: path.index(closed)]
         if options.clusters and open_path:
             cluster_of[box[node.id]] = open_path[-1]
 
     hidden = len(graph.nodes) - len(keep) if keep is not None else 0
-    return View(shown, folded, collapsed, box, _arrows(graph, box), cluster_of, hidden, focus,
-                consumers)
-
-
-def find_node(graph, key):
-    """A node given as a Node, an id or a label (``"x"``, ``"u₇"``)."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        if not 0 <= key < len(graph.nodes):
-            raise ValueError(f"node id {key} is out of range: {graph.name} has "
-                             f"{len(graph.nodes)} nodes")
-        return graph.nodes[key]
-    if isinstance(key, str):
-        for node in graph.nodes:
-            if node.label == key:
-                return node
-        raise ValueError(f"no node labelled {key!r} in {graph.name}")
-    if key in graph.nodes:
-        return key
-    raise ValueError(f"{key!r} is not a node of {graph.name}")
+    arrows = _arrows(graph, box)
+    return View(shown, folded, collapsed, box, arrows, cluster_of, hidden, focus, consumers,
+                _effort(graph, arrows, len(shown) + len(collapsed)))
 
 
 def _consumers(graph) -> list[list]:
@@ -148,6 +151,22 @@ def _collapsing(graph, options: Options, size: int, focus):
     return set(collapse)
 
 
+def _line_runs(graph, drawn: list) -> dict[int, int]:
+    """Node id -> id of the first node of its run: two or more nodes in a row (tape order,
+    among the drawn ones) made by one source line.  Inputs and the output stay boxes of their
+    own, so the picture still shows where data enters and leaves."""
+    runs: list[list] = []
+    where = None
+    for node in drawn:
+        alone = node.op == "input" or node is graph.output
+        here = None if alone else (node.source, node.call_path)
+        if here is None or here != where:
+            runs.append([])
+        runs[-1].append(node)
+        where = here
+    return {node.id: run[0].id for run in runs if len(run) > 1 for node in run}
+
+
 def _collapses(call, collapsing) -> bool:
     if isinstance(collapsing, bool):
         return collapsing
@@ -170,3 +189,18 @@ def _arrows(graph, box: dict) -> list[Arrow]:
             key = (tail, head, arg) if single else (tail, head)
             arrows.setdefault(key, Arrow(tail, head)).edges.append((operand, consumer, arg))
     return list(arrows.values())
+
+
+def _effort(graph, arrows: list, boxes: int) -> int:
+    """About how many nodes Graphviz's ``dot`` lays out: the boxes plus one hidden node per
+    rank an arrow crosses (with depth d(u) = 1 + max d(operand), an arrow u → v crosses
+    d(v) − d(u) − 1 ranks; its label doubles that).  Long arrows, not boxes, make a loop's
+    graph slow: a weight used by each of 100 iterations crosses ~15,000 ranks in all."""
+    depth = [0] * len(graph.nodes)
+    for node in graph.nodes:
+        depth[node.id] = 1 + max((depth[operand.id] for operand in node.inputs), default=-1)
+    crossed = 0
+    for arrow in arrows:
+        operand, consumer, _ = arrow.edges[0]
+        crossed += 2 * max(0, depth[consumer.id] - depth[operand.id] - 1)
+    return boxes + crossed
