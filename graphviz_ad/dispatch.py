@@ -129,23 +129,22 @@ def _axis(axis: int, ndim: int, op: str, x) -> int:
 
 
 def matmul(x, y):
-    """x @ y for vectors and matrices (numpy's rules: a vector on the left is a row)."""
+    """x @ y with numpy's rules: a vector on the left is a row, on the right a column;
+    operands with more axes are stacks of matrices, their leading axes broadcast."""
     shapes = np.shape(plain(x)), np.shape(plain(y))
     if 0 in (len(shapes[0]), len(shapes[1])):
         raise ShapeError(f"matmul: a scalar operand (shapes {shapes[0]} and {shapes[1]}) at "
                          f"{_where((x, y))}; use * to scale")
-    if max(len(shapes[0]), len(shapes[1])) > 2:
-        raise UnsupportedOperation(
-            f"matmul of shapes {shapes[0]} and {shapes[1]} at {_where((x, y))}: only vectors "
-            "and matrices are supported; loop over the batch or reshape to a matrix"
-        )
     return apply("matmul", (x, y))
 
 
 def dot(a, b):
-    """np.dot: a product with a scalar, otherwise matmul."""
+    """np.dot: a product with a scalar, matmul for vectors and matrices; for more axes,
+    numpy's sum over a's last axis and b's second-to-last (not matmul's stacks)."""
     if np.ndim(plain(a)) == 0 or np.ndim(plain(b)) == 0:
         return apply("multiply", (a, b))
+    if max(np.ndim(plain(a)), np.ndim(plain(b))) > 2:
+        return apply("dot", (a, b))
     return matmul(a, b)
 
 
@@ -342,6 +341,98 @@ def _refuse_options(what: str, values, **options):
         raise _unsupported(f"{what} with {', '.join(given)}=", (values,))
 
 
+# -- products: einsum, tensordot, inner, vdot, kron, cross --------------------------------
+
+# numpy's letters for einsum's interleaved form: 0–25 are A–Z, 26–51 are a–z
+_SUBLIST_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=False):
+    """np.einsum in either form, recorded with explicit output subscripts.
+
+    ``einsum('ij,jk', A, B)`` is recorded as ``'ij,jk->ik'`` (implicit mode: the letters
+    used once, in alphabetical order, after the broadcast axes ``...``).  ``optimize`` only
+    changes the order of the sums, not the result.
+    """
+    _refuse_options("np.einsum", operands, dtype=dtype)
+    if isinstance(operands[0], str):
+        spec, arrays = operands[0].replace(" ", ""), list(operands[1:])
+    else:
+        spec, arrays = _einsum_from_sublists(operands)
+    if "->" not in spec:
+        letters = spec.replace("...", "").replace(",", "")
+        once = sorted(c for c in set(letters) if letters.count(c) == 1)
+        spec += "->" + ("..." if "..." in spec else "") + "".join(once)
+    if len(spec.split("->")[0].split(",")) != len(arrays):
+        raise ShapeError(f"einsum {spec!r} names {spec.count(',') + 1} operands but "
+                         f"{len(arrays)} were given at {_where(arrays)}")
+    return apply("einsum", arrays, {"subscripts": spec})
+
+
+def _einsum_from_sublists(operands):
+    """einsum(A, [0, 1], B, [1, 2], [0, 2]) → ('AB,BC->AC', [A, B])."""
+    def letters(sublist):
+        return "".join("..." if s is Ellipsis else _SUBLIST_LETTERS[s] for s in sublist)
+
+    pairs = len(operands) // 2
+    arrays = [operands[2 * k] for k in range(pairs)]
+    spec = ",".join(letters(operands[2 * k + 1]) for k in range(pairs))
+    if len(operands) % 2:
+        spec += "->" + letters(operands[-1])
+    return spec, arrays
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot: ``axes=n`` pairs a's last n axes with b's first n; a pair of lists
+    names them."""
+    ndim_a, ndim_b = np.ndim(plain(a)), np.ndim(plain(b))
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = range(ndim_a - axes, ndim_a), range(axes)
+    else:
+        axes_a, axes_b = (np.atleast_1d(side).tolist() for side in axes)
+    pair = (tuple(_axis(k, ndim_a, "tensordot", a) for k in axes_a),
+            tuple(_axis(k, ndim_b, "tensordot", b) for k in axes_b))
+    if len(pair[0]) != len(pair[1]):
+        raise ShapeError(f"tensordot: axes {axes} pair {len(pair[0])} axes of a with "
+                         f"{len(pair[1])} of b at {_where((a, b))}")
+    return apply("tensordot", (a, b), {"axes": pair})
+
+
+def _scalar_or(op):
+    """inner, vdot and kron with a number are plain products, as in numpy."""
+
+    def handler(a, b):
+        if np.ndim(plain(a)) == 0 or np.ndim(plain(b)) == 0:
+            return apply("multiply", (a, b))
+        return apply(op, (a, b))
+
+    return handler
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """np.cross of 3-vectors (or 2-vectors, read as z = 0) along ``axisa``/``axisb``,
+    the result's vectors along ``axisc`` (``axis`` sets all three)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _move_axis(a, axisa, -1), _move_axis(b, axisb, -1)
+    lengths = np.shape(plain(a))[-1], np.shape(plain(b))[-1]
+    if not set(lengths) <= {2, 3}:
+        raise ShapeError(f"cross: vectors of lengths {lengths[0]} and {lengths[1]} at "
+                         f"{_where((a, b))}; the cross product needs 2- or 3-vectors")
+    result = apply("cross", (a, b))
+    return result if lengths == (2, 2) else _move_axis(result, -1, axisc)
+
+
+def _move_axis(x, source, destination):
+    """np.moveaxis as a transpose (nothing recorded when nothing moves)."""
+    ndim = np.ndim(plain(x))
+    if ndim == 0:
+        raise ShapeError(f"cross: a number has no vector axis at {_where((x,))}")
+    order = list(range(ndim))
+    order.insert(_axis(destination, ndim, "cross", x), order.pop(_axis(source, ndim, "cross", x)))
+    return transpose(x, order)
+
+
 _FUNCTIONS = {
     np.sum: _reduction_function("sum"),
     np.mean: _reduction_function("mean"),
@@ -363,6 +454,13 @@ _FUNCTIONS = {
     np.hstack: _hstack,
     np.where: where,
     np.clip: clip,
+    # -- products
+    np.einsum: einsum,
+    np.tensordot: tensordot,
+    np.inner: _scalar_or("inner"),
+    np.vdot: _scalar_or("vdot"),
+    np.kron: _scalar_or("kron"),
+    np.cross: cross,
 }
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:

@@ -373,3 +373,99 @@ class Permute(Jacobian):
     def jvp(self, v):
         batch = len(self._batch(v, self.in_shape))
         return np.transpose(v, (*range(batch), *(batch + a for a in self.axes)))
+
+
+# -- products ----------------------------------------------------------------------------
+
+
+class Einsum(Jacobian):
+    """``out = einsum(subscripts, *operands)`` w.r.t. one operand, the others held fixed.
+
+    A product of tensors is linear in each factor, and its adjoint is a product of the same
+    kind: the incoming gradient takes the operand's place and the operand's subscripts
+    become the output.  For C = einsum('ij,jk→ik', A, B):
+
+    * JVP:  Ċ = einsum('ij,jk→ik', Ȧ, B);
+    * VJP:  Ā = einsum('ik,jk→ij', Ḡ, B)  (= Ḡ Bᵀ).
+
+    Two details make every einsum work.  A letter repeated in the operand (a diagonal,
+    'ii→i', or a trace, 'ii→') sends the gradient back onto that diagonal; a letter found
+    only in the operand ('ij→i' sums j away) copies the gradient along it.  Size-1 axes that
+    numpy broadcast are summed back, as for element-wise broadcasting.
+
+    The same operator serves tensordot, inner, vdot, kron, cross and batched matmul:
+    ``core_shape`` is the operand's shape inside the einsum and ``core_out`` the einsum's
+    result, which may be reshapes of ``in_shape`` and ``out_shape`` (vdot flattens, kron
+    merges each pair of axes).
+
+    >>> J = Einsum(["ij", "jk"], "ik", [np.ones((2, 3)), np.eye(3)], 0, (2, 3), (2, 3),
+    ...            "Ḡ {y}ᵀ", {"y": "B"})
+    >>> J.vjp(np.ones((2, 3))).shape, J.rule
+    ((2, 3), 'Ḡ Bᵀ')
+    """
+
+    __slots__ = ("_kind", "core_out", "core_shape", "operands", "output", "position", "sizes",
+                 "subscripts")
+
+    def __init__(self, subscripts, output, operands, position, in_shape, out_shape, template,
+                 labels, kind="contraction"):
+        super().__init__(in_shape, out_shape, template, labels)
+        self.subscripts = subscripts  # one string of letters per operand (no ellipsis)
+        self.output = output
+        self.operands = operands  # the values; operands[position] is only used for its shape
+        self.position = position
+        self._kind = kind
+        shapes = [np.shape(operand) for operand in operands]
+        self.core_shape = shapes[position]
+        self.sizes: dict[str, int] = {}  # each letter's size after broadcasting
+        for letters, shape in zip(subscripts, shapes):
+            for letter, n in zip(letters, shape):
+                self.sizes[letter] = max(self.sizes.get(letter, 1), n)
+        self.core_out = tuple(self.sizes[letter] for letter in output)
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def _others(self):
+        pairs = [(s, o) for k, (s, o) in enumerate(zip(self.subscripts, self.operands))
+                 if k != self.position]
+        return [s for s, _ in pairs], [o for _, o in pairs]
+
+    def vjp(self, g):
+        batch = self._batch(g, self.out_shape)
+        g = np.reshape(g, batch + self.core_out)
+        own = self.subscripts[self.position]
+        letters, others = self._others()
+        unique = "".join(dict.fromkeys(own))
+        present = set(self.output).union(*letters)
+        kept = "".join(letter for letter in unique if letter in present)
+        spec = ",".join([f"...{self.output}", *letters]) + f"->...{kept}"
+        result = np.einsum(spec, g, *others, optimize=len(others) > 1)
+        if kept != unique:  # letters summed away inside this operand: copy the gradient
+            ones = tuple(self.sizes[c] if c in kept else 1 for c in unique)
+            full = tuple(self.sizes[c] for c in unique)
+            result = np.broadcast_to(np.reshape(result, batch + ones), batch + full)
+        if unique != own:  # repeated letters: back onto the diagonal they were read from
+            result = _onto_diagonal(result, own, unique, self.sizes, batch)
+        result = sum_to(result, len(batch), self.core_shape)
+        return np.reshape(result, batch + self.in_shape)
+
+    def jvp(self, v):
+        batch = self._batch(v, self.in_shape)
+        v = np.reshape(v, batch + self.core_shape)
+        own = self.subscripts[self.position]
+        letters, others = self._others()
+        spec = ",".join([f"...{own}", *letters]) + f"->...{self.output}"
+        result = np.einsum(spec, v, *others, optimize=len(others) > 1)
+        return np.reshape(result, batch + self.out_shape)
+
+
+def _onto_diagonal(values, own: str, unique: str, sizes: dict, batch: Shape) -> np.ndarray:
+    """Zeros shaped like the operand ``own`` ('ii') with ``values`` (over ``unique``, 'i')
+    written where the repeated letters agree: the adjoint of reading a diagonal."""
+    result = np.zeros(batch + tuple(sizes[c] for c in own), dtype=np.result_type(values, float))
+    grids = np.ogrid[tuple(slice(sizes[c]) for c in unique)]
+    index = tuple(grids[unique.index(c)] for c in own)
+    result[(Ellipsis, *index)] = values
+    return result

@@ -28,6 +28,7 @@ from math import prod
 import numpy as np
 
 from .linear import (
+    Einsum,
     Elementwise,
     Embed,
     Jacobian,
@@ -169,6 +170,8 @@ def _reduce(node, i: int) -> Jacobian:
 def _matmul(node, i: int) -> Jacobian:
     """x @ y: ∂/∂x = I ⊗ yᵀ, ∂/∂y = x ⊗ I; for vectors the paper's rows: w·x → xᵀ, W x → W."""
     x, y = (operand.value for operand in node.inputs)
+    if max(np.ndim(x), np.ndim(y)) > 2:  # stacks of matrices: see the products section
+        return _product(node, i)
     own, other = (x, y) if i == 0 else (y, x)
     text = _MATMUL_RULES[i][(np.ndim(x), np.ndim(y))]
     return MatMul(i == 0, np.ndim(own), other, shape_of(own), shape_of(node.value), text, node)
@@ -213,6 +216,166 @@ def _join(node, i: int) -> Jacobian:
 
 def _reduction_forward(function):
     return lambda x, axis, keepdims: function(x, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------------------------------
+# -- products: einsum, tensordot, inner, vdot, kron, cross, N-d matmul and dot.
+# Each is linear in every operand, so each partial is an Einsum operator: the product's
+# einsum form (subscripts per operand, output subscripts, the operands' values) with the
+# gradient put in place of the operand for the VJP.
+
+# Letters for generated subscripts, i j k first so that small products read as usual.
+_LETTERS = "ijklmnopqrstuvwxyzabcdefgh" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum_parts(spec: str, shapes) -> tuple[list[str], str]:
+    """``'...ij,jk->...ik'`` and the operands' shapes → (subscripts per operand, output) with
+    each ellipsis spelled as letters the spec does not use, right-aligned as numpy
+    broadcasts.  ``einsum_parts('...i->...', [(2, 3)])`` is ``(['ji'], 'j')``."""
+    inputs, output = spec.split("->")
+    inputs = inputs.split(",")
+    widths = [len(shape) - len(s.replace("...", "")) for s, shape in zip(inputs, shapes)]
+    width = max([w for w, s in zip(widths, inputs) if "..." in s], default=0)
+    fill = "".join([c for c in _LETTERS if c not in spec][:width])
+    expanded = [s.replace("...", fill[width - w :] if w else "") for s, w in zip(inputs, widths)]
+    return expanded, output.replace("...", fill)
+
+
+def _einsum_layout(node, values):
+    spec = node.params["subscripts"]
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in values])
+    shown_inputs, shown_output = spec.replace("...", "…").split("->")
+    return subscripts, output, values, 0, (shown_inputs.split(","), shown_output)
+
+
+def tensordot_parts(ndim_x: int, ndim_y: int, axes_x, axes_y) -> tuple[list[str], str]:
+    """tensordot as einsum: the paired axes share a letter and are summed; the output lists
+    x's free axes, then y's.  ``tensordot_parts(2, 2, (1,), (0,))`` is ``(['ij', 'jl'], 'il')``.
+    """
+    x = _LETTERS[:ndim_x]
+    y = list(_LETTERS[ndim_x : ndim_x + ndim_y])
+    for a, b in zip(axes_x, axes_y):
+        y[b] = x[a]
+    free_x = [c for k, c in enumerate(x) if k not in axes_x]
+    free_y = [c for k, c in enumerate(y) if k not in axes_y]
+    return [x, "".join(y)], "".join(free_x + free_y)
+
+
+def _tensordot_layout(node, values):
+    x, y = values
+    if node.op == "tensordot":
+        axes_x, axes_y = node.params["axes"]
+    elif node.op == "inner":  # the last axes of both
+        axes_x, axes_y = (np.ndim(x) - 1,), (np.ndim(y) - 1,)
+    else:  # np.dot of N-d arrays: x's last axis with y's second-to-last (its only, for a vector)
+        axes_x, axes_y = (np.ndim(x) - 1,), (max(np.ndim(y) - 2, 0),)
+    subscripts, output = tensordot_parts(np.ndim(x), np.ndim(y), axes_x, axes_y)
+    return subscripts, output, values, 0, (subscripts, output)
+
+
+def _vdot_layout(node, values):
+    """vdot(x, y) = vec(x) · vec(y): both flattened."""
+    flat = [np.reshape(v, -1) for v in values]
+    return ["i", "i"], "", flat, 0, (["i", "i"], "")
+
+
+def _kron_layout(node, values):
+    """kron(x, y)[(i, k), (j, l)] = x[i, j] y[k, l]: an einsum 'ij,kl→ikjl', each pair of
+    axes then merged (both operands first padded to the same number of axes)."""
+    ndim = max(np.ndim(v) for v in values)
+    padded = [np.reshape(v, (1,) * (ndim - np.ndim(v)) + shape_of(v)) for v in values]
+    x, y = _LETTERS[:ndim], _LETTERS[ndim : 2 * ndim]
+    output = "".join(a + b for a, b in zip(x, y))
+    return [x, y], output, padded, 0, ([x, y], output)
+
+
+_LEVI_CIVITA = np.zeros((3, 3, 3))
+for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+    _LEVI_CIVITA[_i, _j, _k], _LEVI_CIVITA[_i, _k, _j] = 1.0, -1.0
+
+
+def cross_form(n_x: int, n_y: int) -> tuple[str, np.ndarray]:
+    """The cross product as einsum with the Levi-Civita symbol ε: (x × y)ᵢ = εᵢⱼₖ xⱼ yₖ.
+
+    A 2-vector is a 3-vector with z = 0, so its ε is cut to 2 along that axis; two
+    2-vectors give only the z component, a number (as numpy does).
+    """
+    if n_x == n_y == 2:
+        return "jk,...j,...k->...", _LEVI_CIVITA[2, :2, :2]
+    return "ijk,...j,...k->...i", _LEVI_CIVITA[:, :n_x, :n_y]
+
+
+def _cross(x, y):
+    spec, epsilon = cross_form(np.shape(x)[-1], np.shape(y)[-1])
+    return np.einsum(spec, epsilon, x, y)
+
+
+def _cross_layout(node, values):
+    x, y = values
+    spec, epsilon = cross_form(np.shape(x)[-1], np.shape(y)[-1])
+    operands = [epsilon, *values]
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in operands])
+    return subscripts, output, operands, 1, (subscripts, output)
+
+
+def _matmul_layout(node, values):
+    """x @ y with stacks of matrices: '…ij,…jk→…ik' (a vector operand loses its … and i/k)."""
+    x, y = values
+    if np.ndim(x) == 1:
+        spec = "j,...jk->...k"
+    elif np.ndim(y) == 1:
+        spec = "...ij,j->...i"
+    else:
+        spec = "...ij,...jk->...ik"
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in values])
+    return subscripts, output, values, 0, (subscripts, output)
+
+
+_LAYOUTS = {
+    "einsum": _einsum_layout, "tensordot": _tensordot_layout, "inner": _tensordot_layout,
+    "dot": _tensordot_layout, "vdot": _vdot_layout, "kron": _kron_layout,
+    "cross": _cross_layout, "matmul": _matmul_layout,
+}
+
+
+def _product(node, i: int) -> Jacobian:
+    """∂ product/∂ operand i as an Einsum operator (see :func:`_product_text` for the rule)."""
+    values = [operand.value for operand in node.inputs]
+    subscripts, output, operands, offset, shown = _LAYOUTS[node.op](node, values)
+    text = _product_text(node, i, offset, shown)
+    kind = "matmul" if node.op == "matmul" else "contraction"
+    return Einsum(subscripts, output, operands, i + offset, shape_of(values[i]),
+                  shape_of(node.value), text, node, kind)
+
+
+def _product_text(node, i: int, offset: int, shown) -> str:
+    """The rule: the paper's rows where they exist (w·x → xᵀ; a × b → −[b]×), otherwise
+    the VJP as the einsum it is: ``Ḡ ↦ einsum(ik,jk→ij)(Ḡ, B)`` for ∂(A B)/∂A."""
+    other = "{y}" if i == 0 else "{x}"
+    vectors = all(np.ndim(operand.value) == 1 for operand in node.inputs)
+    if node.op == "matmul":  # stacks of matrices: the 2-d rule for each matrix of the stack
+        x, y = (min(np.ndim(operand.value), 2) for operand in node.inputs)
+        return _MATMUL_RULES[i][(x, y)] + " (vec of each matrix in the stack)"
+    if node.op in ("inner", "vdot") and vectors:
+        return f"{other}ᵀ"
+    if node.op == "vdot":
+        return f"vec({other})ᵀ"
+    if node.op == "cross":
+        return f"−[{other}]×" if i == 0 else f"[{other}]×"
+    inputs, output = shown
+    own = i + offset
+    names = ["ε" if k < offset else _operand_name(node, k - offset) for k in range(len(inputs))]
+    spec = ",".join([output] + [s for k, s in enumerate(inputs) if k != own]) + "→" + inputs[own]
+    operands = ", ".join(["Ḡ"] + [name for k, name in enumerate(names) if k != own])
+    return f"Ḡ ↦ einsum({spec})({operands})"
+
+
+def _operand_name(node, k: int) -> str:
+    """The template name of operand k: {x} and {y} for the first two, the label itself for
+    the rest (einsum takes any number of operands)."""
+    if k < 2:
+        return "{x}" if k == 0 else "{y}"
+    return node.inputs[k].label.replace("{", "{{").replace("}", "}}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -273,6 +436,16 @@ def _table() -> dict[str, Primitive]:
                   (_join,), variadic=True),
         Primitive("stack", "stack", lambda *xs, axis: np.stack(xs, axis=axis),
                   (_join,), variadic=True),
+        # -- products (partials: the products section above)
+        Primitive("einsum", "einsum", lambda *xs, subscripts: np.einsum(subscripts, *xs),
+                  (_product,), variadic=True),
+        Primitive("tensordot", "tensordot", lambda x, y, axes: np.tensordot(x, y, axes),
+                  (_product, _product)),
+        Primitive("dot", "dot", np.dot, (_product, _product)),
+        Primitive("inner", "inner", np.inner, (_product, _product)),
+        Primitive("vdot", "vdot", np.vdot, (_product, _product)),
+        Primitive("kron", "⊗", np.kron, (_product, _product)),
+        Primitive("cross", "×", _cross, (_product, _product)),
     ]
     return {primitive.name: primitive for primitive in primitives}
 

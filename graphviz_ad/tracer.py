@@ -130,6 +130,10 @@ class Node:
             return f"{operands[0]}[{params['text']}]"
         if self.op == "where":
             operands.insert(0, "c")
+        if self.op == "einsum":  # einsum('ij,jk->ik', A, B)
+            operands.insert(0, repr(params["subscripts"]))
+        if self.op == "tensordot":
+            operands.append(f"axes={params['axes']}")
         if "axis" in params and (self.op in ("concatenate", "stack") or
                                  len(params["axis"]) < len(self.inputs[0].shape)):
             axis = params["axis"]
