@@ -250,15 +250,15 @@ def _einsum_layout(node, values):
 
 def tensordot_parts(ndim_x: int, ndim_y: int, axes_x, axes_y) -> tuple[list[str], str]:
     """tensordot as einsum: the paired axes share a letter and are summed; the output lists
-    x's free axes, then y's.  ``tensordot_parts(2, 2, (1,), (0,))`` is ``(['ij', 'jl'], 'il')``.
+    x's free axes, then y's.  ``tensordot_parts(2, 2, (1,), (0,))`` is ``(['ij', 'jk'], 'ik')``.
     """
     x = _LETTERS[:ndim_x]
-    y = list(_LETTERS[ndim_x : ndim_x + ndim_y])
-    for a, b in zip(axes_x, axes_y):
-        y[b] = x[a]
+    fresh = iter(_LETTERS[ndim_x:])
+    paired = dict(zip(axes_y, axes_x))
+    y = "".join(x[paired[k]] if k in paired else next(fresh) for k in range(ndim_y))
     free_x = [c for k, c in enumerate(x) if k not in axes_x]
     free_y = [c for k, c in enumerate(y) if k not in axes_y]
-    return [x, "".join(y)], "".join(free_x + free_y)
+    return [x, y], "".join(free_x + free_y)
 
 
 def _tensordot_layout(node, values):
