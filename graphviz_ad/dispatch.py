@@ -12,6 +12,8 @@ resolved) and the primitive is recorded.  A few conveniences are spelled with pr
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedOperation
@@ -433,6 +435,116 @@ def _move_axis(x, source, destination):
     return transpose(x, order)
 
 
+# -- linear algebra ------------------------------------------------------------------------
+# Several outputs come back as numpy's named tuples: each differentiable output is its own
+# node of the input, a piecewise-constant one (slogdet's sign) is a plain array.
+
+SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
+EighResult = namedtuple("EighResult", "eigenvalues eigenvectors")
+EigResult = namedtuple("EigResult", "eigenvalues eigenvectors")
+SVDResult = namedtuple("SVDResult", "U S Vh")
+
+
+def _matrices(name: str, a, square: bool = True):
+    """Refuse anything but a (stack of) matrices, square when ``square``."""
+    shape = np.shape(plain(a))
+    if len(shape) < 2 or (square and shape[-1] != shape[-2]):
+        kind = "square matrix" if square else "matrix"
+        raise ShapeError(f"np.linalg.{name} of shape {shape} at {_where((a,))}: needs a {kind} "
+                         "(or a stack of them in the leading axes)")
+
+
+def _one_matrix_function(op, square=True):
+    def handler(a):
+        _matrices(op, a, square)
+        return apply(op, (a,))
+
+    handler.__name__ = op
+    return handler
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """np.linalg.pinv; ``hermitian`` only picks numpy's algorithm, the result is the same."""
+    _refuse_options("np.linalg.pinv", a, rtol=rtol)
+    _matrices("pinv", a, square=False)
+    return apply("pinv", (a,), None if rcond is None else {"rcond": rcond})
+
+
+def slogdet(a):
+    """(sign, log|det a|): the sign is piecewise constant, so it is a plain array."""
+    _matrices("slogdet", a)
+    return SlogdetResult(np.linalg.slogdet(plain(a))[0], apply("logabsdet", (a,)))
+
+
+def solve(a, b):
+    """solve(a, b) = a⁻¹ b; b is a vector when 1-d, else a (stack of) matrices (numpy ≥ 2)."""
+    _matrices("solve", a)
+    return apply("solve", (a, b))
+
+
+def cholesky(a, upper=False):
+    """The lower factor L (a = L Lᵀ) from a's lower triangle; ``upper=True`` reads the upper
+    triangle and returns Lᵀ, which is the lower factor of aᵀ, transposed."""
+    _matrices("cholesky", a)
+    if upper:
+        return _swapaxes(apply("cholesky", (_swapaxes(a, -1, -2),)), -1, -2)
+    return apply("cholesky", (a,))
+
+
+def _uplo(name, a, UPLO):
+    _matrices(name, a)
+    if str(UPLO).upper() not in ("L", "U"):
+        raise ValueError(f"np.linalg.{name}: UPLO must be 'L' or 'U', not {UPLO!r}")
+    return {"UPLO": str(UPLO).upper()}
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, from one triangle."""
+    params = _uplo("eigh", a, UPLO)
+    return EighResult(apply("eigh_values", (a,), params), apply("eigh_vectors", (a,), params))
+
+
+def eigvalsh(a, UPLO="L"):
+    return apply("eigh_values", (a,), _uplo("eigvalsh", a, UPLO))
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """U, S, Vh with numpy's defaults; U and Vh need the reduced SVD unless a is square
+    (the extra columns of the full one are not unique, so they have no derivative)."""
+    _matrices("svd", a, square=False)
+    if not compute_uv:
+        return apply("svd_values", (a,))
+    m, n = np.shape(plain(a))[-2:]
+    if full_matrices and m != n:
+        raise UnsupportedOperation(
+            f"np.linalg.svd of a {m}×{n} matrix with full_matrices=True at {_where((a,))}: the "
+            "extra columns of U or V are not unique, so they have no derivative; pass "
+            "full_matrices=False (or compute_uv=False for the singular values alone)"
+        )
+    return SVDResult(apply("svd_u", (a,)), apply("svd_values", (a,)), apply("svd_vh", (a,)))
+
+
+def _real_spectrum(name, a):
+    _matrices(name, a)
+    if np.iscomplexobj(np.linalg.eigvals(plain(a))):
+        raise UnsupportedOperation(
+            f"np.linalg.{name} at {_where((a,))}: the matrix has complex eigenvalues, and "
+            "graphviz-ad differentiates real values only; a symmetric matrix has a real "
+            "spectrum (np.linalg.eigh)"
+        )
+
+
+def eig(a):
+    """Eigenvalues and unit eigenvectors of a matrix whose eigenvalues are all real."""
+    _real_spectrum("eig", a)
+    return EigResult(apply("eig_values", (a,)), apply("eig_vectors", (a,)))
+
+
+def eigvals(a):
+    _real_spectrum("eigvals", a)
+    return apply("eig_values", (a,))
+
+
 _FUNCTIONS = {
     np.sum: _reduction_function("sum"),
     np.mean: _reduction_function("mean"),
@@ -461,7 +573,21 @@ _FUNCTIONS = {
     np.vdot: _scalar_or("vdot"),
     np.kron: _scalar_or("kron"),
     np.cross: cross,
+    # -- linear algebra
+    np.linalg.inv: _one_matrix_function("inv"),
+    np.linalg.pinv: pinv,
+    np.linalg.det: _one_matrix_function("det"),
+    np.linalg.slogdet: slogdet,
+    np.linalg.solve: solve,
+    np.linalg.cholesky: cholesky,
+    np.linalg.eigh: eigh,
+    np.linalg.eigvalsh: eigvalsh,
+    np.linalg.svd: svd,
+    np.linalg.eig: eig,
+    np.linalg.eigvals: eigvals,
 }
+if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2
+    _FUNCTIONS[np.linalg.svdvals] = lambda x: svd(x, compute_uv=False)
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[np.max if _alias == "amax" else np.min]

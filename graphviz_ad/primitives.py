@@ -28,15 +28,26 @@ from math import prod
 import numpy as np
 
 from .linear import (
+    Cholesky,
+    Determinant,
+    EighValues,
+    EighVectors,
+    EigValues,
+    EigVectors,
     Einsum,
     Elementwise,
     Embed,
+    Inverse,
     Jacobian,
     MatMul,
     Permute,
+    PseudoInverse,
     Reduce,
     Reshape,
     Select,
+    SingularValues,
+    SingularVectors,
+    Solve,
     shape_of,
 )
 
@@ -379,6 +390,113 @@ def _operand_name(node, k: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# -- linear algebra: np.linalg's differentiable functions.
+# A function with several outputs (eigh, svd, slogdet, eig) is one primitive per output
+# that has a derivative, each a node of the same input: eigh(X) records eigh_values(X) and
+# eigh_vectors(X).  Each partial recomputes the factorization it needs from the input.
+
+
+def _stack_note(x) -> str:
+    return " (each matrix in the stack)" if np.ndim(x) > 2 else ""
+
+
+def _inverse(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = "∂{x}⁻¹ = −{x}⁻¹ (∂{x}) {x}⁻¹" + _stack_note(x)
+    return Inverse(node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _pseudo_inverse(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = ("∂{x}⁺ = −{x}⁺ (∂{x}) {x}⁺ + {x}⁺{x}⁺ᵀ (∂{x})ᵀ (I − {x}{x}⁺) "
+            "+ (I − {x}⁺{x}) (∂{x})ᵀ {x}⁺ᵀ{x}⁺" + _stack_note(x))
+    return PseudoInverse(x, node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _adjugate_transposed(x):
+    """adj(X)ᵀ = det X · X⁻ᵀ, from the SVD X = U S Vᵀ so that it stays defined when X is
+    singular: adj(X)ᵀ = det U det V · U diag(Πⱼ≠ᵢ sⱼ) Vᵀ."""
+    u, s, vh = np.linalg.svd(x)
+    n = s.shape[-1]
+    ones = np.ones((*s.shape[:-1], 1))
+    before = np.cumprod(np.concatenate([ones, s[..., : n - 1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * (u * (before * after)[..., None, :]) @ vh
+
+
+def _determinant(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    if node.op == "det":
+        cofactors = _adjugate_transposed(x)
+        text = "∂ det {x}/∂{x} = det {x} · {x}⁻ᵀ"
+    else:
+        cofactors = np.swapaxes(np.linalg.inv(x), -1, -2)
+        text = "∂ log|det {x}|/∂{x} = {x}⁻ᵀ"
+    return Determinant(cofactors, shape_of(x), shape_of(node.value), text + _stack_note(x),
+                       node)
+
+
+def _solve(node, i: int) -> Jacobian:
+    """solve(A, b) = A⁻¹ b: ∂/∂A = −A⁻¹ (∂A) out, ∂/∂b = A⁻¹ (A⁻¹ ⊗ I for a matrix b)."""
+    a, b = (operand.value for operand in node.inputs)
+    vector = np.ndim(b) == 1  # numpy ≥ 2: only a 1-d b is a vector
+    rules = ("∂{out} = −{x}⁻¹ (∂{x}) {out}", "{x}⁻¹" if vector else "{x}⁻¹ ⊗ I")
+    text = rules[i]
+    in_shape = shape_of(node.inputs[i].value)
+    return Solve(a, node.value, vector, i == 0, in_shape, shape_of(node.value),
+                 text + _stack_note(a), node)
+
+
+def _cholesky(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = ("∂{out} = {out} Φ({out}⁻¹ (∂{x}) {out}⁻ᵀ), Φ: lower triangle, ½ diagonal"
+            + _stack_note(x))
+    return Cholesky(node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _eigh(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    upper = node.params["UPLO"].upper() == "U"
+    values, vectors = np.linalg.eigh(x, node.params["UPLO"])
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "eigh_values":
+        text = "∂λᵢ = vᵢᵀ (∂{x}) vᵢ" + _stack_note(x)
+        return EighValues(vectors, upper, *shapes, text, node)
+    text = "∂V = V (F ∘ Vᵀ (∂{x}) V), Fᵢⱼ = 1/(λⱼ − λᵢ)" + _stack_note(x)
+    return EighVectors(values, vectors, upper, *shapes, text, node)
+
+
+def _svd(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "svd_values":
+        return SingularValues(u, vh, *shapes, "∂sᵢ = uᵢᵀ (∂{x}) vᵢ" + _stack_note(x), node)
+    if node.op == "svd_u":
+        text = ("∂U = U (F ∘ (P S + S Pᵀ)) + (I − U Uᵀ) (∂{x}) V S⁻¹, P = Uᵀ (∂{x}) V, "
+                "Fᵢⱼ = 1/(sⱼ² − sᵢ²)")
+    else:
+        text = ("∂V = V (F ∘ (S P + Pᵀ S)) + (I − V Vᵀ) (∂{x})ᵀ U S⁻¹, P = Uᵀ (∂{x}) V, "
+                "Fᵢⱼ = 1/(sⱼ² − sᵢ²)")
+    return SingularVectors(u, s, vh, node.op == "svd_u", *shapes, text + _stack_note(x), node)
+
+
+def _eig(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    values, vectors = np.linalg.eig(x)
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "eig_values":
+        return EigValues(vectors, *shapes, "∂λᵢ = (V⁻¹ (∂{x}) V)ᵢᵢ" + _stack_note(x), node)
+    text = "∂V = V (F ∘ V⁻¹ (∂{x}) V), Fᵢⱼ = 1/(λⱼ − λᵢ), columns kept of unit length"
+    return EigVectors(values, vectors, *shapes, text + _stack_note(x), node)
+
+
+def _pinv(x, rcond=None):
+    return np.linalg.pinv(x) if rcond is None else np.linalg.pinv(x, rcond)
+
+
+# ---------------------------------------------------------------------------------------
 # The table.
 
 _ONE = 1  # ∂out/∂x for x + y: the identity, kept as the number so no array is built
@@ -446,6 +564,23 @@ def _table() -> dict[str, Primitive]:
         Primitive("vdot", "vdot", np.vdot, (_product, _product)),
         Primitive("kron", "⊗", np.kron, (_product, _product)),
         Primitive("cross", "×", _cross, (_product, _product)),
+        # -- linear algebra (partials: the linear algebra section above)
+        Primitive("inv", "⁻¹", np.linalg.inv, (_inverse,)),
+        Primitive("pinv", "⁺", _pinv, (_pseudo_inverse,)),
+        Primitive("det", "det", np.linalg.det, (_determinant,)),
+        Primitive("logabsdet", "log|det|", lambda x: np.linalg.slogdet(x)[1], (_determinant,)),
+        Primitive("solve", "solve", np.linalg.solve, (_solve, _solve)),
+        Primitive("cholesky", "chol", np.linalg.cholesky, (_cholesky,)),
+        Primitive("eigh_values", "eigh λ", lambda x, UPLO: np.linalg.eigh(x, UPLO)[0], (_eigh,)),
+        Primitive("eigh_vectors", "eigh V", lambda x, UPLO: np.linalg.eigh(x, UPLO)[1],
+                  (_eigh,)),
+        Primitive("svd_values", "svd S", lambda x: np.linalg.svd(x, compute_uv=False), (_svd,)),
+        Primitive("svd_u", "svd U", lambda x: np.linalg.svd(x, full_matrices=False)[0],
+                  (_svd,)),
+        Primitive("svd_vh", "svd Vᵀ", lambda x: np.linalg.svd(x, full_matrices=False)[2],
+                  (_svd,)),
+        Primitive("eig_values", "eig λ", lambda x: np.linalg.eig(x)[0], (_eig,)),
+        Primitive("eig_vectors", "eig V", lambda x: np.linalg.eig(x)[1], (_eig,)),
     ]
     return {primitive.name: primitive for primitive in primitives}
 
