@@ -769,7 +769,9 @@ class EigValues(MatrixFunction):
 class EigVectors(MatrixFunction):
     """Real eigenvectors of a general matrix, each of unit length (as numpy returns them):
     ∂V = V (F ∘ V⁻¹ (∂X) V), Fᵢⱼ = 1/(λⱼ − λᵢ), then each column's change along itself
-    removed (the length stays 1);  X̄ = V⁻ᵀ (F ∘ Vᵀ Ḡ') Vᵀ, Ḡ' = Ḡ − V diag(Vᵀ Ḡ)."""
+    removed (the length stays 1);  X̄ = V⁻ᵀ (F ∘ Vᵀ Ḡ') Vᵀ, Ḡ' = Ḡ − V diag(Vᵀ Ḡ).
+    LAPACK chooses each vector's sign; where that choice flips, numpy's result jumps and
+    has no derivative (as with repeated eigenvalues)."""
 
     __slots__ = ("gaps", "inverse", "vectors")
 

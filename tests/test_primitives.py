@@ -128,6 +128,27 @@ def _cases():
         Case("kron", lambda X, Y: np.kron(X, Y), (A, normal(2, 2)), ""),
         Case("cross", lambda x, y: np.cross(x, y), (normal(2, 3), v), "broadcast"),
         Case("cross", lambda x, y: np.cross(x, y), (with_zero, w), "through 0"),
+        # -- linear algebra (square matrices kept well away from singular)
+        Case("inv", np.linalg.inv, (normal(3, 3) + 3 * np.eye(3),), ""),
+        Case("inv", np.linalg.inv, (normal(2, 2, 2) + 2 * np.eye(2),), "stack"),
+        Case("pinv", np.linalg.pinv, (A,), "wide"),
+        Case("det", np.linalg.det, (normal(3, 3),), ""),
+        Case("det", np.linalg.det, (np.array([[1.0, 2.0], [2.0, 4.0]]),), "singular"),
+        Case("logabsdet", lambda X: np.linalg.slogdet(X)[1], (normal(3, 3) + 3 * np.eye(3),),
+             ""),
+        Case("solve", np.linalg.solve, (normal(3, 3) + 3 * np.eye(3), v), "vector"),
+        Case("solve", np.linalg.solve, (normal(2, 3, 3) + 3 * np.eye(3), normal(3, 2)),
+             "stack, broadcast matrix"),
+        Case("cholesky", np.linalg.cholesky, (A @ A.T + np.eye(2),), ""),
+        Case("eigh_values", lambda X: np.linalg.eigh(X)[0], (A.T @ A + np.eye(3),), ""),
+        Case("eigh_vectors", lambda X: np.linalg.eigh(X)[1], (A.T @ A + np.eye(3),), ""),
+        Case("svd_values", lambda X: np.linalg.svd(X, compute_uv=False), (B,), ""),
+        Case("svd_u", lambda X: np.linalg.svd(X, full_matrices=False)[0], (B.T,), "tall"),
+        Case("svd_vh", lambda X: np.linalg.svd(X, full_matrices=False)[2], (B,), "wide"),
+        Case("eig_values", lambda X: np.linalg.eig(X)[0],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
+        Case("eig_vectors", lambda X: np.linalg.eig(X)[1],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
     ]
     return cases
 
@@ -183,7 +204,8 @@ def test_rule_text_and_kind(case):
             local = node.jacobian(i)
             assert local.rule and "{" not in local.rule, local.rule
             assert local.kind in {"identity", "diagonal", "broadcast", "reduce", "matmul",
-                                  "selection", "reshape", "permutation", "contraction"}
+                                  "selection", "reshape", "permutation", "contraction",
+                                  "linalg"}
 
 
 def test_a_wrong_rule_is_caught(monkeypatch):
