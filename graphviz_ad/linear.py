@@ -442,10 +442,12 @@ class Einsum(Jacobian):
         kept = "".join(letter for letter in unique if letter in present)
         spec = ",".join([f"...{self.output}", *letters]) + f"->...{kept}"
         result = np.einsum(spec, g, *others, optimize=len(others) > 1)
-        if kept != unique:  # letters summed away inside this operand: copy the gradient
-            ones = tuple(self.sizes[c] if c in kept else 1 for c in unique)
-            full = tuple(self.sizes[c] for c in unique)
-            result = np.broadcast_to(np.reshape(result, batch + ones), batch + full)
+        # Letters summed away inside this operand ('ij→i' sums j) or only met in a size-1
+        # axis of another operand: the gradient is the same along them, so copy it.
+        sizes = iter(result.shape[len(batch) :])
+        aligned = tuple(next(sizes) if c in kept else 1 for c in unique)
+        full = tuple(self.sizes[c] for c in unique)
+        result = np.broadcast_to(np.reshape(result, batch + aligned), batch + full)
         if unique != own:  # repeated letters: back onto the diagonal they were read from
             result = _onto_diagonal(result, own, unique, self.sizes, batch)
         result = sum_to(result, len(batch), self.core_shape)

@@ -540,6 +540,10 @@ def apply(op: str, operands, params=None) -> Tracer:
     values = [node.value for node in nodes]
     try:
         value = forward(*values, **params) if params else forward(*values)
+    except np.linalg.LinAlgError as error:  # a singular or indefinite matrix, not a shape
+        raise np.linalg.LinAlgError(
+            f"{op} at {_location(where)} ({_line(where)}): {error}"
+        ) from None
     except ValueError as error:
         shapes = " and ".join(str(np.shape(node.value)) for node in nodes)
         raise ShapeError(

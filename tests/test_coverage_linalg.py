@@ -265,5 +265,8 @@ def test_errors_name_the_function_and_line():
     rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
     with pytest.raises(gad.UnsupportedOperation, match=r"complex eigenvalues.*eigh"):
         gad.trace(lambda A: np.linalg.eig(A)[0], rotation)
-    with pytest.raises(gad.ShapeError, match=r"test_coverage_linalg.py:\d+.*Singular"):
+    with pytest.raises(np.linalg.LinAlgError, match=r"inv at test_coverage_linalg.py:\d+ "
+                                                     r"\(.*\): Singular matrix"):
         gad.trace(lambda A: np.linalg.inv(A), np.zeros((2, 2)))
+    with pytest.raises(np.linalg.LinAlgError, match=r"cholesky at .*py:\d+.*positive definite"):
+        gad.trace(lambda A: np.linalg.cholesky(A), -np.eye(2))
