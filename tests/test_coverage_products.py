@@ -12,6 +12,8 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphviz_ad as gad
 from tests.test_primitives import assert_jacobian_matches
@@ -259,3 +261,36 @@ def test_errors_name_the_operation_and_line():
     with pytest.raises(gad.ShapeError, match="tensordot"):
         gad.trace(lambda A, B: np.tensordot(A, B, axes=([0], [0, 1])), normal(2, 3),
                   normal(2, 3))
+
+
+@st.composite
+def einsum_calls(draw):
+    """A random einsum: 1–3 operands over the letters i j k l (each with its own size),
+    letters repeated inside an operand (diagonals), size-1 axes that broadcast, and an
+    output that is explicit (any order, any subset) or implicit."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "ijkl"}
+    operands = draw(st.lists(st.text("ijkl", max_size=3), min_size=1, max_size=3))
+    shapes = []
+    for letters in operands:
+        shape = [sizes[c] if letters.count(c) > 1 or draw(st.booleans()) else 1
+                 for c in letters]
+        shapes.append(tuple(shape))
+    used = sorted(set("".join(operands)))
+    if draw(st.booleans()):
+        spec = ",".join(operands)
+    else:
+        output = draw(st.permutations(used))[: draw(st.integers(0, len(used)))]
+        spec = ",".join(operands) + "->" + "".join(output)
+    seed = draw(st.integers(0, 2**16))
+    arrays = [np.random.default_rng(seed + k).normal(size=shape) for k, shape in enumerate(shapes)]
+    return spec, arrays
+
+
+@settings(max_examples=80, deadline=None)
+@given(einsum_calls())
+def test_random_einsums_against_finite_differences(call):
+    spec, arrays = call
+    graph = gad.trace(lambda *xs: np.einsum(spec, *xs), *arrays)
+    np.testing.assert_allclose(graph.value, np.einsum(spec, *arrays), rtol=1e-12, atol=1e-12)
+    for i in range(len(arrays)):
+        assert_jacobian_matches(graph.output, i)
