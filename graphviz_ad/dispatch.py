@@ -477,7 +477,7 @@ def slogdet(a):
 
 
 def solve(a, b):
-    """solve(a, b) = a⁻¹ b; b is a vector when 1-d, else a (stack of) matrices (numpy ≥ 2)."""
+    """solve(a, b) = a⁻¹ b; b is a vector or a (stack of) matrices, read as numpy does."""
     _matrices("solve", a)
     return apply("solve", (a, b))
 
@@ -514,6 +514,12 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     _matrices("svd", a, square=False)
     if not compute_uv:
         return apply("svd_values", (a,))
+    if hermitian:
+        raise UnsupportedOperation(
+            f"np.linalg.svd(..., hermitian=True) at {_where((a,))}: numpy then takes U and Vh "
+            "from an eigendecomposition, with other signs than the SVD graphviz-ad "
+            "differentiates; drop hermitian=True (compute_uv=False is fine with it)"
+        )
     m, n = np.shape(plain(a))[-2:]
     if full_matrices and m != n:
         raise UnsupportedOperation(

@@ -440,12 +440,23 @@ def _determinant(node, i: int) -> Jacobian:
 def _solve(node, i: int) -> Jacobian:
     """solve(A, b) = A⁻¹ b: ∂/∂A = −A⁻¹ (∂A) out, ∂/∂b = A⁻¹ (A⁻¹ ⊗ I for a matrix b)."""
     a, b = (operand.value for operand in node.inputs)
-    vector = np.ndim(b) == 1  # numpy ≥ 2: only a 1-d b is a vector
+    vector = _solve_reads_a_vector(a, b)
     rules = ("∂{out} = −{x}⁻¹ (∂{x}) {out}", "{x}⁻¹" if vector else "{x}⁻¹ ⊗ I")
     text = rules[i]
     in_shape = shape_of(node.inputs[i].value)
     return Solve(a, node.value, vector, i == 0, in_shape, shape_of(node.value),
                  text + _stack_note(a), node)
+
+
+def _solve_reads_a_vector(a, b) -> bool:
+    """numpy ≥ 2 reads b as a vector only when it is 1-d; numpy 1 also when b has one
+    axis fewer than a (a stack of vectors)."""
+    if _NUMPY_2:
+        return np.ndim(b) == 1
+    return np.ndim(b) == np.ndim(a) - 1
+
+
+_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 def _cholesky(node, i: int) -> Jacobian:

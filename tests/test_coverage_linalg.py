@@ -262,6 +262,8 @@ def test_errors_name_the_function_and_line():
         gad.trace(lambda A: np.linalg.inv(A), normal(2, 3))
     with pytest.raises(gad.UnsupportedOperation, match=r"full_matrices=False"):
         gad.trace(lambda A: np.linalg.svd(A)[0], normal(3, 2))
+    with pytest.raises(gad.UnsupportedOperation, match=r"hermitian=True\) at .*py:\d+"):
+        gad.trace(lambda S: np.linalg.svd(S, hermitian=True)[0], spd(2, 2))
     rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
     with pytest.raises(gad.UnsupportedOperation, match=r"complex eigenvalues.*eigh"):
         gad.trace(lambda A: np.linalg.eig(A)[0], rotation)
