@@ -426,13 +426,14 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 
 def _move_axis(x, source, destination):
-    """np.moveaxis as a transpose (nothing recorded when nothing moves)."""
+    """np.moveaxis as a transpose (nothing recorded when nothing moves, or for a plain
+    array, which is moved by numpy)."""
     ndim = np.ndim(plain(x))
     if ndim == 0:
         raise ShapeError(f"cross: a number has no vector axis at {_where((x,))}")
     order = list(range(ndim))
     order.insert(_axis(destination, ndim, "cross", x), order.pop(_axis(source, ndim, "cross", x)))
-    return transpose(x, order)
+    return transpose(x, order) if isinstance(x, Tracer) else np.transpose(x, order)
 
 
 # -- linear algebra ------------------------------------------------------------------------

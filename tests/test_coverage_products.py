@@ -208,6 +208,10 @@ def test_plain_operands_in_any_position():
         np.testing.assert_allclose(graph.grad("x"), expected, rtol=1e-10)
     graph = gad.trace(lambda B: np.sum(np.tensordot(A, B, 1) @ c), B)
     np.testing.assert_allclose(graph.grad("B"), np.outer(A.sum(0), c), rtol=1e-12)
+    plain, traced = normal(3, 2), normal(2, 3)  # the plain operand's axis moves too
+    graph = gad.trace(lambda b: np.sum(np.cross(plain, b, axisa=0)), traced)
+    expected = autograd.grad(lambda b: anp.sum(anp.cross(plain.T, b)))(traced)
+    np.testing.assert_allclose(graph.grad("b"), expected, rtol=1e-12)
 
 
 def test_interleaved_einsum_and_call_text():
