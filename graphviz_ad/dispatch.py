@@ -55,6 +55,8 @@ def ufunc(function, method, inputs, kwargs):
         raise _unsupported(f"np.{name}.{method}", inputs)
     if function in _PLAIN_UFUNCS:
         return function(*map(plain, inputs), **kwargs)
+    if function in _PRODUCT_UFUNCS:
+        return _PRODUCT_UFUNCS[function](*inputs, **kwargs)
     if kwargs:
         raise _unsupported(f"np.{name} with {', '.join(sorted(kwargs))}=", inputs)
     if function in _UFUNCS:
@@ -425,15 +427,75 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return result if lengths == (2, 2) else _move_axis(result, -1, axisc)
 
 
-def _move_axis(x, source, destination):
+def _move_axis(x, source, destination, op="cross"):
     """np.moveaxis as a transpose (nothing recorded when nothing moves, or for a plain
     array, which is moved by numpy)."""
     ndim = np.ndim(plain(x))
     if ndim == 0:
-        raise ShapeError(f"cross: a number has no vector axis at {_where((x,))}")
+        raise ShapeError(f"{op}: a number has no vector axis at {_where((x,))}")
     order = list(range(ndim))
-    order.insert(_axis(destination, ndim, "cross", x), order.pop(_axis(source, ndim, "cross", x)))
+    order.insert(_axis(destination, ndim, op, x), order.pop(_axis(source, ndim, op, x)))
     return transpose(x, order) if isinstance(x, Tracer) else np.transpose(x, order)
+
+
+def vecdot(x1, x2, axis=-1):
+    """np.vecdot / np.linalg.vecdot: the dot product along ``axis``, the other axes
+    broadcast; recorded as the einsum it is, '...i,...i->...'."""
+    return einsum("...i,...i->...", _move_axis(x1, axis, -1, "vecdot"),
+                  _move_axis(x2, axis, -1, "vecdot"))
+
+
+def _matvec(x1, x2):
+    """np.matvec(A, x) = A @ x for stacks: '...ij,...j->...i'."""
+    return einsum("...ij,...j->...i", x1, x2)
+
+
+def _vecmat(x1, x2):
+    """np.vecmat(x, A) = xᵀ A for stacks: '...i,...ij->...j'."""
+    return einsum("...i,...ij->...j", x1, x2)
+
+
+def _linalg_outer(x1, x2):
+    """np.linalg.outer: like np.outer, but only for vectors."""
+    if np.ndim(plain(x1)) != 1 or np.ndim(plain(x2)) != 1:
+        raise ShapeError(f"np.linalg.outer of shapes {np.shape(plain(x1))} and "
+                         f"{np.shape(plain(x2))} at {_where((x1, x2))}: needs two vectors")
+    return outer(x1, x2)
+
+
+def multi_dot(arrays, *, out=None):
+    """np.linalg.multi_dot: a chain of matrix products, drawn as one matmul node per
+    product.  The first array may be a vector (a row), the last one too (a column)."""
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ShapeError(f"np.linalg.multi_dot needs at least two arrays at {_where(arrays)}")
+    result = arrays[0]
+    for array in arrays[1:]:
+        traced = isinstance(result, Tracer) or isinstance(array, Tracer)
+        result = matmul(result, array) if traced else np.matmul(result, array)
+    return result
+
+
+def matrix_power(a, n):
+    """np.linalg.matrix_power: products of a (of a⁻¹ for n < 0) by binary decomposition, as
+    numpy computes them; a⁰ is the identity, a constant."""
+    _matrices("matrix_power", a)
+    if n == 0:
+        return np.broadcast_to(np.eye(np.shape(plain(a))[-1]), np.shape(plain(a))).copy()
+    if n < 0:
+        a, n = apply("inv", (a,)), -n
+    if n <= 3:
+        result = a
+        for _ in range(n - 1):
+            result = matmul(result, a)
+        return result
+    square, result = None, None
+    while n > 0:
+        square = a if square is None else matmul(square, square)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = square if result is None else matmul(result, square)
+    return result
 
 
 # -- linear algebra ------------------------------------------------------------------------
@@ -593,8 +655,20 @@ _FUNCTIONS = {
     np.linalg.eig: eig,
     np.linalg.eigvals: eigvals,
 }
-if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2
-    _FUNCTIONS[np.linalg.svdvals] = lambda x: svd(x, compute_uv=False)
+_FUNCTIONS[np.linalg.multi_dot] = multi_dot
+_FUNCTIONS[np.linalg.matrix_power] = matrix_power
+if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2: the array API's names in np.linalg
+    _FUNCTIONS.update({
+        np.linalg.svdvals: lambda x: svd(x, compute_uv=False),
+        np.linalg.matmul: matmul,
+        np.linalg.tensordot: lambda x1, x2, axes=2: tensordot(x1, x2, axes),
+        np.linalg.outer: _linalg_outer,
+        np.linalg.cross: lambda x1, x2, axis=-1: cross(x1, x2, axis=axis),
+        np.linalg.vecdot: vecdot,
+    })
+# numpy ≥ 2 ufuncs for products of stacks, recorded as einsum
+_PRODUCT_UFUNCS = {getattr(np, name): handler for name, handler in (
+    ("vecdot", vecdot), ("matvec", _matvec), ("vecmat", _vecmat)) if hasattr(np, name)}
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[np.max if _alias == "amax" else np.min]

@@ -298,3 +298,55 @@ def test_random_einsums_against_finite_differences(call):
     np.testing.assert_allclose(graph.value, np.einsum(spec, *arrays), rtol=1e-12, atol=1e-12)
     for i in range(len(arrays)):
         assert_jacobian_matches(graph.output, i)
+
+
+# Products spelled other ways, each against the same product written with @, * and sum
+# (numpy ≥ 2 adds the array API's names: np.linalg.matmul, np.vecdot, np.matvec, …).
+_A, _B, _x = normal(3, 3), normal(3, 2), normal(3)
+SPELLINGS = [
+    ("multi_dot", lambda A, B, x: np.linalg.multi_dot([x, A, A, B]),
+     lambda A, B, x: x @ A @ A @ B),
+    ("multi_dot, plain first", lambda A, B, x: np.linalg.multi_dot([_A, _A, B, B.T, x]),
+     lambda A, B, x: _A @ _A @ B @ B.T @ x),
+    ("matrix_power 5", lambda A, B, x: np.linalg.matrix_power(A, 5),
+     lambda A, B, x: A @ A @ A @ A @ A),
+    ("matrix_power 3", lambda A, B, x: np.linalg.matrix_power(A, 3), lambda A, B, x: A @ A @ A),
+    ("matrix_power −2", lambda A, B, x: np.linalg.matrix_power(A + 3 * np.eye(3), -2),
+     lambda A, B, x: np.linalg.inv((A + 3 * np.eye(3)) @ (A + 3 * np.eye(3)))),
+]
+if hasattr(np, "vecdot"):  # numpy ≥ 2
+    SPELLINGS += [
+        ("np.vecdot", lambda A, B, x: np.vecdot(A, x), lambda A, B, x: np.sum(A * x, axis=-1)),
+        ("np.linalg.vecdot axis", lambda A, B, x: np.linalg.vecdot(A, B[:, :1], axis=0),
+         lambda A, B, x: np.sum(A * B[:, :1], axis=0)),
+        ("np.linalg.matmul", lambda A, B, x: np.linalg.matmul(A, B), lambda A, B, x: A @ B),
+        ("np.linalg.tensordot", lambda A, B, x: np.linalg.tensordot(A, B, axes=1),
+         lambda A, B, x: A @ B),
+        ("np.linalg.outer", lambda A, B, x: np.linalg.outer(x, B[:, 0]),
+         lambda A, B, x: np.outer(x, B[:, 0])),
+        ("np.linalg.cross", lambda A, B, x: np.linalg.cross(A, x), lambda A, B, x: np.cross(A, x)),
+    ]
+if hasattr(np, "matvec"):  # numpy ≥ 2.2
+    SPELLINGS += [
+        ("np.matvec", lambda A, B, x: np.matvec(A, x), lambda A, B, x: A @ x),
+        ("np.vecmat", lambda A, B, x: np.vecmat(x, A), lambda A, B, x: x @ A),
+    ]
+
+
+@pytest.mark.parametrize("name, function, reference", SPELLINGS, ids=[s[0] for s in SPELLINGS])
+def test_other_spellings_of_products(name, function, reference):
+    arrays = (_A, _B, _x)
+    value = function(*arrays)
+    weights = rng.normal(size=np.shape(value))
+    ours = gad.trace(lambda A, B, x: np.sum(function(A, B, x) * weights), *arrays)
+    written = gad.trace(lambda A, B, x: np.sum(reference(A, B, x) * weights), *arrays)
+    np.testing.assert_allclose(ours.value, np.sum(value * weights), rtol=1e-12)
+    for key, grad in written.grad().items():
+        np.testing.assert_allclose(ours.grad(key), grad, rtol=1e-10, atol=1e-12)
+    recorded = {n.op for n in ours.nodes}
+    assert recorded & (PRODUCTS | {"multiply"}), f"{name} recorded no product"
+
+
+def test_matrix_power_zero_is_a_constant():
+    graph = gad.trace(lambda A: np.sum(np.linalg.matrix_power(A, 0) * A), _A)
+    np.testing.assert_allclose(graph.grad("A"), np.eye(3))
