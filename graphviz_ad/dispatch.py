@@ -96,6 +96,7 @@ def supported() -> list[str]:
     """The numpy names graphviz-ad differentiates, for error messages and the docs."""
     names = {f"np.{f.__name__}" for f in (*_UFUNCS, np.matmul, np.square, np.reciprocal)}
     names.update(_numpy_name(f) for f in _FUNCTIONS)  # np.linalg.inv, not np.inv
+    names.update(f"np.{f.__name__}" for f in _PRODUCT_UFUNCS)
     return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
 
 
