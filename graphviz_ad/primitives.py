@@ -366,7 +366,7 @@ def _product_text(node, i: int, offset: int, shown) -> str:
     vectors = all(np.ndim(operand.value) == 1 for operand in node.inputs)
     if node.op == "matmul":  # stacks of matrices: the 2-d rule for each matrix of the stack
         x, y = (min(np.ndim(operand.value), 2) for operand in node.inputs)
-        return _MATMUL_RULES[i][(x, y)] + " (vec of each matrix in the stack)"
+        return _MATMUL_RULES[i][(x, y)] + " (for each matrix in the stack)"
     if node.op in ("inner", "vdot") and vectors:
         return f"{other}ᵀ"
     if node.op == "vdot":
@@ -397,7 +397,7 @@ def _operand_name(node, k: int) -> str:
 
 
 def _stack_note(x) -> str:
-    return " (each matrix in the stack)" if np.ndim(x) > 2 else ""
+    return " (for each matrix in the stack)" if np.ndim(x) > 2 else ""
 
 
 def _inverse(node, i: int) -> Jacobian:

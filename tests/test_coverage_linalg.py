@@ -250,8 +250,8 @@ def test_rule_texts():
     assert rules(lambda A, b: np.linalg.solve(A, b), invertible(2, 2), normal(2)) == [
         "∂u₂ = −A⁻¹ (∂A) u₂", "A⁻¹"]
     assert rules(lambda A, B: np.linalg.solve(A, B), invertible(3, 2, 2), normal(2, 4)) == [
-        "∂u₂ = −A⁻¹ (∂A) u₂ (each matrix in the stack)",
-        "A⁻¹ ⊗ I (each matrix in the stack)"]
+        "∂u₂ = −A⁻¹ (∂A) u₂ (for each matrix in the stack)",
+        "A⁻¹ ⊗ I (for each matrix in the stack)"]
     assert rules(lambda S: np.linalg.eigh(S)[1], spd(2, 2)) == [
         "∂V = V (F ∘ Vᵀ (∂S) V), Fᵢⱼ = 1/(λⱼ − λᵢ)"]
 
@@ -272,3 +272,10 @@ def test_errors_name_the_function_and_line():
         gad.trace(lambda A: np.linalg.inv(A), np.zeros((2, 2)))
     with pytest.raises(np.linalg.LinAlgError, match=r"cholesky at .*py:\d+.*positive definite"):
         gad.trace(lambda A: np.linalg.cholesky(A), -np.eye(2))
+
+
+def test_rules_in_denominator_layout_keep_the_stack_note():
+    from graphviz_ad.render.text import transposed_rule
+
+    node = gad.trace(lambda A, B: np.linalg.solve(A, B), invertible(3, 2, 2), normal(2, 4)).output
+    assert transposed_rule(node.jacobian(1).rule) == "(A⁻¹)ᵀ ⊗ I (for each matrix in the stack)"

@@ -238,7 +238,7 @@ def test_rule_texts():
     assert rules(lambda A, B: np.vdot(A, B), A, normal(3, 2)) == ["vec(B)ᵀ", "vec(A)ᵀ"]
     assert rules(lambda a, b: np.cross(a, b), normal(3), normal(3)) == ["−[b]×", "[a]×"]
     assert rules(lambda A, B: A @ B, normal(5, 2, 3), B) == [
-        "I ⊗ Bᵀ (vec of each matrix in the stack)", "A ⊗ I (vec of each matrix in the stack)"]
+        "I ⊗ Bᵀ (for each matrix in the stack)", "A ⊗ I (for each matrix in the stack)"]
     # the 2-d rules are unchanged
     assert rules(lambda A, B: A @ B, A, B) == ["I ⊗ Bᵀ", "A ⊗ I"]
     trace = gad.trace(lambda A, B: np.tensordot(A, B, 1), A, B).output.jacobian(0)

@@ -77,7 +77,7 @@ def running_sum(parts: list, total, digits: int = 4, max_elements: int = 6) -> s
 # One factor of a rule: an operand name, a number, a selection S[…] or a bracketed group,
 # optionally transposed.
 _ATOM = re.compile(r"^−?(\w+(\[[^\]]*\]|\(.*\))?|\(.*\)|\[.*\])$")
-_SUFFIXES = (" over axis ", " (vec ", " (axes ")
+_SUFFIXES = (" over axis ", " (vec ", " (axes ", " (for each ")
 
 
 def transposed_rule(rule: str, symmetric: bool = False) -> str:
