@@ -350,3 +350,9 @@ def test_other_spellings_of_products(name, function, reference):
 def test_matrix_power_zero_is_a_constant():
     graph = gad.trace(lambda A: np.sum(np.linalg.matrix_power(A, 0) * A), _A)
     np.testing.assert_allclose(graph.grad("A"), np.eye(3))
+
+
+def test_a_reverse_map_rule_reads_the_same_in_denominator_layout():
+    A, B = normal(2, 3), normal(3, 4)
+    graph = gad.trace(lambda A, B: np.einsum("ij,jk->ik", A, B), A, B)
+    assert "Ḡ ↦ einsum(ik,jk→ij)(Ḡ, B)" in graph.to_dot(layout="denominator")
