@@ -667,6 +667,8 @@ if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2: the array API's names in np.li
         np.linalg.cross: lambda x1, x2, axis=-1: cross(x1, x2, axis=axis),
         np.linalg.vecdot: vecdot,
     })
+# an einsum's contraction order and a matrix's rank carry no derivative
+_PLAIN_FUNCTIONS |= {np.einsum_path, np.linalg.matrix_rank}
 # numpy ≥ 2 ufuncs for products of stacks, recorded as einsum
 _PRODUCT_UFUNCS = {getattr(np, name): handler for name, handler in (
     ("vecdot", vecdot), ("matvec", _matvec), ("vecmat", _vecmat)) if hasattr(np, name)}

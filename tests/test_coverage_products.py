@@ -356,3 +356,15 @@ def test_a_reverse_map_rule_reads_the_same_in_denominator_layout():
     A, B = normal(2, 3), normal(3, 4)
     graph = gad.trace(lambda A, B: np.einsum("ij,jk->ik", A, B), A, B)
     assert "Ḡ ↦ einsum(ik,jk→ij)(Ḡ, B)" in graph.to_dot(layout="denominator")
+
+
+def test_einsum_path_and_optimize_run_on_the_values():
+    A, B, c = normal(2, 3), normal(3, 4), normal(4)
+
+    def f(A, B):
+        path, _ = np.einsum_path("ij,jk,k->i", A, B, c, optimize="greedy")
+        return np.einsum("ij,jk,k->i", A, B, c, optimize=path)
+
+    graph = gad.trace(f, A, B)
+    np.testing.assert_allclose(graph.value, A @ B @ c, rtol=1e-12)
+    assert [node.op for node in graph.nodes if node.inputs] == ["einsum"]
