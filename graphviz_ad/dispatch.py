@@ -518,12 +518,13 @@ def _matrices(name: str, a, square: bool = True):
                          "(or a stack of them in the leading axes)")
 
 
-def _one_matrix_function(op, square=True):
+def _square_matrix_function(op):
+    """np.linalg.inv and det: one primitive of a (stack of) square matrices."""
+
     def handler(a):
-        _matrices(op, a, square)
+        _matrices(op, a)
         return apply(op, (a,))
 
-    handler.__name__ = op
     return handler
 
 
@@ -558,7 +559,8 @@ def cholesky(a, upper=False):
 def _uplo(name, a, UPLO):
     _matrices(name, a)
     if str(UPLO).upper() not in ("L", "U"):
-        raise ValueError(f"np.linalg.{name}: UPLO must be 'L' or 'U', not {UPLO!r}")
+        raise ValueError(f"np.linalg.{name} at {_where((a,))}: UPLO must be 'L' or 'U', not "
+                         f"{UPLO!r}")
     return {"UPLO": str(UPLO).upper()}
 
 
@@ -569,6 +571,7 @@ def eigh(a, UPLO="L"):
 
 
 def eigvalsh(a, UPLO="L"):
+    """The eigenvalues alone: the same node as eigh's first output."""
     return apply("eigh_values", (a,), _uplo("eigvalsh", a, UPLO))
 
 
@@ -611,6 +614,7 @@ def eig(a):
 
 
 def eigvals(a):
+    """The eigenvalues alone: the same node as eig's first output."""
     _real_spectrum("eigvals", a)
     return apply("eig_values", (a,))
 
@@ -644,9 +648,9 @@ _FUNCTIONS = {
     np.kron: _scalar_or("kron"),
     np.cross: cross,
     # -- linear algebra
-    np.linalg.inv: _one_matrix_function("inv"),
+    np.linalg.inv: _square_matrix_function("inv"),
     np.linalg.pinv: pinv,
-    np.linalg.det: _one_matrix_function("det"),
+    np.linalg.det: _square_matrix_function("det"),
     np.linalg.slogdet: slogdet,
     np.linalg.solve: solve,
     np.linalg.cholesky: cholesky,
@@ -655,9 +659,9 @@ _FUNCTIONS = {
     np.linalg.svd: svd,
     np.linalg.eig: eig,
     np.linalg.eigvals: eigvals,
+    np.linalg.multi_dot: multi_dot,
+    np.linalg.matrix_power: matrix_power,
 }
-_FUNCTIONS[np.linalg.multi_dot] = multi_dot
-_FUNCTIONS[np.linalg.matrix_power] = matrix_power
 if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2: the array API's names in np.linalg
     _FUNCTIONS.update({
         np.linalg.svdvals: lambda x: svd(x, compute_uv=False),
