@@ -398,10 +398,14 @@ class Einsum(Jacobian):
     result, which may be reshapes of ``in_shape`` and ``out_shape`` (vdot flattens, kron
     merges each pair of axes).
 
-    >>> J = Einsum(["ij", "jk"], "ik", [np.ones((2, 3)), np.eye(3)], 0, (2, 3), (2, 3),
-    ...            "Ḡ {y}ᵀ", {"y": "B"})
-    >>> J.vjp(np.ones((2, 3))).shape, J.rule
-    ((2, 3), 'Ḡ Bᵀ')
+    >>> B = np.arange(6.0).reshape(3, 2)
+    >>> J = Einsum(["ij", "jk"], "ik", [np.ones((2, 3)), B], 0, (2, 3), (2, 2),
+    ...            "Ḡ ↦ einsum(ik,jk→ij)(Ḡ, {y})", {"y": "B"})
+    >>> J.rule
+    'Ḡ ↦ einsum(ik,jk→ij)(Ḡ, B)'
+    >>> J.vjp(np.ones((2, 2)))  # Ḡ Bᵀ
+    array([[1., 5., 9.],
+           [1., 5., 9.]])
     """
 
     __slots__ = ("_kind", "core_out", "core_shape", "operands", "output", "position", "sizes",
