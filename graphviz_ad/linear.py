@@ -761,9 +761,9 @@ class EigValues(MatrixFunction):
 
     __slots__ = ("inverse", "vectors")
 
-    def __init__(self, vectors, in_shape, out_shape, template, labels):
+    def __init__(self, vectors, inverse, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
-        self.vectors, self.inverse = vectors, np.linalg.inv(vectors)
+        self.vectors, self.inverse = vectors, inverse
 
     def vjp(self, g):
         return _T(self.inverse) @ (np.asarray(g)[..., :, None] * _T(self.vectors))
@@ -781,9 +781,9 @@ class EigVectors(MatrixFunction):
 
     __slots__ = ("gaps", "inverse", "vectors")
 
-    def __init__(self, values, vectors, in_shape, out_shape, template, labels):
+    def __init__(self, values, vectors, inverse, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
-        self.vectors, self.inverse = vectors, np.linalg.inv(vectors)
+        self.vectors, self.inverse = vectors, inverse
         self.gaps = _gaps(values)
 
     def _unit(self, change):

@@ -431,7 +431,8 @@ def _determinant(node, i: int) -> Jacobian:
         cofactors = _adjugate_transposed(x)
         text = "∂ det {x}/∂{x} = det {x} · {x}⁻ᵀ"
     else:
-        cofactors = np.swapaxes(np.linalg.inv(x), -1, -2)
+        cofactors = np.swapaxes(_inverse_for(node, x, "log|det| of a singular matrix is −∞"),
+                                -1, -2)
         text = "∂ log|det {x}|/∂{x} = {x}⁻ᵀ"
     return Determinant(cofactors, shape_of(x), shape_of(node.value), text + _stack_note(x),
                        node)
@@ -496,11 +497,23 @@ def _svd(node, i: int) -> Jacobian:
 def _eig(node, i: int) -> Jacobian:
     x = node.inputs[0].value
     values, vectors = np.linalg.eig(x)
+    inverse = _inverse_for(node, vectors, "the matrix has too few eigenvectors (defective)")
     shapes = shape_of(x), shape_of(node.value)
     if node.op == "eig_values":
-        return EigValues(vectors, *shapes, "∂λᵢ = (V⁻¹ (∂{x}) V)ᵢᵢ" + _stack_note(x), node)
+        text = "∂λᵢ = (V⁻¹ (∂{x}) V)ᵢᵢ" + _stack_note(x)
+        return EigValues(vectors, inverse, *shapes, text, node)
     text = "∂V = V (F ∘ V⁻¹ (∂{x}) V), Fᵢⱼ = 1/(λⱼ − λᵢ), columns kept of unit length"
-    return EigVectors(values, vectors, *shapes, text + _stack_note(x), node)
+    return EigVectors(values, vectors, inverse, *shapes, text + _stack_note(x), node)
+
+
+def _inverse_for(node, matrix, reason: str):
+    """matrix⁻¹ for a derivative rule, or an error naming the node, its line and why the
+    derivative does not exist there."""
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"no derivative of {node.describe()}: {reason}") from None
 
 
 def _pinv(x, rcond=None):

@@ -279,3 +279,9 @@ def test_rules_in_denominator_layout_keep_the_stack_note():
 
     node = gad.trace(lambda A, B: np.linalg.solve(A, B), invertible(3, 2, 2), normal(2, 4)).output
     assert transposed_rule(node.jacobian(1).rule) == "(A⁻¹)ᵀ ⊗ I (for each matrix in the stack)"
+
+
+def test_no_derivative_at_a_singular_point_is_an_error_naming_the_node():
+    graph = gad.trace(lambda X: np.linalg.slogdet(X)[1], np.array([[1.0, 2.0], [2.0, 4.0]]))
+    with pytest.raises(np.linalg.LinAlgError, match=r"logabsdet\(X\) at .*py:\d+.*−∞"):
+        graph.grad("X")
