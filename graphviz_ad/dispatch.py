@@ -12,6 +12,8 @@ resolved) and the primitive is recorded.  A few conveniences are spelled with pr
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedOperation
@@ -53,6 +55,8 @@ def ufunc(function, method, inputs, kwargs):
         raise _unsupported(f"np.{name}.{method}", inputs)
     if function in _PLAIN_UFUNCS:
         return function(*map(plain, inputs), **kwargs)
+    if function in _PRODUCT_UFUNCS:
+        return _PRODUCT_UFUNCS[function](*inputs, **kwargs)
     if kwargs:
         raise _unsupported(f"np.{name} with {', '.join(sorted(kwargs))}=", inputs)
     if function in _UFUNCS:
@@ -90,8 +94,9 @@ def _numpy_name(func) -> str:
 
 def supported() -> list[str]:
     """The numpy names graphviz-ad differentiates, for error messages and the docs."""
-    names = {f"np.{f.__name__}" for f in (*_UFUNCS, *_FUNCTIONS, np.matmul, np.square,
-                                          np.reciprocal)}
+    names = {f"np.{f.__name__}" for f in (*_UFUNCS, np.matmul, np.square, np.reciprocal)}
+    names.update(_numpy_name(f) for f in _FUNCTIONS)  # np.linalg.inv, not np.inv
+    names.update(f"np.{f.__name__}" for f in _PRODUCT_UFUNCS)
     return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
 
 
@@ -129,23 +134,22 @@ def _axis(axis: int, ndim: int, op: str, x) -> int:
 
 
 def matmul(x, y):
-    """x @ y for vectors and matrices (numpy's rules: a vector on the left is a row)."""
+    """x @ y with numpy's rules: a vector on the left is a row, on the right a column;
+    operands with more axes are stacks of matrices, their leading axes broadcast."""
     shapes = np.shape(plain(x)), np.shape(plain(y))
     if 0 in (len(shapes[0]), len(shapes[1])):
         raise ShapeError(f"matmul: a scalar operand (shapes {shapes[0]} and {shapes[1]}) at "
                          f"{_where((x, y))}; use * to scale")
-    if max(len(shapes[0]), len(shapes[1])) > 2:
-        raise UnsupportedOperation(
-            f"matmul of shapes {shapes[0]} and {shapes[1]} at {_where((x, y))}: only vectors "
-            "and matrices are supported; loop over the batch or reshape to a matrix"
-        )
     return apply("matmul", (x, y))
 
 
 def dot(a, b):
-    """np.dot: a product with a scalar, otherwise matmul."""
+    """np.dot: a product with a scalar, matmul for vectors and matrices; for more axes,
+    numpy's sum over a's last axis and b's second-to-last (not matmul's stacks)."""
     if np.ndim(plain(a)) == 0 or np.ndim(plain(b)) == 0:
         return apply("multiply", (a, b))
+    if max(np.ndim(plain(a)), np.ndim(plain(b))) > 2:
+        return apply("dot", (a, b))
     return matmul(a, b)
 
 
@@ -342,6 +346,279 @@ def _refuse_options(what: str, values, **options):
         raise _unsupported(f"{what} with {', '.join(given)}=", (values,))
 
 
+# -- products: einsum, tensordot, inner, vdot, kron, cross --------------------------------
+
+# numpy's letters for einsum's interleaved form: 0–25 are A–Z, 26–51 are a–z
+_SUBLIST_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=False):
+    """np.einsum in either form, recorded with explicit output subscripts.
+
+    ``einsum('ij,jk', A, B)`` is recorded as ``'ij,jk->ik'`` (implicit mode: the letters
+    used once, in alphabetical order, after the broadcast axes ``...``).  ``optimize`` only
+    changes the order of the sums, not the result.
+    """
+    _refuse_options("np.einsum", operands, dtype=dtype)
+    if isinstance(operands[0], str):
+        spec, arrays = operands[0].replace(" ", ""), list(operands[1:])
+    else:
+        spec, arrays = _einsum_from_sublists(operands)
+    if "->" not in spec:
+        letters = spec.replace("...", "").replace(",", "")
+        once = sorted(c for c in set(letters) if letters.count(c) == 1)
+        spec += "->" + ("..." if "..." in spec else "") + "".join(once)
+    if len(spec.split("->")[0].split(",")) != len(arrays):
+        raise ShapeError(f"einsum {spec!r} names {spec.count(',') + 1} operands but "
+                         f"{len(arrays)} were given at {_where(arrays)}")
+    return apply("einsum", arrays, {"subscripts": spec})
+
+
+def _einsum_from_sublists(operands):
+    """einsum(A, [0, 1], B, [1, 2], [0, 2]) → ('AB,BC->AC', [A, B])."""
+    def letters(sublist):
+        return "".join("..." if s is Ellipsis else _SUBLIST_LETTERS[s] for s in sublist)
+
+    pairs = len(operands) // 2
+    arrays = [operands[2 * k] for k in range(pairs)]
+    spec = ",".join(letters(operands[2 * k + 1]) for k in range(pairs))
+    if len(operands) % 2:
+        spec += "->" + letters(operands[-1])
+    return spec, arrays
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot: ``axes=n`` pairs a's last n axes with b's first n; a pair of lists
+    names them."""
+    ndim_a, ndim_b = np.ndim(plain(a)), np.ndim(plain(b))
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = range(ndim_a - axes, ndim_a), range(axes)
+    else:
+        axes_a, axes_b = (np.atleast_1d(side).tolist() for side in axes)
+    pair = (tuple(_axis(k, ndim_a, "tensordot", a) for k in axes_a),
+            tuple(_axis(k, ndim_b, "tensordot", b) for k in axes_b))
+    if len(pair[0]) != len(pair[1]):
+        raise ShapeError(f"tensordot: axes {axes} pair {len(pair[0])} axes of a with "
+                         f"{len(pair[1])} of b at {_where((a, b))}")
+    return apply("tensordot", (a, b), {"axes": pair})
+
+
+def _scalar_or(op):
+    """inner, vdot and kron with a number are plain products, as in numpy."""
+
+    def handler(a, b):
+        if np.ndim(plain(a)) == 0 or np.ndim(plain(b)) == 0:
+            return apply("multiply", (a, b))
+        return apply(op, (a, b))
+
+    return handler
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """np.cross of 3-vectors (or 2-vectors, read as z = 0) along ``axisa``/``axisb``,
+    the result's vectors along ``axisc`` (``axis`` sets all three)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _move_axis(a, axisa, -1), _move_axis(b, axisb, -1)
+    lengths = np.shape(plain(a))[-1], np.shape(plain(b))[-1]
+    if not set(lengths) <= {2, 3}:
+        raise ShapeError(f"cross: vectors of lengths {lengths[0]} and {lengths[1]} at "
+                         f"{_where((a, b))}; the cross product needs 2- or 3-vectors")
+    result = apply("cross", (a, b))
+    return result if lengths == (2, 2) else _move_axis(result, -1, axisc)
+
+
+def _move_axis(x, source, destination, op="cross"):
+    """np.moveaxis as a transpose (nothing recorded when nothing moves, or for a plain
+    array, which is moved by numpy)."""
+    ndim = np.ndim(plain(x))
+    if ndim == 0:
+        raise ShapeError(f"{op}: a number has no vector axis at {_where((x,))}")
+    order = list(range(ndim))
+    order.insert(_axis(destination, ndim, op, x), order.pop(_axis(source, ndim, op, x)))
+    return transpose(x, order) if isinstance(x, Tracer) else np.transpose(x, order)
+
+
+def vecdot(x1, x2, axis=-1):
+    """np.vecdot / np.linalg.vecdot: the dot product along ``axis``, the other axes
+    broadcast; recorded as the einsum it is, '...i,...i->...'."""
+    return einsum("...i,...i->...", _move_axis(x1, axis, -1, "vecdot"),
+                  _move_axis(x2, axis, -1, "vecdot"))
+
+
+def _matvec(x1, x2):
+    """np.matvec(A, x) = A @ x for stacks: '...ij,...j->...i'."""
+    return einsum("...ij,...j->...i", x1, x2)
+
+
+def _vecmat(x1, x2):
+    """np.vecmat(x, A) = xᵀ A for stacks: '...i,...ij->...j'."""
+    return einsum("...i,...ij->...j", x1, x2)
+
+
+def _linalg_outer(x1, x2):
+    """np.linalg.outer: like np.outer, but only for vectors."""
+    if np.ndim(plain(x1)) != 1 or np.ndim(plain(x2)) != 1:
+        raise ShapeError(f"np.linalg.outer of shapes {np.shape(plain(x1))} and "
+                         f"{np.shape(plain(x2))} at {_where((x1, x2))}: needs two vectors")
+    return outer(x1, x2)
+
+
+def multi_dot(arrays, *, out=None):
+    """np.linalg.multi_dot: a chain of matrix products, drawn as one matmul node per
+    product.  The first array may be a vector (a row), the last one too (a column)."""
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ShapeError(f"np.linalg.multi_dot needs at least two arrays at {_where(arrays)}")
+    result = arrays[0]
+    for array in arrays[1:]:
+        traced = isinstance(result, Tracer) or isinstance(array, Tracer)
+        result = matmul(result, array) if traced else np.matmul(result, array)
+    return result
+
+
+def matrix_power(a, n):
+    """np.linalg.matrix_power: products of a (of a⁻¹ for n < 0) by binary decomposition, as
+    numpy computes them; a⁰ is the identity, a constant."""
+    _matrices("matrix_power", a)
+    if n == 0:
+        return np.broadcast_to(np.eye(np.shape(plain(a))[-1]), np.shape(plain(a))).copy()
+    if n < 0:
+        a, n = apply("inv", (a,)), -n
+    if n <= 3:
+        result = a
+        for _ in range(n - 1):
+            result = matmul(result, a)
+        return result
+    square, result = None, None
+    while n > 0:
+        square = a if square is None else matmul(square, square)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = square if result is None else matmul(result, square)
+    return result
+
+
+# -- linear algebra ------------------------------------------------------------------------
+# Several outputs come back as numpy's named tuples: each differentiable output is its own
+# node of the input, a piecewise-constant one (slogdet's sign) is a plain array.
+
+SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
+EighResult = namedtuple("EighResult", "eigenvalues eigenvectors")
+EigResult = namedtuple("EigResult", "eigenvalues eigenvectors")
+SVDResult = namedtuple("SVDResult", "U S Vh")
+
+
+def _matrices(name: str, a, square: bool = True):
+    """Refuse anything but a (stack of) matrices, square when ``square``."""
+    shape = np.shape(plain(a))
+    if len(shape) < 2 or (square and shape[-1] != shape[-2]):
+        kind = "square matrix" if square else "matrix"
+        raise ShapeError(f"np.linalg.{name} of shape {shape} at {_where((a,))}: needs a {kind} "
+                         "(or a stack of them in the leading axes)")
+
+
+def _square_matrix_function(op):
+    """np.linalg.inv and det: one primitive of a (stack of) square matrices."""
+
+    def handler(a):
+        _matrices(op, a)
+        return apply(op, (a,))
+
+    return handler
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """np.linalg.pinv; ``hermitian`` only picks numpy's algorithm, the result is the same."""
+    _refuse_options("np.linalg.pinv", a, rtol=rtol)
+    _matrices("pinv", a, square=False)
+    return apply("pinv", (a,), None if rcond is None else {"rcond": rcond})
+
+
+def slogdet(a):
+    """(sign, log|det a|): the sign is piecewise constant, so it is a plain array."""
+    _matrices("slogdet", a)
+    return SlogdetResult(np.linalg.slogdet(plain(a))[0], apply("logabsdet", (a,)))
+
+
+def solve(a, b):
+    """solve(a, b) = a⁻¹ b; b is a vector or a (stack of) matrices, read as numpy does."""
+    _matrices("solve", a)
+    return apply("solve", (a, b))
+
+
+def cholesky(a, upper=False):
+    """The lower factor L (a = L Lᵀ) from a's lower triangle; ``upper=True`` reads the upper
+    triangle and returns Lᵀ, which is the lower factor of aᵀ, transposed."""
+    _matrices("cholesky", a)
+    if upper:
+        return _swapaxes(apply("cholesky", (_swapaxes(a, -1, -2),)), -1, -2)
+    return apply("cholesky", (a,))
+
+
+def _uplo(name, a, UPLO):
+    _matrices(name, a)
+    if str(UPLO).upper() not in ("L", "U"):
+        raise ValueError(f"np.linalg.{name} at {_where((a,))}: UPLO must be 'L' or 'U', not "
+                         f"{UPLO!r}")
+    return {"UPLO": str(UPLO).upper()}
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, from one triangle."""
+    params = _uplo("eigh", a, UPLO)
+    return EighResult(apply("eigh_values", (a,), params), apply("eigh_vectors", (a,), params))
+
+
+def eigvalsh(a, UPLO="L"):
+    """The eigenvalues alone: the same node as eigh's first output."""
+    return apply("eigh_values", (a,), _uplo("eigvalsh", a, UPLO))
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """U, S, Vh with numpy's defaults; U and Vh need the reduced SVD unless a is square
+    (the extra columns of the full one are not unique, so they have no derivative)."""
+    _matrices("svd", a, square=False)
+    if not compute_uv:
+        return apply("svd_values", (a,))
+    if hermitian:
+        raise UnsupportedOperation(
+            f"np.linalg.svd(..., hermitian=True) at {_where((a,))}: numpy then takes U and Vh "
+            "from an eigendecomposition, with other signs than the SVD graphviz-ad "
+            "differentiates; drop hermitian=True (compute_uv=False is fine with it)"
+        )
+    m, n = np.shape(plain(a))[-2:]
+    if full_matrices and m != n:
+        raise UnsupportedOperation(
+            f"np.linalg.svd of a {m}×{n} matrix with full_matrices=True at {_where((a,))}: the "
+            "extra columns of U or V are not unique, so they have no derivative; pass "
+            "full_matrices=False (or compute_uv=False for the singular values alone)"
+        )
+    return SVDResult(apply("svd_u", (a,)), apply("svd_values", (a,)), apply("svd_vh", (a,)))
+
+
+def _real_spectrum(name, a):
+    _matrices(name, a)
+    if np.iscomplexobj(np.linalg.eigvals(plain(a))):
+        raise UnsupportedOperation(
+            f"np.linalg.{name} at {_where((a,))}: the matrix has complex eigenvalues, and "
+            "graphviz-ad differentiates real values only; a symmetric matrix has a real "
+            "spectrum (np.linalg.eigh)"
+        )
+
+
+def eig(a):
+    """Eigenvalues and unit eigenvectors of a matrix whose eigenvalues are all real."""
+    _real_spectrum("eig", a)
+    return EigResult(apply("eig_values", (a,)), apply("eig_vectors", (a,)))
+
+
+def eigvals(a):
+    """The eigenvalues alone: the same node as eig's first output."""
+    _real_spectrum("eigvals", a)
+    return apply("eig_values", (a,))
+
+
 _FUNCTIONS = {
     np.sum: _reduction_function("sum"),
     np.mean: _reduction_function("mean"),
@@ -363,7 +640,42 @@ _FUNCTIONS = {
     np.hstack: _hstack,
     np.where: where,
     np.clip: clip,
+    # -- products
+    np.einsum: einsum,
+    np.tensordot: tensordot,
+    np.inner: _scalar_or("inner"),
+    np.vdot: _scalar_or("vdot"),
+    np.kron: _scalar_or("kron"),
+    np.cross: cross,
+    # -- linear algebra
+    np.linalg.inv: _square_matrix_function("inv"),
+    np.linalg.pinv: pinv,
+    np.linalg.det: _square_matrix_function("det"),
+    np.linalg.slogdet: slogdet,
+    np.linalg.solve: solve,
+    np.linalg.cholesky: cholesky,
+    np.linalg.eigh: eigh,
+    np.linalg.eigvalsh: eigvalsh,
+    np.linalg.svd: svd,
+    np.linalg.eig: eig,
+    np.linalg.eigvals: eigvals,
+    np.linalg.multi_dot: multi_dot,
+    np.linalg.matrix_power: matrix_power,
 }
+if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2: the array API's names in np.linalg
+    _FUNCTIONS.update({
+        np.linalg.svdvals: lambda x: svd(x, compute_uv=False),
+        np.linalg.matmul: matmul,
+        np.linalg.tensordot: lambda x1, x2, axes=2: tensordot(x1, x2, axes),
+        np.linalg.outer: _linalg_outer,
+        np.linalg.cross: lambda x1, x2, axis=-1: cross(x1, x2, axis=axis),
+        np.linalg.vecdot: vecdot,
+    })
+# an einsum's contraction order and a matrix's rank carry no derivative
+_PLAIN_FUNCTIONS |= {np.einsum_path, np.linalg.matrix_rank}
+# numpy ≥ 2 ufuncs for products of stacks, recorded as einsum
+_PRODUCT_UFUNCS = {getattr(np, name): handler for name, handler in (
+    ("vecdot", vecdot), ("matvec", _matvec), ("vecmat", _vecmat)) if hasattr(np, name)}
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[np.max if _alias == "amax" else np.min]

@@ -188,9 +188,10 @@ def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
         return _zero_local(consumer, arg, local)
     if numbers is not None and not np.all(numbers):
         return _zero_local(consumer, arg, local, " wherever its adjoint is not zero")
-    if local.kind in ("broadcast", "reduce", "matmul"):
+    if local.kind in ("broadcast", "reduce", "matmul", "contraction"):
         what = {"broadcast": "the broadcast (scalar expansion) of",
-                "reduce": "the reduction of", "matmul": "the matrix product with"}[local.kind]
+                "reduce": "the reduction of", "matmul": "the matrix product with",
+                "contraction": "the product (einsum) of"}[local.kind]
         return Reason("cancel", (
             f"{what} {operand.label} in {consumer.describe()} adds up the adjoint "
             f"{show(upstream)} of {consumer.label} over the copies of {operand.label}, and "

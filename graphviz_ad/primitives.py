@@ -28,14 +28,26 @@ from math import prod
 import numpy as np
 
 from .linear import (
+    Cholesky,
+    Determinant,
+    EighValues,
+    EighVectors,
+    EigValues,
+    EigVectors,
+    Einsum,
     Elementwise,
     Embed,
+    Inverse,
     Jacobian,
     MatMul,
     Permute,
+    PseudoInverse,
     Reduce,
     Reshape,
     Select,
+    SingularValues,
+    SingularVectors,
+    Solve,
     shape_of,
 )
 
@@ -169,6 +181,8 @@ def _reduce(node, i: int) -> Jacobian:
 def _matmul(node, i: int) -> Jacobian:
     """x @ y: ∂/∂x = I ⊗ yᵀ, ∂/∂y = x ⊗ I; for vectors the paper's rows: w·x → xᵀ, W x → W."""
     x, y = (operand.value for operand in node.inputs)
+    if max(np.ndim(x), np.ndim(y)) > 2:  # stacks of matrices: see the products section
+        return _product(node, i)
     own, other = (x, y) if i == 0 else (y, x)
     text = _MATMUL_RULES[i][(np.ndim(x), np.ndim(y))]
     return MatMul(i == 0, np.ndim(own), other, shape_of(own), shape_of(node.value), text, node)
@@ -213,6 +227,297 @@ def _join(node, i: int) -> Jacobian:
 
 def _reduction_forward(function):
     return lambda x, axis, keepdims: function(x, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------------------------------
+# -- products: einsum, tensordot, inner, vdot, kron, cross, N-d matmul and dot.
+# Each is linear in every operand, so each partial is an Einsum operator: the product's
+# einsum form (subscripts per operand, output subscripts, the operands' values) with the
+# gradient put in place of the operand for the VJP.
+
+# Letters for generated subscripts, i j k first so that small products read as usual.
+_LETTERS = "ijklmnopqrstuvwxyzabcdefgh" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum_parts(spec: str, shapes) -> tuple[list[str], str]:
+    """``'...ij,jk->...ik'`` and the operands' shapes → (subscripts per operand, output) with
+    each ellipsis spelled as letters the spec does not use, right-aligned as numpy
+    broadcasts.  ``einsum_parts('...i->...', [(2, 3)])`` is ``(['ji'], 'j')``."""
+    inputs, output = spec.split("->")
+    inputs = inputs.split(",")
+    widths = [len(shape) - len(s.replace("...", "")) for s, shape in zip(inputs, shapes)]
+    width = max([w for w, s in zip(widths, inputs) if "..." in s], default=0)
+    fill = "".join([c for c in _LETTERS if c not in spec][:width])
+    expanded = [s.replace("...", fill[width - w :] if w else "") for s, w in zip(inputs, widths)]
+    return expanded, output.replace("...", fill)
+
+
+def _einsum_layout(node, values):
+    spec = node.params["subscripts"]
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in values])
+    shown_inputs, shown_output = spec.replace("...", "…").split("->")
+    return subscripts, output, values, 0, (shown_inputs.split(","), shown_output)
+
+
+def tensordot_parts(ndim_x: int, ndim_y: int, axes_x, axes_y) -> tuple[list[str], str]:
+    """tensordot as einsum: the paired axes share a letter and are summed; the output lists
+    x's free axes, then y's.  ``tensordot_parts(2, 2, (1,), (0,))`` is ``(['ij', 'jk'], 'ik')``.
+    """
+    x = _LETTERS[:ndim_x]
+    fresh = iter(_LETTERS[ndim_x:])
+    paired = dict(zip(axes_y, axes_x))
+    y = "".join(x[paired[k]] if k in paired else next(fresh) for k in range(ndim_y))
+    free_x = [c for k, c in enumerate(x) if k not in axes_x]
+    free_y = [c for k, c in enumerate(y) if k not in axes_y]
+    return [x, y], "".join(free_x + free_y)
+
+
+def _tensordot_layout(node, values):
+    x, y = values
+    if node.op == "tensordot":
+        axes_x, axes_y = node.params["axes"]
+    elif node.op == "inner":  # the last axes of both
+        axes_x, axes_y = (np.ndim(x) - 1,), (np.ndim(y) - 1,)
+    else:  # np.dot of N-d arrays: x's last axis with y's second-to-last (its only, for a vector)
+        axes_x, axes_y = (np.ndim(x) - 1,), (max(np.ndim(y) - 2, 0),)
+    subscripts, output = tensordot_parts(np.ndim(x), np.ndim(y), axes_x, axes_y)
+    return subscripts, output, values, 0, (subscripts, output)
+
+
+def _vdot_layout(node, values):
+    """vdot(x, y) = vec(x) · vec(y): both flattened."""
+    flat = [np.reshape(v, -1) for v in values]
+    return ["i", "i"], "", flat, 0, (["i", "i"], "")
+
+
+def _kron_layout(node, values):
+    """kron(x, y)[(i, k), (j, l)] = x[i, j] y[k, l]: an einsum 'ij,kl→ikjl', each pair of
+    axes then merged (both operands first padded to the same number of axes)."""
+    ndim = max(np.ndim(v) for v in values)
+    padded = [np.reshape(v, (1,) * (ndim - np.ndim(v)) + shape_of(v)) for v in values]
+    x, y = _LETTERS[:ndim], _LETTERS[ndim : 2 * ndim]
+    output = "".join(a + b for a, b in zip(x, y))
+    return [x, y], output, padded, 0, ([x, y], output)
+
+
+_LEVI_CIVITA = np.zeros((3, 3, 3))
+for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+    _LEVI_CIVITA[_i, _j, _k], _LEVI_CIVITA[_i, _k, _j] = 1.0, -1.0
+
+
+def cross_form(n_x: int, n_y: int) -> tuple[str, np.ndarray]:
+    """The cross product as einsum with the Levi-Civita symbol ε: (x × y)ᵢ = εᵢⱼₖ xⱼ yₖ.
+
+    A 2-vector is a 3-vector with z = 0, so its ε is cut to 2 along that axis; two
+    2-vectors give only the z component, a number (as numpy does).
+    """
+    if n_x == n_y == 2:
+        return "jk,...j,...k->...", _LEVI_CIVITA[2, :2, :2]
+    return "ijk,...j,...k->...i", _LEVI_CIVITA[:, :n_x, :n_y]
+
+
+def _cross(x, y):
+    spec, epsilon = cross_form(np.shape(x)[-1], np.shape(y)[-1])
+    return np.einsum(spec, epsilon, x, y)
+
+
+def _cross_layout(node, values):
+    x, y = values
+    spec, epsilon = cross_form(np.shape(x)[-1], np.shape(y)[-1])
+    operands = [epsilon, *values]
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in operands])
+    return subscripts, output, operands, 1, (subscripts, output)
+
+
+def _matmul_layout(node, values):
+    """x @ y with stacks of matrices: '…ij,…jk→…ik' (a vector operand loses its … and i/k)."""
+    x, y = values
+    if np.ndim(x) == 1:
+        spec = "j,...jk->...k"
+    elif np.ndim(y) == 1:
+        spec = "...ij,j->...i"
+    else:
+        spec = "...ij,...jk->...ik"
+    subscripts, output = einsum_parts(spec, [shape_of(v) for v in values])
+    return subscripts, output, values, 0, (subscripts, output)
+
+
+_LAYOUTS = {
+    "einsum": _einsum_layout, "tensordot": _tensordot_layout, "inner": _tensordot_layout,
+    "dot": _tensordot_layout, "vdot": _vdot_layout, "kron": _kron_layout,
+    "cross": _cross_layout, "matmul": _matmul_layout,
+}
+
+
+def _product(node, i: int) -> Jacobian:
+    """∂ product/∂ operand i as an Einsum operator (see :func:`_product_text` for the rule)."""
+    values = [operand.value for operand in node.inputs]
+    subscripts, output, operands, offset, shown = _LAYOUTS[node.op](node, values)
+    text = _product_text(node, i, offset, shown)
+    kind = "matmul" if node.op == "matmul" else "contraction"
+    return Einsum(subscripts, output, operands, i + offset, shape_of(values[i]),
+                  shape_of(node.value), text, node, kind)
+
+
+def _product_text(node, i: int, offset: int, shown) -> str:
+    """The rule: the paper's rows where they exist (w·x → xᵀ; a × b → −[b]×), otherwise
+    the VJP as the einsum it is: ``Ḡ ↦ einsum(ik,jk→ij)(Ḡ, B)`` for ∂(A B)/∂A."""
+    other = "{y}" if i == 0 else "{x}"
+    vectors = all(np.ndim(operand.value) == 1 for operand in node.inputs)
+    if node.op == "matmul":  # stacks of matrices: the 2-d rule for each matrix of the stack
+        x, y = (min(np.ndim(operand.value), 2) for operand in node.inputs)
+        return _MATMUL_RULES[i][(x, y)] + " (for each matrix in the stack)"
+    if node.op in ("inner", "vdot") and vectors:
+        return f"{other}ᵀ"
+    if node.op == "vdot":
+        return f"vec({other})ᵀ"
+    if node.op == "cross":
+        return f"−[{other}]×" if i == 0 else f"[{other}]×"
+    inputs, output = shown
+    own = i + offset
+    names = ["ε" if k < offset else _operand_name(node, k - offset) for k in range(len(inputs))]
+    spec = ",".join([output] + [s for k, s in enumerate(inputs) if k != own]) + "→" + inputs[own]
+    operands = ", ".join(["Ḡ"] + [name for k, name in enumerate(names) if k != own])
+    return f"Ḡ ↦ einsum({spec})({operands})"
+
+
+def _operand_name(node, k: int) -> str:
+    """The template name of operand k: {x} and {y} for the first two, the label itself for
+    the rest (einsum takes any number of operands)."""
+    if k < 2:
+        return "{x}" if k == 0 else "{y}"
+    return node.inputs[k].label.replace("{", "{{").replace("}", "}}")
+
+
+# ---------------------------------------------------------------------------------------
+# -- linear algebra: np.linalg's differentiable functions.
+# A function with several outputs (eigh, svd, slogdet, eig) is one primitive per output
+# that has a derivative, each a node of the same input: eigh(X) records eigh_values(X) and
+# eigh_vectors(X).  Each partial recomputes the factorization it needs from the input.
+
+
+def _stack_note(x) -> str:
+    return " (for each matrix in the stack)" if np.ndim(x) > 2 else ""
+
+
+def _inverse(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = "∂{x}⁻¹ = −{x}⁻¹ (∂{x}) {x}⁻¹" + _stack_note(x)
+    return Inverse(node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _pseudo_inverse(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = ("∂{x}⁺ = −{x}⁺ (∂{x}) {x}⁺ + {x}⁺{x}⁺ᵀ (∂{x})ᵀ (I − {x}{x}⁺) "
+            "+ (I − {x}⁺{x}) (∂{x})ᵀ {x}⁺ᵀ{x}⁺" + _stack_note(x))
+    return PseudoInverse(x, node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _adjugate_transposed(x):
+    """adj(X)ᵀ = det X · X⁻ᵀ, from the SVD X = U S Vᵀ so that it stays defined when X is
+    singular: adj(X)ᵀ = det U det V · U diag(Πⱼ≠ᵢ sⱼ) Vᵀ."""
+    u, s, vh = np.linalg.svd(x)
+    n = s.shape[-1]
+    ones = np.ones((*s.shape[:-1], 1))
+    before = np.cumprod(np.concatenate([ones, s[..., : n - 1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * (u * (before * after)[..., None, :]) @ vh
+
+
+def _determinant(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    if node.op == "det":
+        cofactors = _adjugate_transposed(x)
+        text = "∂ det {x}/∂{x} = det {x} · {x}⁻ᵀ"
+    else:
+        cofactors = np.swapaxes(_inverse_for(node, x, "log|det| of a singular matrix is −∞"),
+                                -1, -2)
+        text = "∂ log|det {x}|/∂{x} = {x}⁻ᵀ"
+    return Determinant(cofactors, shape_of(x), shape_of(node.value), text + _stack_note(x),
+                       node)
+
+
+def _solve(node, i: int) -> Jacobian:
+    """solve(A, b) = A⁻¹ b: ∂/∂A = −A⁻¹ (∂A) out, ∂/∂b = A⁻¹ (A⁻¹ ⊗ I for a matrix b)."""
+    a, b = (operand.value for operand in node.inputs)
+    vector = _solve_reads_a_vector(a, b)
+    rules = ("∂{out} = −{x}⁻¹ (∂{x}) {out}", "{x}⁻¹" if vector else "{x}⁻¹ ⊗ I")
+    text = rules[i]
+    in_shape = shape_of(node.inputs[i].value)
+    return Solve(a, node.value, vector, i == 0, in_shape, shape_of(node.value),
+                 text + _stack_note(a), node)
+
+
+def _solve_reads_a_vector(a, b) -> bool:
+    """numpy ≥ 2 reads b as a vector only when it is 1-d; numpy 1 also when b has one
+    axis fewer than a (a stack of vectors)."""
+    if _NUMPY_2:
+        return np.ndim(b) == 1
+    return np.ndim(b) == np.ndim(a) - 1
+
+
+_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
+def _cholesky(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    text = ("∂{out} = {out} Φ({out}⁻¹ (∂{x}) {out}⁻ᵀ), Φ: lower triangle, ½ diagonal"
+            + _stack_note(x))
+    return Cholesky(node.value, shape_of(x), shape_of(node.value), text, node)
+
+
+def _eigh(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    upper = node.params["UPLO"].upper() == "U"
+    values, vectors = np.linalg.eigh(x, node.params["UPLO"])
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "eigh_values":
+        text = "∂λᵢ = vᵢᵀ (∂{x}) vᵢ" + _stack_note(x)
+        return EighValues(vectors, upper, *shapes, text, node)
+    text = "∂V = V (F ∘ Vᵀ (∂{x}) V), Fᵢⱼ = 1/(λⱼ − λᵢ)" + _stack_note(x)
+    return EighVectors(values, vectors, upper, *shapes, text, node)
+
+
+def _svd(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "svd_values":
+        return SingularValues(u, vh, *shapes, "∂sᵢ = uᵢᵀ (∂{x}) vᵢ" + _stack_note(x), node)
+    if node.op == "svd_u":
+        text = ("∂U = U (F ∘ (P S + S Pᵀ)) + (I − U Uᵀ) (∂{x}) V S⁻¹, P = Uᵀ (∂{x}) V, "
+                "Fᵢⱼ = 1/(sⱼ² − sᵢ²)")
+    else:
+        text = ("∂V = V (F ∘ (S P + Pᵀ S)) + (I − V Vᵀ) (∂{x})ᵀ U S⁻¹, P = Uᵀ (∂{x}) V, "
+                "Fᵢⱼ = 1/(sⱼ² − sᵢ²)")
+    return SingularVectors(u, s, vh, node.op == "svd_u", *shapes, text + _stack_note(x), node)
+
+
+def _eig(node, i: int) -> Jacobian:
+    x = node.inputs[0].value
+    values, vectors = np.linalg.eig(x)
+    inverse = _inverse_for(node, vectors, "the matrix has too few eigenvectors (defective)")
+    shapes = shape_of(x), shape_of(node.value)
+    if node.op == "eig_values":
+        text = "∂λᵢ = (V⁻¹ (∂{x}) V)ᵢᵢ" + _stack_note(x)
+        return EigValues(vectors, inverse, *shapes, text, node)
+    text = "∂V = V (F ∘ V⁻¹ (∂{x}) V), Fᵢⱼ = 1/(λⱼ − λᵢ), columns kept of unit length"
+    return EigVectors(values, vectors, inverse, *shapes, text + _stack_note(x), node)
+
+
+def _inverse_for(node, matrix, reason: str):
+    """matrix⁻¹ for a derivative rule, or an error naming the node, its line and why the
+    derivative does not exist there."""
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"no derivative of {node.describe()}: {reason}") from None
+
+
+def _pinv(x, rcond=None):
+    return np.linalg.pinv(x) if rcond is None else np.linalg.pinv(x, rcond)
 
 
 # ---------------------------------------------------------------------------------------
@@ -273,6 +578,33 @@ def _table() -> dict[str, Primitive]:
                   (_join,), variadic=True),
         Primitive("stack", "stack", lambda *xs, axis: np.stack(xs, axis=axis),
                   (_join,), variadic=True),
+        # -- products (partials: the products section above)
+        Primitive("einsum", "einsum", lambda *xs, subscripts: np.einsum(subscripts, *xs),
+                  (_product,), variadic=True),
+        Primitive("tensordot", "tensordot", lambda x, y, axes: np.tensordot(x, y, axes),
+                  (_product, _product)),
+        Primitive("dot", "dot", np.dot, (_product, _product)),
+        Primitive("inner", "inner", np.inner, (_product, _product)),
+        Primitive("vdot", "vdot", np.vdot, (_product, _product)),
+        Primitive("kron", "⊗", np.kron, (_product, _product)),
+        Primitive("cross", "×", _cross, (_product, _product)),
+        # -- linear algebra (partials: the linear algebra section above)
+        Primitive("inv", "⁻¹", np.linalg.inv, (_inverse,)),
+        Primitive("pinv", "⁺", _pinv, (_pseudo_inverse,)),
+        Primitive("det", "det", np.linalg.det, (_determinant,)),
+        Primitive("logabsdet", "log|det|", lambda x: np.linalg.slogdet(x)[1], (_determinant,)),
+        Primitive("solve", "solve", np.linalg.solve, (_solve, _solve)),
+        Primitive("cholesky", "chol", np.linalg.cholesky, (_cholesky,)),
+        Primitive("eigh_values", "eigh λ", lambda x, UPLO: np.linalg.eigh(x, UPLO)[0], (_eigh,)),
+        Primitive("eigh_vectors", "eigh V", lambda x, UPLO: np.linalg.eigh(x, UPLO)[1],
+                  (_eigh,)),
+        Primitive("svd_values", "svd S", lambda x: np.linalg.svd(x, compute_uv=False), (_svd,)),
+        Primitive("svd_u", "svd U", lambda x: np.linalg.svd(x, full_matrices=False)[0],
+                  (_svd,)),
+        Primitive("svd_vh", "svd Vᵀ", lambda x: np.linalg.svd(x, full_matrices=False)[2],
+                  (_svd,)),
+        Primitive("eig_values", "eig λ", lambda x: np.linalg.eig(x)[0], (_eig,)),
+        Primitive("eig_vectors", "eig V", lambda x: np.linalg.eig(x)[1], (_eig,)),
     ]
     return {primitive.name: primitive for primitive in primitives}
 

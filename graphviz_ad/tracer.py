@@ -130,6 +130,10 @@ class Node:
             return f"{operands[0]}[{params['text']}]"
         if self.op == "where":
             operands.insert(0, "c")
+        if self.op == "einsum":  # einsum('ij,jk->ik', A, B)
+            operands.insert(0, repr(params["subscripts"]))
+        if self.op == "tensordot":
+            operands.append(f"axes={params['axes']}")
         if "axis" in params and (self.op in ("concatenate", "stack") or
                                  len(params["axis"]) < len(self.inputs[0].shape)):
             axis = params["axis"]
@@ -536,6 +540,10 @@ def apply(op: str, operands, params=None) -> Tracer:
     values = [node.value for node in nodes]
     try:
         value = forward(*values, **params) if params else forward(*values)
+    except np.linalg.LinAlgError as error:  # a singular or indefinite matrix, not a shape
+        raise np.linalg.LinAlgError(
+            f"{op} at {_location(where)} ({_line(where)}): {error}"
+        ) from None
     except ValueError as error:
         shapes = " and ".join(str(np.shape(node.value)) for node in nodes)
         raise ShapeError(

@@ -110,6 +110,45 @@ def _cases():
         Case("concatenate", lambda x, y: np.concatenate([x, y], axis=1), (A, normal(2, 2)), ""),
         Case("stack", lambda x, y: np.stack([x, y]), (v, w), ""),
         Case("stack", lambda x, y: np.stack([x, y], axis=-1), (A, A * 2), "last axis"),
+        # -- products
+        Case("matmul", lambda X, Y: X @ Y, (normal(2, 2, 3), normal(3, 2)), "stack @ matrix"),
+        Case("matmul", lambda X, Y: X @ Y, (normal(2, 1, 2, 3), normal(3, 3, 2)),
+             "broadcast stacks"),
+        Case("einsum", lambda X, Y: np.einsum("ij,jk->ik", X, Y), (A, B), "matrix product"),
+        Case("einsum", lambda X: np.einsum("ii", X), (normal(3, 3),), "trace"),
+        Case("einsum", lambda X, y: np.einsum("...ij,j->...i", X, y), (normal(2, 2, 3), v),
+             "ellipsis"),
+        Case("einsum", lambda x, X, y: np.einsum("i,ij,j", x, X, y), (normal(2), A, v),
+             "three operands"),
+        Case("tensordot", lambda X, Y: np.tensordot(X, Y, axes=([0], [1])),
+             (A, normal(4, 2)), "pair axes"),
+        Case("dot", lambda X, Y: np.dot(X, Y), (normal(2, 2, 3), normal(2, 3, 2)), "N-d"),
+        Case("inner", lambda X, Y: np.inner(X, Y), (A, normal(4, 3)), ""),
+        Case("vdot", lambda X, Y: np.vdot(X, Y), (A, normal(3, 2)), ""),
+        Case("kron", lambda X, Y: np.kron(X, Y), (A, normal(2, 2)), ""),
+        Case("cross", lambda x, y: np.cross(x, y), (normal(2, 3), v), "broadcast"),
+        Case("cross", lambda x, y: np.cross(x, y), (with_zero, w), "through 0"),
+        # -- linear algebra (square matrices kept well away from singular)
+        Case("inv", np.linalg.inv, (normal(3, 3) + 3 * np.eye(3),), ""),
+        Case("inv", np.linalg.inv, (normal(2, 2, 2) + 2 * np.eye(2),), "stack"),
+        Case("pinv", np.linalg.pinv, (A,), "wide"),
+        Case("det", np.linalg.det, (normal(3, 3),), ""),
+        Case("det", np.linalg.det, (np.array([[1.0, 2.0], [2.0, 4.0]]),), "singular"),
+        Case("logabsdet", lambda X: np.linalg.slogdet(X)[1], (normal(3, 3) + 3 * np.eye(3),),
+             ""),
+        Case("solve", np.linalg.solve, (normal(3, 3) + 3 * np.eye(3), v), "vector"),
+        Case("solve", np.linalg.solve, (normal(2, 3, 3) + 3 * np.eye(3), normal(3, 2)),
+             "stack, broadcast matrix"),
+        Case("cholesky", np.linalg.cholesky, (A @ A.T + np.eye(2),), ""),
+        Case("eigh_values", lambda X: np.linalg.eigh(X)[0], (A.T @ A + np.eye(3),), ""),
+        Case("eigh_vectors", lambda X: np.linalg.eigh(X)[1], (A.T @ A + np.eye(3),), ""),
+        Case("svd_values", lambda X: np.linalg.svd(X, compute_uv=False), (B,), ""),
+        Case("svd_u", lambda X: np.linalg.svd(X, full_matrices=False)[0], (B.T,), "tall"),
+        Case("svd_vh", lambda X: np.linalg.svd(X, full_matrices=False)[2], (B,), "wide"),
+        Case("eig_values", lambda X: np.linalg.eig(X)[0],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
+        Case("eig_vectors", lambda X: np.linalg.eig(X)[1],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
     ]
     return cases
 
@@ -165,7 +204,8 @@ def test_rule_text_and_kind(case):
             local = node.jacobian(i)
             assert local.rule and "{" not in local.rule, local.rule
             assert local.kind in {"identity", "diagonal", "broadcast", "reduce", "matmul",
-                                  "selection", "reshape", "permutation"}
+                                  "selection", "reshape", "permutation", "contraction",
+                                  "linalg"}
 
 
 def test_a_wrong_rule_is_caught(monkeypatch):
