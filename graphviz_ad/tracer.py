@@ -24,7 +24,7 @@ from inspect import Parameter, signature
 
 import numpy as np
 
-from .errors import ShapeError, TraceError
+from .errors import ShapeError, TraceError, UnsupportedOperation
 from .primitives import PRIMITIVES
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -296,6 +296,20 @@ def _location(where) -> str:
     return f"{os.path.basename(code.co_filename)}:{lineno}"
 
 
+class _NoValue:
+    """The default of an option that was not given (numpy shows it as ``<no value>``)."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+NO_VALUE = _NoValue()
+
+# The ndarray attributes a Tracer does not have: asking for one is an UnsupportedOperation
+# naming the user's line, not a bare AttributeError.
+_NDARRAY_NAMES = frozenset(name for name in dir(np.ndarray) if not name.startswith("_"))
+
+
 class Tracer:
     """What the traced function sees instead of an array: numpy routes every operation on it
     back to graphviz-ad, which computes the value and records a node.
@@ -432,17 +446,17 @@ class Tracer:
     def __abs__(self):
         return apply("abs", (self,))
 
-    def __floordiv__(self, other):
-        return np.floor_divide(self.node.value, plain(other))  # piecewise constant: no slope
+    def __floordiv__(self, other):  # piecewise constant: recorded with derivative 0
+        return apply("floor_divide", (self, other))
 
     def __rfloordiv__(self, other):
-        return np.floor_divide(plain(other), self.node.value)
+        return apply("floor_divide", (other, self))
 
     def __mod__(self, other):
-        return dispatch.ufunc(np.remainder, "__call__", (self, other), {})
+        return apply("remainder", (self, other))
 
     def __rmod__(self, other):
-        return dispatch.ufunc(np.remainder, "__call__", (other, self), {})
+        return apply("remainder", (other, self))
 
     def __getitem__(self, key):
         return dispatch.index(self, key)
@@ -468,17 +482,75 @@ class Tracer:
     __hash__ = None  # like an ndarray
 
     # -- methods -----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return dispatch.reduction("sum", self, axis, keepdims)
+    # The reductions take numpy's arguments in numpy's order: x.sum(0, float) is axis 0 with
+    # dtype float, as for an ndarray.  Options a trace cannot honour are refused by name.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+            where=True):
+        return dispatch.reduce_sum(self, axis, dtype, out, keepdims, initial, where)
 
-    def mean(self, axis=None, keepdims=False):
-        return dispatch.reduction("mean", self, axis, keepdims)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+        return dispatch.reduce_mean(self, axis, dtype, out, keepdims, where=where)
 
-    def max(self, axis=None, keepdims=False):
-        return dispatch.reduction("max", self, axis, keepdims)
+    def max(self, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+        return dispatch.reduce_max(self, axis, out, keepdims, initial, where)
 
-    def min(self, axis=None, keepdims=False):
-        return dispatch.reduction("min", self, axis, keepdims)
+    def min(self, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+        return dispatch.reduce_min(self, axis, out, keepdims, initial, where)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+             where=True):
+        return dispatch.reduce_prod(self, axis, dtype, out, keepdims, initial, where)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=NO_VALUE):
+        return dispatch.var(self, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=NO_VALUE):
+        return dispatch.std(self, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return dispatch.cumsum(self, axis, dtype, out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return dispatch.cumprod(self, axis, dtype, out)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return dispatch.matrix_trace(self, offset, axis1, axis2, dtype, out)
+
+    def round(self, decimals=0, out=None):
+        return dispatch.around(self, decimals, out)
+
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        if out is not None:
+            kwargs["out"] = out
+        return dispatch.clip(self, min, max, **kwargs)
+
+    def conj(self):
+        return self  # the conjugate of a real number is itself
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        return self
+
+    @property
+    def imag(self):
+        return apply("imag", (self,))
+
+    # ndarray's index-valued and boolean reductions: plain values, they have no derivative
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        return self.node.value.argmax(axis, out, keepdims=keepdims) if self.ndim else 0
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        return self.node.value.argmin(axis, out, keepdims=keepdims) if self.ndim else 0
+
+    def any(self, axis=None, out=None, keepdims=False, *, where=True):
+        return np.any(self.node.value, axis, out, keepdims, where=where)
+
+    def all(self, axis=None, out=None, keepdims=False, *, where=True):
+        return np.all(self.node.value, axis, out, keepdims, where=where)
 
     def reshape(self, *shape, order="C"):
         return dispatch.reshape(self, shape[0] if len(shape) == 1 else shape, order)
@@ -509,6 +581,16 @@ class Tracer:
 
     def copy(self):
         return self  # recorded values are never mutated, so a copy is the same value
+
+    def __getattr__(self, name):
+        """An ndarray attribute the Tracer does not have is refused with the user's line."""
+        if name in _NDARRAY_NAMES:
+            raise UnsupportedOperation(
+                f"ndarray.{name} on the traced value {self.node.label} at "
+                f"{_location(self._tape.where())} has no derivative rule in graphviz-ad; "
+                "write it with supported numpy functions"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _escape(tracer: Tracer, what: str, hint: str) -> TraceError:
