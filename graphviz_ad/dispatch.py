@@ -32,7 +32,7 @@ _UFUNCS = {
     # -- element-wise (more)
     np.arcsinh: "arcsinh", np.arccosh: "arccosh", np.arctanh: "arctanh", np.log2: "log2",
     np.log10: "log10", np.exp2: "exp2", np.cbrt: "cbrt", np.deg2rad: "deg2rad",
-    np.radians: "deg2rad", np.rad2deg: "rad2deg", np.degrees: "rad2deg", np.sinc: "sinc",
+    np.radians: "deg2rad", np.rad2deg: "rad2deg", np.degrees: "rad2deg",
     np.fabs: "abs", np.sign: "sign", np.floor: "floor", np.ceil: "ceil", np.rint: "rint",
     np.trunc: "trunc", np.arctan2: "arctan2", np.hypot: "hypot", np.logaddexp: "logaddexp",
     np.logaddexp2: "logaddexp2", np.fmax: "fmax", np.fmin: "fmin",
@@ -562,6 +562,7 @@ _FUNCTIONS = {
     np.round: around,
     np.around: around,
     np.fix: fix,
+    np.sinc: lambda x: apply("sinc", (x,)),
     np.nan_to_num: nan_to_num,
     np.real: lambda val: val,  # the real part of a real number is itself
     np.imag: lambda val: apply("imag", (val,)),

@@ -279,7 +279,7 @@ def _prod(node, i: int) -> Jacobian:
     x = node.inputs[0].value
     axes, keepdims = node.params["axis"], node.params["keepdims"]
     weights = _product_of_others(np.asarray(x, dtype=float), axes)
-    text = "(Π_{{j≠i}} {x}ⱼ)ᵀ" + _over(axes, shape_of(x))
+    text = "(Π_(j≠i) {x}ⱼ)ᵀ" + _over(axes, shape_of(x))
     return Reduce(shape_of(x), shape_of(node.value), axes, keepdims, weights, text, node)
 
 
@@ -384,7 +384,7 @@ def _cumsum(node, i: int) -> Jacobian:
 def _cumprod(node, i: int) -> Jacobian:
     """cumprod: ∂outₖ/∂xᵢ = Π_{j≤k, j≠i} xⱼ for i ≤ k (lower-triangular)."""
     axis = _scan_axis(node)
-    text = "[Π_{{j≤k, j≠i}} {x}ⱼ]ₖᵢ (i ≤ k)"
+    text = "[Π_(j≤k, j≠i) {x}ⱼ]ₖᵢ (i ≤ k)"
     return CumProd(axis, node.inputs[0].value, shape_of(node.value), text, node)
 
 
