@@ -14,9 +14,9 @@ Jacobian 0, so the picture shows where a derivative stops.
 
 from __future__ import annotations
 
-import numpy as np
-
 from math import prod
+
+import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedOperation
 from .tracer import NO_VALUE, Tracer, _location, apply, plain

@@ -290,8 +290,8 @@ def _product_of_others(x: np.ndarray, axes) -> np.ndarray:
         return np.zeros_like(x)
     last = tuple(range(x.ndim - len(axes), x.ndim))
     lines = np.moveaxis(x, axes, last)
-    flat = lines.reshape(lines.shape[: x.ndim - len(axes)] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,))
+    flat = lines.reshape((*lines.shape[: x.ndim - len(axes)], -1))
+    ones = np.ones((*flat.shape[:-1], 1))
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.moveaxis((left * right).reshape(lines.shape), last, axes)
