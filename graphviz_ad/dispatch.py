@@ -279,11 +279,11 @@ def _reduction_options(op, a, dtype=None, out=None, initial=NO_VALUE, where=True
     if out is not None:
         raise TraceError(f"{op}(..., out=...) at {_where((a,))} writes into an existing array "
                          "in place; assign the result to a new name instead")
-    own = np.result_type(plain(a))
-    if dtype is not None and np.dtype(dtype) != own:
+    if dtype is not None and np.dtype(dtype) != np.result_type(plain(a)):
         raise UnsupportedOperation(
             f"{op}(..., dtype={np.dtype(dtype)}) at {_where((a,))}: graphviz-ad computes in the "
-            f"traced value's own dtype ({own}); cast the inputs before tracing instead")
+            f"traced value's own dtype ({np.result_type(plain(a))}); cast the inputs before "
+            "tracing instead")
     if initial is not NO_VALUE:
         raise UnsupportedOperation(f"{op}(..., initial=...) at {_where((a,))}: combine the "
                                    f"initial value with the result of {op} instead")

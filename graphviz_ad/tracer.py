@@ -541,10 +541,10 @@ class Tracer:
 
     # ndarray's index-valued and boolean reductions: plain values, they have no derivative
     def argmax(self, axis=None, out=None, *, keepdims=False):
-        return self.node.value.argmax(axis, out, keepdims=keepdims) if self.ndim else 0
+        return np.argmax(self.node.value, axis, out, keepdims=keepdims)
 
     def argmin(self, axis=None, out=None, *, keepdims=False):
-        return self.node.value.argmin(axis, out, keepdims=keepdims) if self.ndim else 0
+        return np.argmin(self.node.value, axis, out, keepdims=keepdims)
 
     def any(self, axis=None, out=None, keepdims=False, *, where=True):
         return np.any(self.node.value, axis, out, keepdims, where=where)
