@@ -357,6 +357,22 @@ def test_methods_take_numpys_positional_forms():
         np.testing.assert_allclose(graph.value, expected, rtol=1e-14)
 
 
+def test_numpy_functions_take_their_positional_forms():
+    x = rng.normal(size=(2, 3))
+    calls = [
+        (np.sum, (0, None, None, True)), (np.mean, (1, float, None, True)),
+        (np.max, (0, None, True)), (np.amin, (1, None, True)), (np.prod, (1, None, None, True)),
+        (np.var, (0, None, None, 1, True)), (np.std, (None, None, None, 1)),
+        (np.cumsum, (0, float)), (np.cumprod, (1,)), (np.trace, (0, 1, 0)), (np.ptp, (1,)),
+        (np.average, (1, np.arange(1.0, 4.0))), (np.linalg.norm, (1, 0, True)),
+        (np.round, (1,)), (np.nan_to_num, (True, 1.0)),
+    ]
+    for function, args in calls:
+        graph = gad.trace(lambda x, f=function, args=args: f(x, *args), x)
+        np.testing.assert_allclose(graph.value, function(x, *args), rtol=1e-14,
+                                   err_msg=function.__name__)
+
+
 def test_x_sum_0_float_is_axis_0_with_dtype_float():
     graph = gad.trace(lambda x: x.sum(0, float), np.ones((2, 3)))
     assert graph.value.shape == (3,)
