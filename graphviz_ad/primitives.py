@@ -405,7 +405,9 @@ def _norm(node, i: int) -> Jacobian:
     ties sharing; p → (sign(x) |x|^(p−1))ᵀ/‖x‖^(p−1); 0 (a count) → 0.  Matrix (two axes,
     rows then columns): fro → vec(X)ᵀ/‖X‖; nuc → vec(U Vᵀ)ᵀ; 2 (−2) → vec(u vᵀ)ᵀ of the
     largest (smallest) singular value; 1 (−1) → sign(X) on the column of largest
-    (smallest) absolute sum; ∞ (−∞) → the same for rows.  At 0 the 2-norm and fro take 0.
+    (smallest) absolute sum; ∞ (−∞) → the same for rows.  At 0 the 2-norm and fro take 0;
+    for p < 1 the slope at a zero entry is infinite and shows as NaN (as in autograd); a
+    repeated extreme singular value has no unique derivative, and the SVD's vectors are used.
     """
     x = np.asarray(node.inputs[0].value, dtype=float)
     order, axis, keepdims = node.params["ord"], node.params["axis"], node.params["keepdims"]
