@@ -139,35 +139,35 @@ def _axis(axis: int, ndim: int, op: str, x) -> int:
 def reduce_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
                where=True):
     """np.sum(a, axis, dtype, out, keepdims, initial, where) and ``a.sum(…)``."""
-    _reduction_options("sum", a, dtype, out, initial, where)
+    _check_options("sum", a, dtype, out, initial, where)
     return reduction("sum", a, axis, keepdims)
 
 
 def reduce_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    _reduction_options("mean", a, dtype, out, where=where)
+    _check_options("mean", a, dtype, out, where=where)
     return reduction("mean", a, axis, keepdims)
 
 
 def reduce_max(a, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
-    _reduction_options("max", a, None, out, initial, where)
+    _check_options("max", a, None, out, initial, where)
     return reduction("max", a, axis, keepdims)
 
 
 def reduce_min(a, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
-    _reduction_options("min", a, None, out, initial, where)
+    _check_options("min", a, None, out, initial, where)
     return reduction("min", a, axis, keepdims)
 
 
 def reduce_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
                 where=True):
     """Π over ``axis``; its derivative is the product of the others (zeros are fine)."""
-    _reduction_options("prod", a, dtype, out, initial, where)
+    _check_options("prod", a, dtype, out, initial, where)
     return reduction("prod", a, axis, keepdims)
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
     """The range max − min over ``axis``, one node."""
-    _reduction_options("ptp", a, None, out)
+    _check_options("ptp", a, None, out)
     return reduction("ptp", a, axis, keepdims)
 
 
@@ -184,7 +184,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
 
 
 def _spread(op, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
-    _reduction_options(op, a, dtype, out, where=where)
+    _check_options(op, a, dtype, out, where=where)
     if mean is not NO_VALUE:
         raise UnsupportedOperation(f"{op}(..., mean=...) at {_where((a,))}: leave the mean "
                                    "out; graphviz-ad computes it inside the node")
@@ -229,7 +229,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 def matrix_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """np.trace: the sum of a diagonal, one node whose rule is vec(I)ᵀ."""
-    _reduction_options("trace", a, dtype, out)
+    _check_options("trace", a, dtype, out)
     ndim = np.ndim(plain(a))
     if ndim < 2:
         raise ShapeError(f"trace of shape {np.shape(plain(a))} at {_where((a,))}: it needs at "
@@ -251,7 +251,7 @@ def cumprod(a, axis=None, dtype=None, out=None):
 
 
 def _scan(op, a, axis, dtype, out):
-    _reduction_options(op, a, dtype, out)
+    _check_options(op, a, dtype, out)
     if axis is None:
         return apply(op, (a,))
     return apply(op, (a,), {"axis": (_axis(axis, np.ndim(plain(a)), op, a),)})
@@ -274,8 +274,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     return apply("norm", (x,), {"ord": ord, "axis": axes, "keepdims": bool(keepdims)})
 
 
-def _reduction_options(op, a, dtype=None, out=None, initial=NO_VALUE, where=True):
-    """Refuse the options of a reduction that a traced value cannot honour, by name."""
+def _check_options(op, a, dtype=None, out=None, initial=NO_VALUE, where=True):
+    """Refuse the options of a reduction (or a method) that a traced value cannot honour:
+    ``out=`` (in place), a ``dtype`` other than its own, ``initial=`` and ``where=``."""
     if out is not None:
         raise TraceError(f"{op}(..., out=...) at {_where((a,))} writes into an existing array "
                          "in place; assign the result to a new name instead")
@@ -297,13 +298,13 @@ def _reduction_options(op, a, dtype=None, out=None, initial=NO_VALUE, where=True
 
 def around(a, decimals=0, out=None):
     """np.round / np.around / x.round(): piecewise constant, recorded with derivative 0."""
-    _reduction_options("round", a, None, out)
+    _check_options("round", a, None, out)
     return apply("round", (a,), {"decimals": decimals})
 
 
 def fix(x, out=None):
     """np.fix rounds towards zero: trunc."""
-    _reduction_options("fix", x, None, out)
+    _check_options("fix", x, None, out)
     return apply("trunc", (x,))
 
 

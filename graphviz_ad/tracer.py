@@ -552,21 +552,23 @@ class Tracer:
     def all(self, axis=None, out=None, keepdims=False, *, where=True):
         return np.all(self.node.value, axis, out, keepdims, where=where)
 
-    def reshape(self, *shape, order="C"):
+    def reshape(self, *shape, order="C", copy=None):
+        # copy= only decides whether numpy may share memory: recorded values never change
         return dispatch.reshape(self, shape[0] if len(shape) == 1 else shape, order)
 
     def transpose(self, *axes):
         return dispatch.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
-    def ravel(self):
-        return dispatch.reshape(self, -1)
+    def ravel(self, order="C"):
+        return dispatch.reshape(self, -1, order)
 
     flatten = ravel
 
     def squeeze(self, axis=None):
         return dispatch.squeeze(self, axis)
 
-    def dot(self, other):
+    def dot(self, other, /, out=None):
+        dispatch._check_options("dot", self, out=out)
         return dispatch.dot(self, other)
 
     def astype(self, dtype, copy=True):
@@ -579,7 +581,7 @@ class Tracer:
             )
         return self
 
-    def copy(self):
+    def copy(self, order="C"):
         return self  # recorded values are never mutated, so a copy is the same value
 
     def __getattr__(self, name):

@@ -317,13 +317,19 @@ NUMPY_SIGNATURES = {
     "all": "axis out keepdims *where",
     "conj": "",
     "conjugate": "",
+    "ravel": "order",
+    "flatten": "order",
+    "squeeze": "axis",
+    "copy": "order",
+    "reshape": "*order copy",
 }
 
 
 @pytest.mark.parametrize("name", NUMPY_SIGNATURES)
 def test_method_signatures_match_numpy(name):
     ours = inspect.signature(getattr(gad.tracer.Tracer, name))
-    listed = [(p.name, p.kind) for p in list(ours.parameters.values())[1:]]
+    listed = [(p.name, p.kind) for p in list(ours.parameters.values())[1:]
+              if p.kind is not inspect.Parameter.VAR_POSITIONAL]  # reshape's *shape
     positional, keyword = NUMPY_SIGNATURES[name].split("*") + [""] * (
         "*" not in NUMPY_SIGNATURES[name])
     expected = [(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in positional.split()]
@@ -343,7 +349,8 @@ def test_methods_take_numpys_positional_forms():
         ("max", (0, None, True)), ("min", (1, None, False)), ("prod", (0, None, None, True)),
         ("var", (0, None, None, 1, True)), ("std", (1, float, None, 1)),
         ("cumsum", (1, float)), ("cumprod", (0,)), ("trace", (1, 1, 0)), ("round", (1,)),
-        ("argmax", (1,)), ("any", (0,)), ("all", (1,)),
+        ("argmax", (1,)), ("any", (0,)), ("all", (1,)), ("ravel", ("C",)),
+        ("flatten", ("C",)), ("copy", ("C",)), ("squeeze", (None,)), ("dot", (np.ones(3),)),
     ]
     for name, args in calls:
         def f(x, name=name, args=args):
@@ -390,6 +397,7 @@ def test_options_a_trace_cannot_honour_are_refused_by_name():
         (lambda x: x.cumsum(0, None, np.empty((2, 3))), "out="),
         (lambda x: x.var(0, None, np.empty(3)), "out="),
         (lambda x: x.round(0, np.empty((2, 3))), "out="),
+        (lambda x: x.dot(np.ones(3), np.empty(2)), "out="),
     ]
     for function, option in refusals:
         with pytest.raises(gad.TraceError, match=rf"{option}.*test_coverage_reductions\.py:\d+"):
