@@ -458,6 +458,15 @@ class Tracer:
     def __rmod__(self, other):
         return apply("remainder", (other, self))
 
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
+    def __round__(self, ndigits=None):
+        return dispatch.around(self, ndigits or 0)
+
     def __getitem__(self, key):
         return dispatch.index(self, key)
 

@@ -202,6 +202,16 @@ def test_remainder_takes_the_slope_of_its_piece():
     assert grad(lambda x: 7.5 % x, 2.0) == {"x": -3.0}  # __rmod__
 
 
+def test_python_operators_round_and_divmod():
+    x = np.array([7.5, -7.5])
+    graph = gad.trace(lambda x: np.sum(round(x, 0) + sum(divmod(x, 2.0)) + sum(divmod(9.0, x))),
+                      x)
+    expected = np.round(x) + sum(divmod(x, 2.0)) + sum(divmod(9.0, x))
+    np.testing.assert_array_equal(graph.value, np.sum(expected))
+    # ∂(x // 2 + x % 2)/∂x = 0 + 1;  ∂(9 // x + 9 % x)/∂x = 0 − ⌊9/x⌋
+    np.testing.assert_array_equal(graph.grad("x"), 1.0 - np.floor(9.0 / x))
+
+
 def test_nan_to_num_passes_the_finite_values_only():
     x = np.array([1.0, np.nan, np.inf, -np.inf, -2.0])
     graph = gad.trace(lambda x: np.sum(np.nan_to_num(x, nan=0.5, posinf=9.0, neginf=-9.0) * 3.0), x)
