@@ -6,18 +6,21 @@ numpy hands a traced value back to us three ways: ufuncs (``np.exp(x)``, ``a + x
 lands here, where its arguments are put in a standard form (axes normalised, shapes
 resolved) and the primitive is recorded.  A few conveniences are spelled with primitives
 (``np.square(x)`` is ``x ** 2``, ``np.outer`` is a broadcast product, ``np.clip`` is
-``min(max(x, lo), hi)``).  Non-differentiable operations (comparisons, ``np.argmax``,
-``np.sign``) run on the plain values and return plain arrays.
+``min(max(x, lo), hi)``).  Operations with no derivative at all (comparisons,
+``np.argmax``, ``np.isnan``) run on the plain values and return plain arrays; piecewise
+constant ones (``np.floor``, ``np.sign``, ``np.round``) are recorded with the local
+Jacobian 0, so the picture shows where a derivative stops.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+from math import prod
 
 import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedOperation
-from .tracer import Tracer, _location, apply, plain
+from .tracer import NO_VALUE, Tracer, _location, apply, plain
 
 # ufuncs recorded as the primitive of that name
 _UFUNCS = {
@@ -27,21 +30,29 @@ _UFUNCS = {
     np.tanh: "tanh", np.sinh: "sinh", np.cosh: "cosh", np.arctan: "arctan",
     np.arcsin: "arcsin", np.arccos: "arccos", np.log1p: "log1p", np.expm1: "expm1",
     np.absolute: "abs",
+    # -- element-wise (more)
+    np.arcsinh: "arcsinh", np.arccosh: "arccosh", np.arctanh: "arctanh", np.log2: "log2",
+    np.log10: "log10", np.exp2: "exp2", np.cbrt: "cbrt", np.deg2rad: "deg2rad",
+    np.radians: "deg2rad", np.rad2deg: "rad2deg", np.degrees: "rad2deg",
+    np.fabs: "abs", np.sign: "sign", np.floor: "floor", np.ceil: "ceil", np.rint: "rint",
+    np.trunc: "trunc", np.arctan2: "arctan2", np.hypot: "hypot", np.logaddexp: "logaddexp",
+    np.logaddexp2: "logaddexp2", np.fmax: "fmax", np.fmin: "fmin",
+    np.remainder: "remainder", np.fmod: "fmod", np.copysign: "copysign",
+    np.float_power: "float_power", np.floor_divide: "floor_divide",
 }
 
 # ufuncs that are piecewise constant or boolean: computed on the values, not recorded
 _PLAIN_UFUNCS = {
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.isnan, np.isinf,
-    np.isfinite, np.signbit, np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide,
+    np.isfinite, np.signbit,
 }
 
 # numpy functions whose results carry no derivative: computed on the values
 _PLAIN_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.isclose, np.allclose,
     np.array_equal, np.any, np.all, np.nonzero, np.count_nonzero, np.zeros_like, np.ones_like,
-    np.empty_like, np.full_like, np.round, np.around, np.result_type, np.iscomplexobj,
-    np.isrealobj,
+    np.empty_like, np.full_like, np.result_type, np.iscomplexobj, np.isrealobj,
 }
 
 
@@ -67,7 +78,7 @@ def ufunc(function, method, inputs, kwargs):
         return apply("power", (inputs[0], 2.0))
     if function is np.reciprocal:
         return apply("divide", (1.0, inputs[0]))
-    if function is np.positive:
+    if function in (np.positive, np.conjugate):  # the conjugate of a real number is itself
         return inputs[0]
     raise _unsupported(f"np.{name}", inputs)
 
@@ -94,9 +105,9 @@ def _numpy_name(func) -> str:
 
 def supported() -> list[str]:
     """The numpy names graphviz-ad differentiates, for error messages and the docs."""
-    names = {f"np.{f.__name__}" for f in (*_UFUNCS, np.matmul, np.square, np.reciprocal)}
-    names.update(_numpy_name(f) for f in _FUNCTIONS)  # np.linalg.inv, not np.inv
-    names.update(f"np.{f.__name__}" for f in _PRODUCT_UFUNCS)
+    # np.linalg.inv, not np.inv
+    names = {_numpy_name(f) for f in (*_UFUNCS, *_FUNCTIONS, *_PRODUCT_UFUNCS, np.matmul,
+                                      np.square, np.reciprocal, np.conjugate)}
     return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
 
 
@@ -104,23 +115,19 @@ def supported() -> list[str]:
 
 
 def reduction(op, x, axis=None, keepdims=False):
-    """sum, mean, max or min over ``axis`` (None: all axes)."""
-    ndim = np.ndim(plain(x))
-    if axis is None:
-        axes = tuple(range(ndim))
-    else:
-        axes = tuple(sorted(_axis(a, ndim, op, x) for a in np.atleast_1d(axis).tolist()))
-    if op in ("max", "min") and 0 in [np.shape(plain(x))[a] for a in axes]:
+    """sum, mean, max, min, prod or ptp over ``axis`` (None: all axes)."""
+    axes = _reduced_axes(op, x, axis)
+    if op in ("max", "min", "ptp") and 0 in [np.shape(plain(x))[a] for a in axes]:
         raise ShapeError(f"{op} of an empty array at {_where((x,))}")
     return apply(op, (x,), {"axis": axes, "keepdims": bool(keepdims)})
 
 
-def _reduction_function(op):
-    def handler(a, axis=None, dtype=None, keepdims=False, **extra):
-        _refuse_options(f"np.{op}", a, dtype=dtype, **extra)
-        return reduction(op, a, axis, keepdims)
-
-    return handler
+def _reduced_axes(op, x, axis) -> tuple[int, ...]:
+    """``axis`` (None, an int or a sequence) as sorted non-negative axes of x."""
+    ndim = np.ndim(plain(x))
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(_axis(a, ndim, op, x) for a in np.atleast_1d(axis).tolist()))
 
 
 def _axis(axis: int, ndim: int, op: str, x) -> int:
@@ -128,6 +135,194 @@ def _axis(axis: int, ndim: int, op: str, x) -> int:
         raise ShapeError(f"{op}: axis {axis} is out of range for shape {np.shape(plain(x))} "
                          f"at {_where((x,))}")
     return axis % max(ndim, 1)
+
+
+# -- reductions and scans, with numpy's signatures (the ndarray methods call these) ------
+
+
+def reduce_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+               where=True):
+    """np.sum(a, axis, dtype, out, keepdims, initial, where) and ``a.sum(…)``."""
+    _check_options("sum", a, dtype, out, initial, where)
+    return reduction("sum", a, axis, keepdims)
+
+
+def reduce_mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    _check_options("mean", a, dtype, out, where=where)
+    return reduction("mean", a, axis, keepdims)
+
+
+def reduce_max(a, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+    _check_options("max", a, None, out, initial, where)
+    return reduction("max", a, axis, keepdims)
+
+
+def reduce_min(a, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+    _check_options("min", a, None, out, initial, where)
+    return reduction("min", a, axis, keepdims)
+
+
+def reduce_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+                where=True):
+    """Π over ``axis``; its derivative is the product of the others (zeros are fine)."""
+    _check_options("prod", a, dtype, out, initial, where)
+    return reduction("prod", a, axis, keepdims)
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """The range max − min over ``axis``, one node."""
+    _check_options("ptp", a, None, out)
+    return reduction("ptp", a, axis, keepdims)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=NO_VALUE, correction=NO_VALUE):
+    """The variance Σ(x − x̄)²/(n − ddof), one node whose rule is 2(x − x̄)ᵀ/(n − ddof)."""
+    return _spread("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=NO_VALUE, correction=NO_VALUE):
+    """The standard deviation √var, one node whose rule is (x − x̄)ᵀ/((n − ddof) std)."""
+    return _spread("std", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+
+
+def _spread(op, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
+    _check_options(op, a, dtype, out, where=where)
+    if mean is not NO_VALUE:
+        raise UnsupportedOperation(f"{op}(..., mean=...) at {_where((a,))}: leave the mean "
+                                   "out; graphviz-ad computes it inside the node")
+    if correction is not NO_VALUE:
+        if ddof != 0:
+            raise TraceError(f"{op} at {_where((a,))} was given both ddof and correction; "
+                             "they are the same option, give one")
+        ddof = correction
+    axes = _reduced_axes(op, a, axis)
+    count = prod(np.shape(plain(a))[k] for k in axes)
+    if count - ddof <= 0:
+        raise ShapeError(f"{op} of {count} value(s) with ddof={ddof} at {_where((a,))}: no "
+                         "degrees of freedom are left (n − ddof ≤ 0)")
+    return apply(op, (a,), {"axis": axes, "ddof": ddof, "keepdims": bool(keepdims)})
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """np.average: the mean without weights; with them Σ w a / Σ w, one node with a
+    derivative for a and for w (weights shaped like a, or 1-d along ``axis``)."""
+    at = _where((a, weights))
+    if returned:
+        raise UnsupportedOperation(f"np.average(..., returned=True) at {at}: compute the sum "
+                                   "of the weights separately, np.sum(weights)")
+    if weights is None:
+        return reduction("mean", a, axis, keepdims)
+    axes = _reduced_axes("average", a, axis)
+    shape, weights_shape = np.shape(plain(a)), np.shape(plain(weights))
+    if weights_shape != shape:
+        if (axis is None or len(axes) != 1 or len(weights_shape) != 1
+                or weights_shape[0] != shape[axes[0]]):
+            raise ShapeError(f"average: weights of shape {weights_shape} do not fit a of shape "
+                             f"{shape} with axis={axis} at {at}; give weights shaped like a, "
+                             "or 1-d along one axis")
+        along = tuple(n if k == axes[0] else 1 for k, n in enumerate(shape))
+        weights = (reshape(weights, along) if isinstance(weights, Tracer)
+                   else np.reshape(weights, along))
+    if np.any(np.sum(np.broadcast_to(plain(weights), shape), axis=axes) == 0):
+        raise ZeroDivisionError(f"average at {at}: the weights sum to zero, so they cannot "
+                                "be normalised")
+    return apply("average", (a, weights), {"axis": axes, "keepdims": bool(keepdims)})
+
+
+def matrix_trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """np.trace: the sum of a diagonal, one node whose rule is vec(I)ᵀ."""
+    _check_options("trace", a, dtype, out)
+    ndim = np.ndim(plain(a))
+    if ndim < 2:
+        raise ShapeError(f"trace of shape {np.shape(plain(a))} at {_where((a,))}: it needs at "
+                         "least two axes")
+    first, second = _axis(axis1, ndim, "trace", a), _axis(axis2, ndim, "trace", a)
+    if first == second:
+        raise ShapeError(f"trace at {_where((a,))}: axis1 and axis2 are the same axis {first}")
+    return apply("trace", (a,), {"offset": int(offset), "axis1": first, "axis2": second})
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    """Running sums along ``axis`` (None: over the flattened array)."""
+    return _scan("cumsum", a, axis, dtype, out)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    """Running products along ``axis`` (None: over the flattened array)."""
+    return _scan("cumprod", a, axis, dtype, out)
+
+
+def _scan(op, a, axis, dtype, out):
+    _check_options(op, a, dtype, out)
+    if axis is None:
+        return apply(op, (a,))
+    return apply(op, (a,), {"axis": (_axis(axis, np.ndim(plain(a)), op, a),)})
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """np.linalg.norm: a vector norm over one axis, a matrix norm over two, one node."""
+    shape = np.shape(plain(x))
+    if axis is None:
+        if ord is not None and len(shape) > 2:
+            raise ShapeError(f"np.linalg.norm with ord={ord!r} of shape {shape} at "
+                             f"{_where((x,))}: give axis= (one axis for a vector norm, two "
+                             "for a matrix norm)")
+        axes = tuple(range(len(shape)))
+    else:
+        axes = tuple(_axis(a, len(shape), "norm", x) for a in np.atleast_1d(axis).tolist())
+        if len(axes) > 2 or len(set(axes)) != len(axes):
+            raise ShapeError(f"np.linalg.norm with axis={axis} at {_where((x,))}: give one axis "
+                             "(a vector norm) or two different axes (a matrix norm)")
+    return apply("norm", (x,), {"ord": ord, "axis": axes, "keepdims": bool(keepdims)})
+
+
+def _check_options(op, a, dtype=None, out=None, initial=NO_VALUE, where=True):
+    """Refuse the options of a reduction (or a method) that a traced value cannot honour:
+    ``out=`` (in place), a ``dtype`` other than its own, ``initial=`` and ``where=``."""
+    if out is not None:
+        raise TraceError(f"{op}(..., out=...) at {_where((a,))} writes into an existing array "
+                         "in place; assign the result to a new name instead")
+    if dtype is not None and np.dtype(dtype) != np.result_type(plain(a)):
+        raise UnsupportedOperation(
+            f"{op}(..., dtype={np.dtype(dtype)}) at {_where((a,))}: graphviz-ad computes in the "
+            f"traced value's own dtype ({np.result_type(plain(a))}); cast the inputs before "
+            "tracing instead")
+    if initial is not NO_VALUE:
+        raise UnsupportedOperation(f"{op}(..., initial=...) at {_where((a,))}: combine the "
+                                   f"initial value with the result of {op} instead")
+    if not (isinstance(where, (bool, np.bool_)) and where):
+        raise UnsupportedOperation(f"{op}(..., where=...) at {_where((a,))}: select the "
+                                   "elements first (np.where or a boolean index), then reduce")
+
+
+# -- element-wise (more) -----------------------------------------------------------------
+
+
+def around(a, decimals=0, out=None):
+    """np.round / np.around / x.round(): piecewise constant, recorded with derivative 0."""
+    _check_options("round", a, None, out)
+    return apply("round", (a,), {"decimals": decimals})
+
+
+def fix(x, out=None):
+    """np.fix rounds towards zero: trunc."""
+    _check_options("fix", x, None, out)
+    return apply("trunc", (x,))
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and ±∞ replaced by numbers: derivative 1 where x is finite, 0 where replaced."""
+    if not copy:
+        raise TraceError(f"np.nan_to_num(..., copy=False) at {_where((x,))} replaces values in "
+                         "place; assign the result to a new name instead")
+    return apply("nan_to_num", (x,), {"nan": nan, "posinf": posinf, "neginf": neginf})
+
+
+def angle(z, deg=False):
+    """The angle of a real number: 0 or π (180°), piecewise constant."""
+    return apply("angle", (z,), {"deg": bool(deg)})
 
 
 # -- products ----------------------------------------------------------------------------
@@ -620,10 +815,10 @@ def eigvals(a):
 
 
 _FUNCTIONS = {
-    np.sum: _reduction_function("sum"),
-    np.mean: _reduction_function("mean"),
-    np.max: _reduction_function("max"),
-    np.min: _reduction_function("min"),
+    np.sum: reduce_sum,
+    np.mean: reduce_mean,
+    np.max: reduce_max,
+    np.min: reduce_min,
     np.dot: dot,
     np.outer: outer,
     np.transpose: transpose,
@@ -661,6 +856,25 @@ _FUNCTIONS = {
     np.linalg.eigvals: eigvals,
     np.linalg.multi_dot: multi_dot,
     np.linalg.matrix_power: matrix_power,
+    # -- element-wise (more)
+    np.round: around,
+    np.around: around,
+    np.fix: fix,
+    np.sinc: lambda x: apply("sinc", (x,)),
+    np.nan_to_num: nan_to_num,
+    np.real: lambda val: val,  # the real part of a real number is itself
+    np.imag: lambda val: apply("imag", (val,)),
+    np.angle: angle,
+    # -- reductions and scans
+    np.prod: reduce_prod,
+    np.var: var,
+    np.std: std,
+    np.average: average,
+    np.ptp: ptp,
+    np.trace: matrix_trace,
+    np.cumsum: cumsum,
+    np.cumprod: cumprod,
+    np.linalg.norm: norm,
 }
 if hasattr(np.linalg, "svdvals"):  # numpy ≥ 2: the array API's names in np.linalg
     _FUNCTIONS.update({

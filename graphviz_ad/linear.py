@@ -800,3 +800,153 @@ class EigVectors(MatrixFunction):
         v = self.vectors
         with np.errstate(invalid="ignore"):
             return self._unit(v @ (self.gaps * (self.inverse @ t @ v)))
+# ---------------------------------------------------------------------------------------
+# Operators of the element-wise functions without a slope and of the scans.
+
+
+class PiecewiseConstant(Elementwise):
+    """``out = f(x)`` element by element where f is piecewise constant (floor, sign, round):
+    the derivative is 0 wherever it exists, and 0 is taken at the jumps too.
+
+    The Jacobian is the zero diagonal (or its broadcast); the rule says why it is zero.
+
+    >>> J = PiecewiseConstant((3,), (3,), {})
+    >>> J.rule, J.vjp(np.array([1.0, np.nan, 2.0]))
+    ('0 (piecewise constant)', array([0., 0., 0.]))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, in_shape, out_shape, labels):
+        super().__init__(0.0, in_shape, out_shape, "0", labels)
+
+    def _rule_template(self) -> str:
+        return "0 (piecewise constant)"
+
+    def vjp(self, g):
+        # exact zeros even for an infinite or NaN adjoint (0 · ∞ would be NaN)
+        return np.zeros(self._batch(g, self.out_shape) + self.in_shape)
+
+    def jvp(self, v):
+        return np.zeros(self._batch(v, self.in_shape) + self.out_shape)
+
+
+class BroadcastReduce(Reduce):
+    """A weighted reduction of a broadcast copy of x: ``out = Σ over axes of w ⊗ E x``, where
+    E broadcasts x (shaped ``in_shape``) to the weights' full shape.
+
+    This is ∂ average(a, weights=w)/∂w when a 1-d w is laid along one axis of a: each
+    weight meets a whole row of a, and its adjoint sums over that row.
+    """
+
+    __slots__ = ("full_shape",)
+
+    def __init__(self, in_shape, full_shape, out_shape, axes, keepdims, weights, template,
+                 labels):
+        super().__init__(full_shape, out_shape, axes, keepdims, weights, template, labels)
+        self.full_shape = full_shape
+        self.in_shape = in_shape
+
+    def vjp(self, g):
+        batch = self._batch(g, self.out_shape)
+        kept_shape = tuple(1 if i in self.axes else n for i, n in enumerate(self.full_shape))
+        spread = np.reshape(g, batch + kept_shape) * self.weights
+        return sum_to(spread, len(batch), self.in_shape)
+
+    def jvp(self, v):
+        batch = self._batch(v, self.in_shape)
+        padding = (1,) * (len(self.full_shape) - len(self.in_shape))
+        weighted = np.reshape(v, batch + padding + self.in_shape) * self.weights
+        axes = tuple(len(batch) + a for a in self.axes)
+        return np.sum(weighted, axis=axes, keepdims=self.keepdims)
+
+
+class CumSum(Jacobian):
+    """``out = cumsum(x)`` along ``axis``: a lower-triangular block of ones, L with Lₖᵢ = 1
+    for i ≤ k.  J v = cumsum(v); gᵀ J = the reversed cumulative sum of g (each xᵢ reaches
+    every later partial sum).  ``axis=None`` runs over the flattened x.
+
+    >>> CumSum(None, (3,), (3,), "L", {}).vjp(np.array([1.0, 2.0, 3.0]))
+    array([6., 5., 3.])
+    """
+
+    __slots__ = ("axis",)
+    kind = "scan"
+
+    def __init__(self, axis, in_shape, out_shape, template, labels):
+        super().__init__(in_shape, out_shape, template, labels)
+        self.axis = axis  # an axis of the input, or None for the flattened input
+
+    def _lines(self, array, core: Shape) -> tuple[np.ndarray, Shape]:
+        """The array with its scanned axis last (the input flattened for axis None)."""
+        batch = self._batch(array, core)
+        if self.axis is None:
+            return np.reshape(array, (*batch, -1)), batch
+        return np.moveaxis(array, len(batch) + self.axis, -1), batch
+
+    def _restore(self, lines: np.ndarray, batch: Shape, shape: Shape) -> np.ndarray:
+        if self.axis is None:
+            return np.reshape(lines, batch + shape)
+        return np.moveaxis(lines, -1, len(batch) + self.axis)
+
+    def vjp(self, g):
+        lines, batch = self._lines(g, self.out_shape)
+        reversed_sums = np.cumsum(lines[..., ::-1], axis=-1)[..., ::-1]
+        return self._restore(reversed_sums, batch, self.in_shape)
+
+    def jvp(self, v):
+        lines, batch = self._lines(v, self.in_shape)
+        return self._restore(np.cumsum(lines, axis=-1), batch, self.out_shape)
+
+
+class CumProd(CumSum):
+    """``out = cumprod(x)`` along ``axis``: ∂outₖ/∂xᵢ = Π_{j ≤ k, j ≠ i} xⱼ for i ≤ k, else 0.
+
+    Without zeros that is outₖ/xᵢ, so J v = out ⊗ cumsum(v/x) and gᵀ J = revcumsum(g ⊗ out)/x.
+    Zeros are handled exactly, never by dividing by them: with z the first zero of a line,
+    an xᵢ before z reaches only the partial products before z; x_z itself reaches every later
+    one through the product of the others (the line with x_z replaced by 1); an element after
+    z meets the factor x_z = 0 in every product it is part of.
+
+    >>> J = CumProd(None, np.array([2.0, 0.0, 3.0]), (3,), "", {})
+    >>> J.matrix()
+    array([[1., 0., 0.],
+           [0., 2., 0.],
+           [0., 6., 0.]])
+    """
+
+    __slots__ = ("_before", "_first_zero", "_others", "_products", "_x")
+
+    def __init__(self, axis, x, out_shape, template, labels):
+        super().__init__(axis, np.shape(x), out_shape, template, labels)
+        x_lines, _ = self._lines(np.asarray(x, dtype=float), self.in_shape)
+        n = x_lines.shape[-1]
+        position = np.arange(n)
+        zero = x_lines == 0
+        first = np.where(zero.any(axis=-1), np.argmax(zero, axis=-1), n)[..., None]
+        self._x = x_lines
+        self._first_zero = position == first  # the first zero of each line
+        self._before = position < first
+        self._products = np.cumprod(x_lines, axis=-1)
+        # the partial products with the first zero replaced by 1: Π_{j ≤ k, j ≠ z} xⱼ
+        self._others = np.cumprod(np.where(self._first_zero, 1.0, x_lines), axis=-1)
+
+    def _divided(self, numerator):
+        """numerator / x before the first zero, where x is not zero; 0 elsewhere."""
+        safe = np.where(self._before, self._x, 1.0)
+        return np.where(self._before, numerator / safe, 0.0)
+
+    def vjp(self, g):
+        lines, batch = self._lines(g, self.out_shape)
+        early = np.where(self._before, lines * self._products, 0.0)
+        from_early = self._divided(np.cumsum(early[..., ::-1], axis=-1)[..., ::-1])
+        tail = np.where(self._before, 0.0, lines * self._others)
+        at_zero = np.where(self._first_zero, np.sum(tail, axis=-1, keepdims=True), 0.0)
+        return self._restore(from_early + at_zero, batch, self.in_shape)
+
+    def jvp(self, v):
+        lines, batch = self._lines(v, self.in_shape)
+        early = self._products * np.cumsum(self._divided(lines), axis=-1)
+        tangent_at_zero = np.sum(np.where(self._first_zero, lines, 0.0), axis=-1, keepdims=True)
+        late = self._others * tangent_at_zero
+        return self._restore(np.where(self._before, early, late), batch, self.out_shape)
