@@ -258,7 +258,11 @@ class InputResult:
     def __str__(self) -> str:
         if self.status == "missing":
             return f"{self.name}  ·  not returned"
-        text = f"{self.name}  {self.mark}  {self.mismatch}"
+        if self.mismatch is None:
+            text = (f"{self.name}  {self.mark}  has shape {np.shape(self.got)}, the input has "
+                    f"shape {np.shape(self.expected)}")
+        else:
+            text = f"{self.name}  {self.mark}  {self.mismatch}"
         if self.diagnosis is not None and self.diagnosis.kind != "differs":
             text += f": {KINDS[self.diagnosis.kind]}"
         return text
@@ -391,10 +395,7 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
         got = np.asarray(got, dtype=float)
         if got.shape != node.shape:
             diagnosis = engine.diagnose(got, node, is_input=True)
-            inputs[name] = InputResult(name, expected[name], got, "mismatch",
-                                       Mismatch(np.inf, np.inf, node.value.size
-                                                if np.ndim(node.value) else 1,
-                                                int(np.size(node.value))), diagnosis)
+            inputs[name] = InputResult(name, expected[name], got, "mismatch", None, diagnosis)
             continue
         mismatch = Mismatch.between(got, expected[name], rtol)
         if mismatch.close:
@@ -598,9 +599,11 @@ class _Engine:
         return float("inf")
 
     def mismatch(self, value, node) -> Mismatch | None:
+        """How far the value is from the adjoint (None when their shapes differ)."""
         adjoint = self.adjoints[node.id]
-        for _, shaped in self.forms(value, adjoint.shape):
-            return Mismatch.between(shaped, adjoint, self.rtol)
+        for form, shaped in self.forms(value, adjoint.shape):
+            if form != "transposed":
+                return Mismatch.between(shaped, adjoint, self.rtol)
         return None
 
     # -- diagnosing ------------------------------------------------------------------------
@@ -614,7 +617,8 @@ class _Engine:
         edges = self.edges.get(node.id, [])
         expected = self.expected_text(node, edges)
         if value.shape != adjoint.shape:
-            found = self._unsummed(value, node, edges, expected)
+            found = (self._unsummed(value, node, edges, expected)
+                     or self._summed_elsewhere(value, node, edges, expected))
             if found is not None:
                 return found
             shaped = next((v for form, v in self.forms(value, adjoint.shape)
@@ -659,9 +663,11 @@ class _Engine:
         edge = edges[0] if len(edges) == 1 else None
         words = (f"yours is the transpose of {_bar(node)}" if whole else
                  f"the term from {edge.consumer.label} is transposed")
-        if edge is not None and isinstance(edge.local, MatMul):
-            words += f"; ∂{edge.consumer.label}/∂{node.label} is {edge.local.rule}"
         yours = f"({_bar(node)})ᵀ" if whole else f"{_bar(node)} with that term transposed"
+        if edge is not None and isinstance(edge.local, MatMul):
+            right, wrong = _product_texts(edge)
+            words += f": {node.label}{BAR} = {right}, not {wrong}"
+            yours = wrong if whole else yours
         return Diagnosis("transpose", words, expected, yours, _edge(edge),
                          edge.local.rule if edge else "")
 
@@ -742,14 +748,42 @@ class _Engine:
             rest = adjoint - np.asarray(edge.contribution)
             for axes, alternative in _other_axes(local, incoming):
                 if self.close(value, rest + alternative):
-                    right = ",".join(map(str, _axes_of(local)))
-                    wrong = ",".join(map(str, axes))
-                    words = (f"yours goes over axis {wrong} where {edge.consumer.label} = "
-                             f"{edge.consumer.call_text} needs axis {right}")
-                    return Diagnosis("axis", words, expected,
-                                     f"{_bar(edge.consumer)} over axis {wrong}", _edge(edge),
-                                     local.rule)
+                    return self._axis(edge, axes, expected)
         return None
+
+    def _summed_elsewhere(self, value, node, edges, expected):
+        """A broadcast's adjoint summed over the wrong axes (so yours has another shape)."""
+        for edge in edges:
+            local = edge.local
+            if not isinstance(local, Elementwise) or local.in_shape == local.out_shape:
+                continue
+            rest = self.adjoints[node.id] - np.asarray(edge.contribution)
+            full = np.broadcast_to(np.asarray(edge.incoming) * local.factor, local.out_shape)
+            right = _broadcast_axes(local.in_shape, local.out_shape)
+            for count in range(1, len(local.out_shape) + 1):
+                for axes in itertools.combinations(range(len(local.out_shape)), count):
+                    if axes == right:
+                        continue
+                    for keepdims in (False, True):
+                        summed = full.sum(axis=axes, keepdims=keepdims)
+                        if summed.shape != value.shape:
+                            continue
+                        if np.any(rest):
+                            if not _broadcasts(rest.shape, summed.shape):
+                                continue
+                            summed = summed + rest
+                        if self.close(value, summed):
+                            return self._axis(edge, axes, expected)
+        return None
+
+    def _axis(self, edge, axes, expected) -> Diagnosis:
+        right = ",".join(map(str, _axes_of(edge.local)))
+        wrong = ",".join(map(str, axes))
+        consumer = edge.consumer
+        words = (f"yours goes over axis {wrong} where {consumer.label} = "
+                 f"{consumer.call_text} needs axis {right}")
+        return Diagnosis("axis", words, expected, f"{_bar(consumer)} over axis {wrong}",
+                         _edge(edge), edge.local.rule)
 
     def _unsummed(self, value, node, edges, expected):
         """Scalar expansion forward is a sum backward: yours is shaped like the broadcast."""
@@ -792,9 +826,11 @@ class _Engine:
                 f"the term {_bar(edge.consumer)} · {bracket(edge.local.rule)}")
             rule = edge.local.rule if edge is not None else (
                 edges[0].local.rule if len(edges) == 1 else "")
-            shown = _number(factor)
-            return Diagnosis(kind, f"yours is {shown} × {where}: {words}", expected,
-                             f"{shown} × ({where})" if edge else f"{shown} {_bar(node)}",
+            shown = "−" if kind == "sign" else _number(factor).replace("-", "−") + " "
+            said = (f"yours is {shown}{where}" if kind == "sign" else
+                    f"yours is {shown}× {where}: {words}")
+            return Diagnosis(kind, said, expected,
+                             f"{shown}({where})" if edge else f"{shown}{_bar(node)}",
                              _edge(edge if edge is not None else
                                    (edges[0] if len(edges) == 1 else None)), rule,
                              factor=factor)
@@ -803,6 +839,18 @@ class _Engine:
 
 def _edge(edge):
     return None if edge is None else (edge.operand, edge.consumer, edge.arg)
+
+
+def _product_texts(edge) -> tuple[str, str]:
+    """The VJP of a matrix product in the paper's notation, and its transpose: for
+    C = A B, Ā = C̄ Bᵀ (not B C̄ᵀ) and B̄ = Aᵀ C̄ (not C̄ᵀ A)."""
+    consumer = edge.consumer
+    adjoint = _bar(consumer)
+    if edge.arg == 0:
+        other = consumer.inputs[1].label
+        return f"{adjoint} {other}ᵀ", f"{other} {adjoint}ᵀ"
+    other = consumer.inputs[0].label
+    return f"{other}ᵀ {adjoint}", f"{adjoint}ᵀ {other}"
 
 
 def _mask_name(consumer: Node) -> str:
