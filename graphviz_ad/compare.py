@@ -631,7 +631,7 @@ class _Engine:
                                  f"shape {adjoint.shape}", expected, f"an array of shape "
                                  f"{value.shape}")
             value = shaped
-        for test in (self._transposed, self._paths, self._masks, self._axes, self._factors):
+        for test in (self._axes, self._transposed, self._paths, self._masks, self._factors):
             found = test(value, node, adjoint, edges, expected)
             if found is not None:
                 return found
@@ -715,31 +715,40 @@ class _Engine:
         return tuple(lines)
 
     def _masks(self, value, node, adjoint, edges, expected):
-        """The adjoint passed through a kink (ReLU, max, abs, clip, where) unmasked."""
+        """The adjoint passed through a kink (ReLU, max, abs, where) unmasked, or through a
+        run of them (clip is a max then a min): yours lacks the first one's mask, or all."""
         for edge in edges:
-            local = edge.local
-            if edge.consumer.op not in KINKS:
-                continue
-            if isinstance(local, Elementwise):
-                unmasked = Elementwise(1, local.in_shape, local.out_shape, "1", {}).vjp(
-                    edge.incoming)
-            elif isinstance(local, Reduce):
-                unmasked = Reduce(local.in_shape, local.out_shape, local.axes, local.keepdims,
-                                  1, "1ᵀ", {}).vjp(edge.incoming)
-            else:
-                continue
+            chain = self._kinks_above(edge)
             contribution = np.asarray(edge.contribution)
-            if self.close(unmasked, contribution):
-                continue  # nothing masked here: the kink is on its open side everywhere
-            if not self.close(value, adjoint - contribution + unmasked):
-                continue
-            mask = bracket(local.rule.removeprefix("diag(").removesuffix(")"))
-            consumer = edge.consumer
-            words = (f"yours lacks the {_mask_name(consumer)} {mask} of "
-                     f"{consumer.label} = {consumer.call_text}")
-            return Diagnosis("mask", words, expected,
-                             f"{_bar(consumer)} without {mask}", _edge(edge), local.rule)
+            for depth in range(1, len(chain) + 1):
+                unmasked = np.asarray(chain[depth - 1].incoming)
+                for step in reversed(chain[:depth]):
+                    unmasked = _without_weights(step.local).vjp(unmasked)
+                if self.close(unmasked, contribution):
+                    continue  # nothing masked here: the kink is on its open side everywhere
+                if not self.close(value, adjoint - contribution + unmasked):
+                    continue
+                masks = " ".join(bracket(step.local.rule.removeprefix("diag(").removesuffix(
+                    ")")) for step in chain[:depth])
+                kinks = ", ".join(f"{step.consumer.label} = {step.consumer.call_text}"
+                                  for step in chain[:depth])
+                top = chain[depth - 1].consumer
+                words = f"yours lacks the {_mask_name(edge.consumer)} {masks} of {kinks}"
+                return Diagnosis("mask", words, expected, f"{_bar(top)} without {masks}",
+                                 _edge(edge), edge.local.rule)
         return None
+
+    def _kinks_above(self, edge) -> list:
+        """The edge into a kink and, while that kink's only use is another kink, the edges
+        above it: for clip(x) = min(max(x, lo), hi), x → max and max → min."""
+        chain = []
+        while edge.consumer.op in KINKS and _without_weights(edge.local) is not None:
+            chain.append(edge)
+            above = self.edges.get(edge.consumer.id, [])
+            if len(above) != 1:
+                break
+            edge = above[0]
+        return chain
 
     def _axes(self, value, node, adjoint, edges, expected):
         """A sum (or a spread) along the wrong axis of a reduction or a broadcast."""
@@ -839,6 +848,16 @@ class _Engine:
 
 def _edge(edge):
     return None if edge is None else (edge.operand, edge.consumer, edge.arg)
+
+
+def _without_weights(local):
+    """The same map with its element-wise derivative (the kink's mask) replaced by 1: what
+    the backward computes when it forgets the mask; None for other kinds of Jacobian."""
+    if isinstance(local, Elementwise):
+        return Elementwise(1, local.in_shape, local.out_shape, "1", {})
+    if isinstance(local, Reduce):
+        return Reduce(local.in_shape, local.out_shape, local.axes, local.keepdims, 1, "1ᵀ", {})
+    return None
 
 
 def _product_texts(edge) -> tuple[str, str]:
