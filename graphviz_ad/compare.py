@@ -114,7 +114,7 @@ def run_recorded(backward, *args, **kwargs):
     ...     dy[0] = 0.0
     ...     return dy
     >>> result, steps, _ = run_recorded(backward, np.array([1.0, 2.0]))
-    >>> [(step.name, step.lineno - steps[0].lineno, list(step.value)) for step in steps]
+    >>> [(step.name, step.lineno - steps[0].lineno, step.value.tolist()) for step in steps]
     [('dy', 0, [2.0, 4.0]), ('dy', 1, [0.0, 4.0])]
     """
     code = backward.__code__
@@ -346,11 +346,13 @@ class Comparison:
         title = f"{name}{BAR} = {_bar(node)}" if name and name != node.label else _bar(node)
         lines.append(f"first divergence: {first.assignment} should be {title}, the adjoint "
                      f"of {_described(node, self.names)}")
-        lines += _diagnosis_lines(first.assignment.name, first.diagnosis, first.mismatch)
+        lines += _diagnosis_lines(first.assignment.name, first.diagnosis, first.mismatch,
+                                  first.assignment.value)
         return "\n".join(lines)
 
 
-def _diagnosis_lines(name: str, diagnosis: Diagnosis, mismatch: Mismatch | None = None):
+def _diagnosis_lines(name: str, diagnosis: Diagnosis, mismatch: Mismatch | None = None,
+                     value=None):
     lines = [f"   {KINDS[diagnosis.kind]}: {diagnosis.words}"]
     if diagnosis.edge is not None:
         operand, consumer, _ = diagnosis.edge
@@ -358,8 +360,10 @@ def _diagnosis_lines(name: str, diagnosis: Diagnosis, mismatch: Mismatch | None 
                      f" ({consumer.source}), rule {bracket(diagnosis.rule)}")
     lines.append(f"   expected {diagnosis.expected}")
     yours = f"   yours    {name} = {diagnosis.yours}"
+    if value is not None and diagnosis.kind != "differs":
+        yours += f" = {show(np.asarray(value) + 0.0)}"
     if mismatch is not None:
-        yours += f"    ({mismatch})"
+        yours += f": {mismatch}"
     lines.append(yours)
     lines += [f"   {line}" for line in diagnosis.details]
     return lines
@@ -637,7 +641,7 @@ class _Engine:
                 return found
         mismatch = Mismatch.between(value, adjoint, self.rtol)
         return Diagnosis("differs", f"no single mistake of a known kind explains it: {mismatch}",
-                         expected, show(value))
+                         expected, show(value + 0.0))
 
     def expected_text(self, node: Node, edges) -> str:
         """``z̄ = h̄ · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs."""
@@ -645,7 +649,7 @@ class _Engine:
             return f"{_bar(node)} = 1 (the seed)" if node is self.graph.output else (
                 f"{_bar(node)} = 0")
         terms = [f"{_bar(edge.consumer)} · {bracket(edge.local.rule)}" for edge in edges]
-        return f"{_bar(node)} = {' + '.join(terms)} = {show(self.adjoints[node.id])}"
+        return f"{_bar(node)} = {' + '.join(terms)} = {show(self.adjoints[node.id] + 0.0)}"
 
     def _transposed(self, value, node, adjoint, edges, expected):
         if adjoint.ndim != 2 or adjoint.shape[0] != adjoint.shape[1]:
@@ -705,7 +709,7 @@ class _Engine:
             lines.append(f"  via {edge.consumer.label} = {edge.consumer.call_text} "
                          f"({edge.consumer.source}): {_bar(edge.consumer)} · "
                          f"{bracket(edge.local.rule)} = {show(edge.contribution)}")
-        lines.append(f"  sum = {show(self.adjoints[node.id])}")
+        lines.append(f"  sum = {show(self.adjoints[node.id] + 0.0)}")
         paths = self.graph.paths(node, limit=8)
         if len(paths) > len(edges):
             lines.append(f"the {paths.total_count} paths to the output:")

@@ -6,6 +6,7 @@ at the marked line) and a right one (it must compare clean, with no ✘)."""
 
 import inspect
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -551,3 +552,35 @@ def test_the_command_line_prints_names_as_written(tmp_path, capsys):
         'gad.compare(forward, backward, {"[bold]x": np.array([1.0])})\n'), encoding="utf-8")
     assert main(["compare", str(script)]) == 1
     assert "p['[bold]x']  ✘" in capsys.readouterr().out
+
+
+# -- the README --------------------------------------------------------------------------------
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("## Check your derivation"):text.index("## Examples")]
+
+
+def test_the_readme_report_is_what_the_command_prints(capsys):
+    section = readme_section()
+    shown = re.search(r"```\n\$ graphviz-ad compare (.*?)\n(.*?)```", section, re.S)
+    assert main(["compare", *shown.group(1).split()]) == 1
+    assert capsys.readouterr().out.strip() == shown.group(2).strip()
+
+
+def test_the_readme_snippet_runs_and_finds_the_missing_mask(capsys):
+    text = README.read_text(encoding="utf-8")
+    start = text.index("```python\n", text.index("## Check your derivation")) + len("```python\n")
+    snippet = text[start:text.index("```", start)]
+    padding = "\n" * text[:start].count("\n")  # so that README.md:N is the README's line N
+    namespace: dict = {}
+    exec(compile(padding + snippet, str(README), "exec"), namespace)
+    report = namespace["report"]
+    assert not report.passed
+    first = report.first_divergence
+    assert (first.assignment.name, first.diagnosis.kind) == ("dz", "mask")
+    assert "first divergence: dz (README.md:" in capsys.readouterr().out
