@@ -333,14 +333,7 @@ class Comparison:
             lines.append(f"every returned gradient matches; {found} intermediate adjoint"
                          f"{'' if found == 1 else 's'} found at your lines")
             return "\n".join(lines)
-        first = self.first_divergence
-        if first is None:
-            lines.append("no line of the backward could be paired with a wrong adjoint; "
-                         "name the adjoints (dz for z̄) to locate the mistake")
-            for result in self.inputs.values():
-                if result.diagnosis is not None:
-                    lines += _diagnosis_lines(result.name, result.diagnosis)
-            return "\n".join(lines)
+        first = self.first_divergence  # a returned gradient that differs is one, at the least
         node = first.node
         name = self.names.get(node.id)
         title = f"{name}{BAR} = {_bar(node)}" if name and name != node.label else _bar(node)
@@ -398,7 +391,7 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
             continue
         got = np.asarray(got, dtype=float)
         if got.shape != node.shape:
-            diagnosis = engine.diagnose(got, node, is_input=True)
+            diagnosis = engine.diagnose(got, node)
             inputs[name] = InputResult(name, expected[name], got, "mismatch", None, diagnosis)
             continue
         mismatch = Mismatch.between(got, expected[name], rtol)
@@ -406,7 +399,7 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
             inputs[name] = InputResult(name, expected[name], got, "match", mismatch)
         else:
             inputs[name] = InputResult(name, expected[name], got, "mismatch", mismatch,
-                                       engine.diagnose(got, node, is_input=True))
+                                       engine.diagnose(got, node))
     report = Comparison(graph, getattr(backward, "__name__", "backward"), inputs, {},
                         assignments, engine.names, rtol)
     report.verdicts = engine.verdicts(assignments, localise=not report.passed)
@@ -429,7 +422,7 @@ def _returned(graph, forward, result, backward_name: str) -> dict:
         for key, value in result.items():
             if key in graph.inputs:
                 found[key] = value
-            elif key in parameters and isinstance(value, (list, tuple)):
+            elif key in parameters and isinstance(value, (list, tuple, dict)):
                 found.update(_items(key, value, graph))
             else:
                 raise KeyError(f"{backward_name} returned a gradient for {key!r}, which is not "
@@ -443,7 +436,7 @@ def _returned(graph, forward, result, backward_name: str) -> dict:
         for key, value in zip(parameters, result):
             if key in graph.inputs:
                 found[key] = value
-            elif isinstance(value, (list, tuple)):
+            elif isinstance(value, (list, tuple, dict)):
                 found.update(_items(key, value, graph))
         return found
     if result is None:
@@ -457,9 +450,12 @@ def _returned(graph, forward, result, backward_name: str) -> dict:
 
 
 def _items(key: str, values, graph) -> dict:
-    """The gradient of a list argument, item by item (``xs`` → ``xs[0]``, ``xs[1]``…)."""
-    return {f"{key}[{i}]": value for i, value in enumerate(values)
-            if f"{key}[{i}]" in graph.inputs}
+    """The gradient of a list or dict argument, item by item: ``xs`` → ``xs[0]``,
+    ``xs[1]``…, ``params`` → ``params['W']``… (the names ``trace`` gives its inputs)."""
+    pairs = values.items() if isinstance(values, dict) else enumerate(values)
+    named = {(f"{key}[{item!r}]" if isinstance(values, dict) else f"{key}[{item}]"): value
+             for item, value in pairs}
+    return {name: value for name, value in named.items() if name in graph.inputs}
 
 
 class _Engine:
@@ -569,7 +565,7 @@ class _Engine:
         if paired:
             scored = []
             for node in paired:
-                diagnosis = self.diagnose(assignment.value, node, is_input=node.op == "input")
+                diagnosis = self.diagnose(assignment.value, node)
                 scored.append((diagnosis.kind == "differs", node.id in verdicts,
                                self.distance(assignment.value, node), node, diagnosis))
             scored.sort(key=lambda item: item[:3])
@@ -582,7 +578,7 @@ class _Engine:
             if node_id in verdicts or not np.any(self.adjoints[node_id]):
                 continue
             node = self.graph.nodes[node_id]
-            diagnosis = self.diagnose(assignment.value, node, is_input=node.op == "input")
+            diagnosis = self.diagnose(assignment.value, node)
             if diagnosis.kind not in ("differs", "shape"):
                 return Verdict(node, assignment, False, "",
                                self.mismatch(assignment.value, node), diagnosis)
@@ -611,7 +607,7 @@ class _Engine:
         return None
 
     # -- diagnosing ------------------------------------------------------------------------
-    def diagnose(self, value, node: Node, is_input: bool = False) -> Diagnosis:
+    def diagnose(self, value, node: Node) -> Diagnosis:
         """What separates ``value`` from the adjoint of ``node``: the first test that
         explains it exactly (within the tolerance), else "differs"."""
         adjoint = self.adjoints.get(node.id)

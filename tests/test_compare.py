@@ -132,20 +132,16 @@ def absolute_right(x, w):
 
 
 def clipped(x, w):
-    y = np.clip(x, -1.0, 1.0)
-    return np.sum(y * w)
+    return np.sum(np.clip(x, -1.0, 1.0) * w)
 
 
 def clipped_wrong(x, w):
-    dy = w
-    dx = dy  # ✘ mask
-    return {"x": dx}
+    dx = w  # ✘ mask
+    return dx, None  # None: no gradient for w
 
 
 def clipped_right(x, w):
-    dy = w
-    dx = dy * ((x > -1.0) & (x < 1.0))
-    return {"x": dx}
+    return w * ((x > -1.0) & (x < 1.0)), None
 
 
 def largest(x):
@@ -394,6 +390,20 @@ def pair(x, y):
 def test_the_gradients_may_come_as_a_dict_or_in_argument_order(backward):
     report = gad.compare(pair, backward, np.array([1.0, 2.0]), np.array([3.0, -1.0]))
     assert report.passed and set(report.inputs) == {"x", "y"}
+
+
+def test_gradients_of_list_and_dict_arguments_come_item_by_item():
+    def forward(params, xs):
+        return np.sum(params["w"] * xs[0] * xs[1])
+
+    def backward(params, xs):
+        return {"params": {"w": xs[0] * xs[1]}, "xs": [params["w"] * xs[1], params["w"] * xs[0]]}
+
+    w, a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.5, 2.0])
+    report = gad.compare(forward, backward, {"w": w}, [a, b])
+    assert report.passed and set(report.inputs) == {"params['w']", "xs[0]", "xs[1]"}
+    report = gad.compare(forward, lambda params, xs: ({"w": a * b}, [w * b, w]), {"w": w}, [a, b])
+    assert report.inputs["xs[1]"].status == "mismatch" and report.inputs["xs[0]"].status == "match"
 
 
 def test_a_single_input_takes_one_array_and_missing_gradients_are_not_failures():
