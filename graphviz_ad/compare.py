@@ -400,9 +400,10 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
         else:
             inputs[name] = InputResult(name, expected[name], got, "mismatch", mismatch,
                                        engine.diagnose(got, node))
-    report = Comparison(graph, getattr(backward, "__name__", "backward"), inputs, {},
+    passed = all(result.status != "mismatch" for result in inputs.values())
+    verdicts = engine.verdicts(assignments, localise=not passed)
+    report = Comparison(graph, getattr(backward, "__name__", "backward"), inputs, verdicts,
                         assignments, engine.names, rtol)
-    report.verdicts = engine.verdicts(assignments, localise=not report.passed)
     for listener in tuple(listeners):
         listener(report)
     return report
