@@ -30,6 +30,7 @@ import ast
 import itertools
 import linecache
 import sys
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 from inspect import signature
@@ -56,6 +57,8 @@ KINDS = {
     "shape": "a wrong shape",
     "differs": "differs",
 }
+_TERMS_SHOWN = 4  # terms of an adjoint's sum written out
+_INPUTS_SHOWN = 8  # inputs named in a report's first line
 KINKS = frozenset({"maximum", "minimum", "abs", "where", "max", "min"})
 _ADJOINT_PREFIXES = ("dL_d", "dl_d", "dC_d", "dJ_d", "dloss_d", "grad_", "delta_", "g_", "d_", "d")
 _ADJOINT_SUFFIXES = ("_bar", "_grad", "_adj", "bar")
@@ -219,10 +222,8 @@ class Mismatch:
     @classmethod
     def between(cls, got, expected, rtol: float = RTOL) -> Mismatch:
         got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-        error = np.abs(got - expected)
-        scale = max(float(np.max(np.abs(expected), initial=0.0)),
-                    float(np.max(np.abs(got), initial=0.0)))
-        wrong = ~(error <= rtol * (np.abs(expected) + scale))
+        error, scale, agree = _agreement(got, expected, rtol)
+        wrong = ~agree
         max_abs = float(np.max(error, initial=0.0)) if error.size else 0.0
         max_rel = max_abs / scale if scale else (0.0 if max_abs == 0 else float("inf"))
         return cls(max_abs, max_rel, int(np.count_nonzero(wrong)), int(expected.size))
@@ -323,11 +324,18 @@ class Comparison:
 
     def __str__(self) -> str:
         graph = self.graph
-        lines = [f"{self.backward} against the traced {graph.name}"
-                 f"({', '.join(graph.inputs)}) = {show(graph.value)}"]
-        width = max(len(name) for name in self.inputs)
-        for result in self.inputs.values():
+        names = list(graph.inputs)
+        if len(names) > _INPUTS_SHOWN:
+            names = [*names[: _INPUTS_SHOWN - 2], "…", names[-1]]
+        lines = [f"{self.backward} against the traced {graph.name}({', '.join(names)}) = "
+                 f"{show(graph.value)}"]
+        returned = [result for result in self.inputs.values() if result.status != "missing"]
+        width = max((len(result.name) for result in returned), default=0)
+        for result in returned:
             lines.append(str(result).replace(result.name, result.name.ljust(width), 1))
+        missing = [result.name for result in self.inputs.values() if result.status == "missing"]
+        if missing:
+            lines.append(f"not returned: {', '.join(missing)}")
         if self.passed:
             found = sum(verdict.ok for verdict in self.verdicts.values())
             lines.append(f"every returned gradient matches; {found} intermediate adjoint"
@@ -360,6 +368,15 @@ def _diagnosis_lines(name: str, diagnosis: Diagnosis, mismatch: Mismatch | None 
     lines.append(yours)
     lines += [f"   {line}" for line in diagnosis.details]
     return lines
+
+
+def _agreement(got: np.ndarray, expected: np.ndarray, rtol: float):
+    """(|got − expected|, the largest entry of either, which entries agree): an entry agrees
+    when its error is at most rtol · (|expected entry| + the largest entry)."""
+    error = np.abs(got - expected)
+    scale = max(float(np.max(np.abs(expected), initial=0.0)),
+                float(np.max(np.abs(got), initial=0.0)))
+    return error, scale, error <= rtol * (np.abs(expected) + scale)
 
 
 # -- comparing ------------------------------------------------------------------------------
@@ -459,6 +476,31 @@ def _items(key: str, values, graph) -> dict:
     return {name: value for name, value in named.items() if name in graph.inputs}
 
 
+class _Peaks:
+    """Arrays indexed by their largest magnitude, which no form of matching changes (a
+    transpose, a reshape, a broadcast): values that agree within rtol have peaks within
+    2·rtol of each other, so only those few are compared entry by entry."""
+
+    def __init__(self, arrays, rtol: float):
+        pairs = sorted((_peak(array), key) for key, array in arrays)
+        self._peaks = [peak for peak, _ in pairs]
+        self._keys = [key for _, key in pairs]
+        self._slack = 3 * rtol
+
+    def near(self, value) -> list:
+        """The keys of the arrays whose peak is within the tolerance of ``value``'s."""
+        peak = _peak(value)
+        low = bisect_left(self._peaks, peak * (1 - self._slack))
+        high = bisect_right(self._peaks, peak * (1 + self._slack))
+        return sorted(self._keys[low:high])
+
+
+def _peak(array) -> float:
+    """The largest magnitude (infinite when a NaN is there: it matches nothing anyway)."""
+    peak = float(np.max(np.abs(array), initial=0.0))
+    return np.inf if np.isnan(peak) else peak
+
+
 class _Engine:
     """The forward graph's adjoints and the edges that make them, and the tests that match
     a user's value to an adjoint and say what kind of mistake separates them."""
@@ -473,10 +515,15 @@ class _Engine:
             self.edges.setdefault(edge.operand.id, []).append(edge)
         self.names = _variable_names(graph)
         self.sizes = sorted({n for node in graph.nodes for n in node.shape if n > 1})
+        self._expected: dict[int, str] = {}  # node id -> its adjoint's formula, made once
+        self._adjoint_peaks = _Peaks(self.adjoints.items(), rtol)
+        self._value_peaks = _Peaks(((node.id, node.value) for node in graph.nodes
+                                    if node.op != "const"), rtol)
 
     # -- matching --------------------------------------------------------------------------
     def close(self, got, expected) -> bool:
-        return Mismatch.between(got, expected, self.rtol).close
+        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+        return bool(np.all(_agreement(got, expected, self.rtol)[2]))
 
     def forms(self, value, shape):
         """(form, value reshaped to ``shape``) for each way ``value`` may hold an adjoint
@@ -500,8 +547,9 @@ class _Engine:
         value = assignment.value
         if not np.any(value):  # zeros say nothing about which adjoint they are
             return
-        for node in among if among is not None else map(self.graph.nodes.__getitem__,
-                                                          self.adjoints):
+        if among is None:
+            among = map(self.graph.nodes.__getitem__, self._adjoint_peaks.near(value))
+        for node in among:
             adjoint = self.adjoints[node.id]
             if assignment.returned and node.name != assignment.name:
                 continue
@@ -515,43 +563,51 @@ class _Engine:
     def is_recomputed(self, assignment: Assignment) -> bool:
         """Whether the value is one of the forward pass's values (a recomputation)."""
         value = assignment.value
-        return any(np.shape(node.value) == np.shape(value) and self.close(value, node.value)
-                   for node in self.graph.nodes if node.op not in ("const",))
+        nodes = self.graph.nodes
+        return any(np.shape(nodes[i].value) == np.shape(value) and self.close(value, nodes[i].value)
+                   for i in self._value_peaks.near(value))
 
     def verdicts(self, assignments: list[Assignment], localise: bool) -> dict[int, Verdict]:
         """A verdict per node: ✔ at the first line that holds its adjoint; with ``localise``
         also ✘ at each line that gets an adjoint wrong (paired by the name, ``dz`` for z, or
         by a mistake of a known kind)."""
         verdicts: dict[int, Verdict] = {}
-        matched_later: dict[tuple, set] = {}  # (function, name) -> node ids it holds at last
         candidates = []
         for assignment in assignments:
             paired = self.paired(assignment) or None  # dz is z̄ when the forward has a z
             found = list(self.matches(assignment, paired))
-            key = (assignment.function, assignment.name)
             if found:
-                matched_later.setdefault(key, set()).update(node.id for node, _ in found)
                 base = assignment.base
                 for node, form in found:
                     if base is None and self._recomputes(assignment, node):
                         continue
                     if node.id not in verdicts:
                         verdicts[node.id] = Verdict(node, assignment, True, form)
-            elif localise and (paired or not self.is_recomputed(assignment)):
-                candidates.append(assignment)
+            elif localise and (assignment.returned or np.any(assignment.value)) and (
+                    paired or not self.is_recomputed(assignment)):
+                candidates.append(assignment)  # zeros: an accumulator starting, not a claim
         if not localise:
             return verdicts
         position = {id(a): i for i, a in enumerate(assignments)}
+        judged = []
+        scan = True  # look for an unnamed value's adjoint until one is found: the first
         for assignment in candidates:
-            verdict = self.judge(assignment, verdicts)
-            if verdict is None or verdict.node.id in verdicts:
+            verdict = self.judge(assignment, verdicts, scan)
+            if verdict is None:
                 continue
+            scan = scan and bool(self.paired(assignment))
             later = assignments[position[id(assignment)] + 1:]
             if any(a.function == assignment.function and a.name == assignment.name
                    and any(True for _ in self.matches(a, [verdict.node]))
                    for a in later):
                 continue  # a partial sum the backward completes later (dx = …; dx += …)
-            verdicts[verdict.node.id] = verdict
+            judged.append(verdict)
+        # an accumulator (dW += … in a loop) is judged by its last value for a node
+        last = {(v.assignment.function, v.assignment.name, v.node.id): v for v in judged}
+        for verdict in judged:
+            key = (verdict.assignment.function, verdict.assignment.name, verdict.node.id)
+            if last[key] is verdict and verdict.node.id not in verdicts:
+                verdicts[verdict.node.id] = verdict
         return verdicts
 
     def _recomputes(self, assignment, node) -> bool:
@@ -559,31 +615,45 @@ class _Engine:
         return self.names.get(node.id) == assignment.name and self.close(
             assignment.value, node.value)
 
-    def judge(self, assignment: Assignment, verdicts: dict) -> Verdict | None:
+    def judge(self, assignment: Assignment, verdicts: dict, scan: bool = True) -> Verdict | None:
         """The node whose adjoint the assignment gets wrong, and how; None when it pairs
-        with no node (a helper value of the derivation)."""
+        with no node (a helper value of the derivation).  A name pairs it (``dz`` with z);
+        else, with ``scan``, the first node a known kind of mistake explains does."""
         paired = self.paired(assignment)
         if paired:
             scored = []
             for node in paired:
                 diagnosis = self.diagnose(assignment.value, node)
-                scored.append((diagnosis.kind == "differs", node.id in verdicts,
-                               self.distance(assignment.value, node), node, diagnosis))
+                mismatch = self.mismatch(assignment.value, node)
+                distance = np.inf if mismatch is None else mismatch.max_rel
+                scored.append((diagnosis.kind == "differs", node.id in verdicts, distance,
+                               node, diagnosis))
             scored.sort(key=lambda item: item[:3])
             *_, node, diagnosis = scored[0]
             return Verdict(node, assignment, False, "", self.mismatch(assignment.value, node),
                            diagnosis)
-        if np.size(assignment.value) < 2:
+        if not scan or np.size(assignment.value) < 2:
             return None  # one number is proportional to any other: nothing to go on
         for node_id in sorted(self.adjoints, reverse=True):  # the order of the backward pass
-            if node_id in verdicts or not np.any(self.adjoints[node_id]):
+            if node_id in verdicts or not self._may_hold(assignment.value, node_id):
                 continue
             node = self.graph.nodes[node_id]
-            diagnosis = self.diagnose(assignment.value, node)
-            if diagnosis.kind not in ("differs", "shape"):
+            diagnosis = self.diagnose(assignment.value, node, known_only=True)
+            if diagnosis is not None:
                 return Verdict(node, assignment, False, "",
                                self.mismatch(assignment.value, node), diagnosis)
         return None
+
+    def _may_hold(self, value, node_id: int) -> bool:
+        """Whether a value could be the node's (non-zero) adjoint with a mistake of a known
+        kind: as many entries, or the node is broadcast somewhere (a sum left out or done
+        along another axis changes the shape)."""
+        adjoint = self.adjoints[node_id]
+        if not np.any(adjoint):
+            return False
+        return np.size(value) == adjoint.size or any(
+            isinstance(edge.local, Elementwise) and edge.local.in_shape != edge.local.out_shape
+            for edge in self.edges.get(node_id, []))
 
     def paired(self, assignment: Assignment) -> list[Node]:
         """The nodes the assignment's name refers to (``dz`` → the nodes assigned to z)."""
@@ -592,12 +662,6 @@ class _Engine:
             return []
         return [self.graph.nodes[node_id] for node_id in self.adjoints
                 if self.names.get(node_id) == base]
-
-    def distance(self, value, node) -> float:
-        adjoint = self.adjoints[node.id]
-        for _, shaped in self.forms(value, adjoint.shape):
-            return Mismatch.between(shaped, adjoint).max_rel
-        return float("inf")
 
     def mismatch(self, value, node) -> Mismatch | None:
         """How far the value is from the adjoint (None when their shapes differ)."""
@@ -608,15 +672,16 @@ class _Engine:
         return None
 
     # -- diagnosing ------------------------------------------------------------------------
-    def diagnose(self, value, node: Node) -> Diagnosis:
+    def diagnose(self, value, node: Node, known_only: bool = False) -> Diagnosis | None:
         """What separates ``value`` from the adjoint of ``node``: the first test that
-        explains it exactly (within the tolerance), else "differs"."""
+        explains it exactly (within the tolerance), else "differs" ("shape" when the shapes
+        cannot be reconciled); with ``known_only``, None instead of those two."""
         adjoint = self.adjoints.get(node.id)
         if adjoint is None:
             adjoint = np.zeros(node.shape)
         value = np.asarray(value, dtype=float)
         edges = self.edges.get(node.id, [])
-        expected = self.expected_text(node, edges)
+        expected = self.expected_text(node, edges)  # made once per node
         if value.shape != adjoint.shape:
             found = (self._unsummed(value, node, edges, expected)
                      or self._summed_elsewhere(value, node, edges, expected))
@@ -628,24 +693,39 @@ class _Engine:
                 if value.ndim == 2 and value.shape == adjoint.shape[::-1] and self.close(
                         value.T, adjoint):
                     return self._transpose(node, edges, expected, whole=True)
+                if known_only:
+                    return None
                 return Diagnosis("shape", f"yours has shape {value.shape}, {_bar(node)} has "
                                  f"shape {adjoint.shape}", expected, f"an array of shape "
                                  f"{value.shape}")
             value = shaped
-        for test in (self._axes, self._transposed, self._paths, self._masks, self._factors):
+        for test in (self._axes, self._transposed, self._transposed_operand, self._paths,
+                     self._masks, self._factors):
             found = test(value, node, adjoint, edges, expected)
             if found is not None:
                 return found
+        if known_only:
+            return None
         mismatch = Mismatch.between(value, adjoint, self.rtol)
         return Diagnosis("differs", f"no single mistake of a known kind explains it: {mismatch}",
                          expected, show(value + 0.0))
 
     def expected_text(self, node: Node, edges) -> str:
-        """``z̄ = h̄ · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs."""
+        """``z̄ = h̄ · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs (the first
+        few terms of a long sum)."""
+        text = self._expected.get(node.id)
+        if text is None:
+            text = self._expected[node.id] = self._formula(node, edges)
+        return text
+
+    def _formula(self, node: Node, edges) -> str:
         if not edges:
             return f"{_bar(node)} = 1 (the seed)" if node is self.graph.output else (
                 f"{_bar(node)} = 0")
-        terms = [f"{_bar(edge.consumer)} · {bracket(edge.local.rule)}" for edge in edges]
+        terms = [f"{_bar(edge.consumer)} · {bracket(edge.local.rule)}"
+                 for edge in edges[:_TERMS_SHOWN]]
+        if len(edges) > _TERMS_SHOWN:
+            terms.append(f"… ({len(edges)} terms)")
         return f"{_bar(node)} = {' + '.join(terms)} = {show(self.adjoints[node.id] + 0.0)}"
 
     def _transposed(self, value, node, adjoint, edges, expected):
@@ -658,6 +738,30 @@ class _Engine:
             if (isinstance(edge.local, MatMul) and not self.close(contribution, contribution.T)
                     and self.close(value, adjoint - contribution + contribution.T)):
                 return self._transpose(node, [edge], expected, whole=len(edges) == 1)
+        return None
+
+    def _transposed_operand(self, value, node, adjoint, edges, expected):
+        """A product's other factor used untransposed: for y = W h, W ȳ where Wᵀ ȳ belongs
+        (a square W, or the shapes would not have fitted)."""
+        for edge in edges:
+            local = edge.local
+            other = getattr(local, "other", None)
+            if (not isinstance(local, MatMul) or np.ndim(other) != 2
+                    or other.shape[0] != other.shape[1]):
+                continue
+            swapped = MatMul(local.left, local.own_ndim, other.T, local.in_shape,
+                             local.out_shape, "", {}).vjp(edge.incoming)
+            contribution = np.asarray(edge.contribution)
+            if self.close(swapped, contribution):
+                continue  # a symmetric factor: both are right
+            if self.close(value, adjoint - contribution + swapped):
+                right, _ = _product_texts(edge)
+                factor = edge.consumer.inputs[1 - edge.arg].label
+                wrong = right.replace(f"{factor}ᵀ", factor)
+                words = (f"{factor} is used untransposed: {node.label}{BAR} = {right}, not "
+                         f"{wrong}")
+                return Diagnosis("transpose", words, expected, wrong, _edge(edge),
+                                 local.rule)
         return None
 
     def _transpose(self, node, edges, expected, whole: bool):
