@@ -40,6 +40,7 @@ import numpy as np
 from . import propagate
 from .debugger import bracket, show
 from .linear import Elementwise, MatMul, Reduce
+from .primitives import PRIMITIVES
 from .tracer import Node, Source, trace
 
 RTOL = 1e-6  # an entry matches when |yours − expected| ≤ RTOL · (|expected| + largest entry)
@@ -591,10 +592,13 @@ class _Engine:
         position = {id(a): i for i, a in enumerate(assignments)}
         judged = []
         scan = True  # look for an unnamed value's adjoint until one is found: the first
+        previous: dict[tuple, int] = {}  # (function, name) -> the node it was last paired with
         for assignment in candidates:
-            verdict = self.judge(assignment, verdicts, scan)
+            key = (assignment.function, assignment.name)
+            verdict = self.judge(assignment, verdicts, scan, previous.get(key))
             if verdict is None:
                 continue
+            previous[key] = verdict.node.id
             scan = scan and bool(self.paired(assignment))
             later = assignments[position[id(assignment)] + 1:]
             if any(a.function == assignment.function and a.name == assignment.name
@@ -615,11 +619,17 @@ class _Engine:
         return self.names.get(node.id) == assignment.name and self.close(
             assignment.value, node.value)
 
-    def judge(self, assignment: Assignment, verdicts: dict, scan: bool = True) -> Verdict | None:
+    def judge(self, assignment: Assignment, verdicts: dict, scan: bool = True,
+              previous: int | None = None) -> Verdict | None:
         """The node whose adjoint the assignment gets wrong, and how; None when it pairs
         with no node (a helper value of the derivation).  A name pairs it (``dz`` with z);
-        else, with ``scan``, the first node a known kind of mistake explains does."""
+        else, with ``scan``, the first node a known kind of mistake explains does.  A name
+        the backward binds again in a loop (``dh`` for each step) moves back along the tape:
+        it pairs with a node made before the one it was last paired with, if there is one.
+        """
         paired = self.paired(assignment)
+        if previous is not None:
+            paired = [node for node in paired if node.id < previous] or paired
         if paired:
             scored = []
             for node in paired:
@@ -1080,37 +1090,75 @@ def _described(node: Node, names: dict) -> str:
 
 
 def _variable_names(graph) -> dict[int, str]:
-    """node id → the variable the forward code assigns it to, read from its source line:
-    the last node made on ``z = W @ x + b`` is z; inputs keep their names."""
+    """node id → the variable the forward code assigns it to, read from its source line;
+    inputs keep their names.
+
+    On ``z = W @ x + b`` the add is z: the nodes a line makes whose operation is the
+    statement's outermost one (``+`` here), except one that feeds another such node of the
+    same line (the inner + of ``a + b + c``); so in a loop, ``h = np.tanh(W @ h)`` names
+    every step's tanh h.  When the outermost operation is not known, the line's last node.
+    """
     names = {node.id: node.name for node in graph.nodes if node.op == "input"}
-    last_on_line: dict[tuple, Node] = {}
-    order = []
+    lines: dict[tuple, list[Node]] = {}
     for node in graph.nodes:
-        if not node.inputs:
+        if node.inputs:
+            lines.setdefault((node.source.filename, node.source.lineno, node.call_path),
+                             []).append(node)
+    for (filename, lineno, _), made in lines.items():
+        statement = _assignment(filename, lineno)
+        if statement is None:
             continue
-        key = (node.source.filename, node.source.lineno, node.call_path)
-        if key not in last_on_line:
-            order.append(key)
-        last_on_line[key] = node
-    for key in order:
-        name = _assigned_name(key[0], key[1])
-        if name is not None:
-            names[last_on_line[key].id] = name
+        name, op = statement
+        results = [node for node in made if node.op == op]
+        fed = {operand.id for node in results for operand in node.inputs}
+        for node in [node for node in results if node.id not in fed] or made[-1:]:
+            names[node.id] = name
     return names
 
 
-def _assigned_name(filename: str, lineno: int) -> str | None:
-    """``z`` for a line ``z = …`` or ``z += …``; None for anything else."""
+_BINARY_OPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
+               ast.Pow: "power", ast.MatMult: "matmul"}
+_CALL_OPS = {"dot": "matmul", "square": "power", "clip": "minimum", "outer": "multiply"}
+
+
+def _assignment(filename: str, lineno: int) -> tuple[str, str | None] | None:
+    """(``z``, the primitive of its outermost operation) for a line ``z = …`` or
+    ``z += …``; None for anything else."""
     text = linecache.getline(filename, lineno).strip()
     try:
         statement = ast.parse(text).body[0]
     except (SyntaxError, IndexError):
         return None
     if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0]
-    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign):
+        target, value = statement.target, statement.value
+    elif isinstance(statement, ast.AugAssign):
         target = statement.target
+        value = ast.BinOp(statement.target, statement.op, statement.value)
     else:
         return None
-    return target.id if isinstance(target, ast.Name) else None
+    if not isinstance(target, ast.Name):
+        return None
+    return target.id, _outermost_op(value)
+
+
+def _outermost_op(expression) -> str | None:
+    """The primitive an expression applies last: ``W @ x + b`` → add, ``np.tanh(u)`` →
+    tanh, ``x.T`` → transpose; None when it is not one (a call of the user's own)."""
+    if isinstance(expression, ast.BinOp):
+        return _BINARY_OPS.get(type(expression.op))
+    if isinstance(expression, ast.UnaryOp) and isinstance(expression.op, ast.USub):
+        return "negative"
+    if isinstance(expression, ast.Attribute) and expression.attr == "T":
+        return "transpose"
+    if isinstance(expression, ast.Subscript):
+        return "index"
+    if isinstance(expression, ast.Call):
+        function = expression.func
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(
+            function, "id", None)
+        name = _CALL_OPS.get(name, name)
+        return name if name in PRIMITIVES else None
+    return None
 

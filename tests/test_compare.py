@@ -48,6 +48,38 @@ def square_product_right(A, W):
     return {"A": dY @ W.T, "W": dW}
 
 
+def unrolled(W, h, t):
+    for _ in range(3):
+        h = np.tanh(W @ h)
+    return np.sum(h * t)
+
+
+def unrolled_wrong(W, h, t):
+    hs = [h]
+    for _ in range(3):
+        hs.append(np.tanh(W @ hs[-1]))
+    dW = np.zeros_like(W)
+    dh = t
+    for step in (3, 2, 1):
+        delta = dh * (1 - hs[step] ** 2)
+        dW += np.outer(delta, hs[step - 1])
+        dh = W @ delta  # ✘ transpose
+    return {"W": dW, "h": dh}
+
+
+def unrolled_right(W, h, t):
+    hs = [h]
+    for _ in range(3):
+        hs.append(np.tanh(W @ hs[-1]))
+    dW = np.zeros_like(W)
+    dh = t
+    for step in (3, 2, 1):
+        delta = dh * (1 - hs[step] ** 2)
+        dW += np.outer(delta, hs[step - 1])
+        dh = W.T @ delta
+    return {"W": dW, "h": dh}
+
+
 def squares(x):
     s = np.sin(x)
     return np.sum(s ** 2)
@@ -275,6 +307,8 @@ rng = np.random.default_rng(5)
 CASES = {
     "transpose": (square_product, square_product_wrong, square_product_right,
                   (rng.normal(size=(3, 3)), rng.normal(size=(3, 3)))),
+    "transpose operand": (unrolled, unrolled_wrong, unrolled_right,
+                          (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3))),
     "factor 2": (squares, squares_wrong, squares_right, (np.array([0.3, 1.2, -0.7]),)),
     "factor 1/n": (mean_square, mean_square_wrong, mean_square_right,
                    (np.array([0.5, -1.0, 2.0, 0.25]),)),
