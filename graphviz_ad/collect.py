@@ -70,7 +70,7 @@ class ScriptError(Exception):
             if current is None or id(current) in seen:
                 continue
             seen.add(id(current))
-            kept = [frame for frame in current.stack if _is_user_file(frame.filename, self.script)]
+            kept = [frame for frame in current.stack if is_user_file(frame.filename, self.script)]
             hidden += len(current.stack) - len(kept)
             current.stack = traceback.StackSummary.from_list(kept)
             pending.extend((current.__cause__, current.__context__))
@@ -91,7 +91,7 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY_DIRS = _library_dirs()
 
 
-def _is_user_file(filename: str, script: str) -> bool:
+def is_user_file(filename: str, script: str) -> bool:
     """The script itself and any file outside graphviz-ad, site-packages and the standard
     library (a user's own modules); bundled examples count as the user's code."""
     if filename.startswith("<"):  # frozen modules (runpy) and exec'd strings

@@ -38,6 +38,7 @@ from inspect import signature
 import numpy as np
 
 from . import propagate
+from .collect import is_user_file
 from .debugger import bracket, show
 from .linear import Elementwise, MatMul, Reduce
 from .primitives import PRIMITIVES
@@ -107,8 +108,10 @@ class Assignment:
 
 def run_recorded(backward, *args, **kwargs):
     """Run ``backward(*args, **kwargs)`` as plain numpy and record, line by line, each float
-    value its frames (and the frames of functions it calls from the same file) bind to a
-    name; returns (result, assignments in the order they happened, the return's line).
+    value its frames (and the frames of the user's functions it calls: any file outside
+    numpy, graphviz-ad and the standard library, such as a ``layers.py`` of
+    ``affine_backward`` and ``relu_backward``) bind to a name; returns (result, assignments
+    in the order they happened, the return's line).
 
     A value is recorded when a line changes it: a new binding (``dz = dh * mask``) or an
     update in place (``dz[z <= 0] = 0``); each is attributed to the line that just ran.
@@ -123,6 +126,7 @@ def run_recorded(backward, *args, **kwargs):
     """
     code = backward.__code__
     filename = code.co_filename
+    watched: dict[str, bool] = {filename: True}  # file name -> whether it is the user's
     assignments: list[Assignment] = []
     states: dict[int, list] = {}  # id(frame) -> [line that ran last, snapshot of its locals]
     returned_at = [code.co_firstlineno]
@@ -139,7 +143,7 @@ def run_recorded(backward, *args, **kwargs):
                 continue
             snapshot[name] = copy
             if state[0] is not None:
-                assignments.append(Assignment(name, copy, filename, state[0],
+                assignments.append(Assignment(name, copy, frame.f_code.co_filename, state[0],
                                               frame.f_code.co_name))
 
     def local(frame, event, arg):
@@ -156,8 +160,13 @@ def run_recorded(backward, *args, **kwargs):
         return local
 
     def calls(frame, event, arg):
-        if (event != "call" or frame.f_code.co_filename != filename
-                or frame.f_code.co_name in _COMPREHENSIONS):
+        if event != "call" or frame.f_code.co_name in _COMPREHENSIONS:
+            return None
+        where = frame.f_code.co_filename
+        users = watched.get(where)
+        if users is None:
+            users = watched[where] = is_user_file(where, filename)
+        if not users:
             return None
         snapshot = {}
         for name, value in frame.f_locals.items():  # the arguments: not assignments

@@ -628,3 +628,29 @@ def test_the_readme_snippet_runs_and_finds_the_missing_mask(capsys):
     first = report.first_divergence
     assert (first.assignment.name, first.diagnosis.kind) == ("dz", "mask")
     assert "first divergence: dz (README.md:" in capsys.readouterr().out
+
+
+LAYERS = '''import numpy as np
+
+
+def relu_backward(dout, z):
+    dz = dout  # forgot the mask
+    return dz
+'''
+
+
+def test_a_mistake_in_a_helper_module_is_found_at_its_line(tmp_path, monkeypatch):
+    (tmp_path / "layers_under_test.py").write_text(LAYERS, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import layers_under_test
+
+    def forward(z, t):
+        return np.sum(np.maximum(0, z) * t)
+
+    def backward(z, t):
+        return {"z": layers_under_test.relu_backward(t, z)}
+
+    report = gad.compare(forward, backward, np.array([1.0, -2.0]), np.array([0.5, 3.0]))
+    first = report.first_divergence
+    assert str(first.assignment.source) == "layers_under_test.py:5"
+    assert first.assignment.function == "relu_backward" and first.diagnosis.kind == "mask"
