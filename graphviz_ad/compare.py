@@ -65,7 +65,8 @@ KINKS = frozenset({"maximum", "minimum", "abs", "where", "max", "min"})
 _ADJOINT_PREFIXES = ("dL_d", "dl_d", "dC_d", "dJ_d", "dloss_d", "grad_", "delta_", "g_", "d_", "d")
 _ADJOINT_SUFFIXES = ("_bar", "_grad", "_adj", "bar")
 
-# Functions whose frames are never comprehensions of the user's (3.11 still makes frames).
+# Comprehensions (a frame each before Python 3.12): their variables are a loop's, not steps
+# of the derivation.
 _COMPREHENSIONS = frozenset({"<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>"})
 
 
@@ -327,8 +328,8 @@ class Comparison:
 
     @property
     def first_divergence(self) -> Verdict | None:
-        """The first adjoint the backward gets wrong (None when all match, or when no line
-        can be paired with a wrong adjoint)."""
+        """The first adjoint the backward gets wrong, in the order it ran (None when every
+        returned gradient matches: a returned gradient that differs is a wrong adjoint)."""
         wrong = self.wrong
         return wrong[0] if wrong else None
 
@@ -348,8 +349,8 @@ class Comparison:
             lines.append(f"not returned: {', '.join(missing)}")
         if self.passed:
             found = sum(verdict.ok for verdict in self.verdicts.values())
-            lines.append(f"every returned gradient matches; {found} intermediate adjoint"
-                         f"{'' if found == 1 else 's'} found at your lines")
+            lines.append(f"every returned gradient matches; {found} of the forward graph's "
+                         f"adjoints found at your lines")
             return "\n".join(lines)
         first = self.first_divergence  # a returned gradient that differs is one, at the least
         node = first.node
@@ -950,7 +951,7 @@ class _Engine:
             if not norm:
                 continue
             factor = float(np.sum((value - rest) * term)) / norm
-            if abs(factor - 1) < 1e-9 or not self.close(value, rest + factor * term):
+            if abs(factor - 1) < RTOL or not self.close(value, rest + factor * term):
                 continue
             words, kind = _factor_words(factor, self.sizes)
             if words is None:
@@ -1009,10 +1010,10 @@ def _factor_words(factor: float, sizes: list[int]) -> tuple[str | None, str]:
     an axis of the graph, a ratio of two lengths (a count along the wrong axis), and their
     negatives; (None, "") for any other number."""
     magnitude = abs(factor)
-    if abs(magnitude - 1) < 1e-9:
-        return "a sign error: −1 times the expected", "sign"
+    if abs(magnitude - 1) < RTOL:
+        return "a sign error", "sign"
     fraction = Fraction(magnitude).limit_denominator(1000)
-    if abs(float(fraction) - magnitude) > 1e-9 * magnitude:
+    if abs(float(fraction) - magnitude) > RTOL * magnitude:
         return None, ""
     words = None
     for n in dict.fromkeys([2, *sizes]):
@@ -1034,7 +1035,7 @@ def _number(value: float) -> str:
     fraction = Fraction(value).limit_denominator(1000)
     if fraction.denominator == 1:
         return str(fraction.numerator)
-    return f"{fraction}" if abs(float(fraction) - value) < 1e-9 * abs(value) else f"{value:.4g}"
+    return f"{fraction}" if abs(float(fraction) - value) < RTOL * abs(value) else f"{value:.4g}"
 
 
 def _axes_of(local) -> tuple[int, ...]:
