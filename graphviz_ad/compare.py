@@ -806,12 +806,15 @@ class _Engine:
             if not np.any(contribution) or self.close(contribution, adjoint):
                 continue
             rest = adjoint - contribution
+            via = edge.consumer.label
+            if edge.consumer.inputs.count(node) > 1:  # x * x: say which use
+                via += f" (argument {edge.arg})"
             if self.close(value, contribution):
                 words = (f"{node.label} is used {len(edges)} times but yours has only the "
-                         f"contribution through {edge.consumer.label}")
+                         f"contribution through {via}")
             elif self.close(value, rest) and np.any(rest):
                 words = (f"{node.label} is used {len(edges)} times but yours misses the "
-                         f"contribution through {edge.consumer.label}")
+                         f"contribution through {via}")
             else:
                 continue
             return Diagnosis("path", words, expected, self._terms_without(edges, edge, value),
