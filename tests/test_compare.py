@@ -68,15 +68,13 @@ def unrolled_wrong(W, h, t):
 
 
 def unrolled_right(W, h, t):
-    hs = [h]
-    for _ in range(3):
-        hs.append(np.tanh(W @ hs[-1]))
-    dW = np.zeros_like(W)
-    dh = t
-    for step in (3, 2, 1):
-        delta = dh * (1 - hs[step] ** 2)
-        dW += np.outer(delta, hs[step - 1])
-        dh = W.T @ delta
+    states = [h, np.tanh(W @ h)]
+    states.append(np.tanh(W @ states[-1]))
+    states.append(np.tanh(W @ states[-1]))
+    dW, dh = 0.0, t
+    for before, after in reversed(list(zip(states[:-1], states[1:]))):
+        delta = dh * (1 - after**2)
+        dW, dh = dW + np.outer(delta, before), W.T @ delta
     return {"W": dW, "h": dh}
 
 
