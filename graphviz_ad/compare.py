@@ -283,12 +283,13 @@ class InputResult:
 @dataclass(frozen=True, eq=False)
 class Verdict:
     """A node of the forward graph against the user's line for its adjoint: ``ok`` (✔) when
-    ``assignment`` holds the adjoint (in ``form``: "", "transposed", "reshaped" or
+    ``assignment`` holds the ``adjoint`` (in ``form``: "", "transposed", "reshaped" or
     "broadcast"), else ✘ with a ``diagnosis``."""
 
     node: Node
     assignment: Assignment
     ok: bool
+    adjoint: object = None  # the engine's adjoint of node, shaped like it
     form: str = ""
     mismatch: Mismatch | None = None
     diagnosis: Diagnosis | None = None
@@ -530,6 +531,10 @@ class _Engine:
         self._adjoint_peaks = _Peaks(self.adjoints.items(), rtol)
         self._value_peaks = _Peaks(((node.id, node.value) for node in graph.nodes
                                     if node.op != "const"), rtol)
+        # one use's share of a node used several times: a partial sum, not an adjoint
+        self._shares = [np.asarray(edge.contribution, dtype=float)
+                        for edges in self.edges.values() if len(edges) > 1 for edge in edges]
+        self._share_peaks = _Peaks(enumerate(self._shares), rtol)
 
     # -- matching --------------------------------------------------------------------------
     def close(self, got, expected) -> bool:
@@ -571,6 +576,13 @@ class _Engine:
                     yield node, form
                     break
 
+    def is_share(self, assignment: Assignment) -> bool:
+        """Whether the value is one use's contribution to a node used several times (a
+        partial sum of its adjoint: ``dx1 = dout * y`` before ``dx = dx1 + dx2``)."""
+        value = assignment.value
+        return any(self._shares[i].shape == np.shape(value) and self.close(value, self._shares[i])
+                   for i in self._share_peaks.near(value))
+
     def is_recomputed(self, assignment: Assignment) -> bool:
         """Whether the value is one of the forward pass's values (a recomputation)."""
         value = assignment.value
@@ -593,9 +605,10 @@ class _Engine:
                     if base is None and self._recomputes(assignment, node):
                         continue
                     if node.id not in verdicts:
-                        verdicts[node.id] = Verdict(node, assignment, True, form)
+                        verdicts[node.id] = Verdict(node, assignment, True,
+                                                    self.adjoints[node.id], form)
             elif localise and (assignment.returned or np.any(assignment.value)) and (
-                    paired or not self.is_recomputed(assignment)):
+                    paired or not (self.is_recomputed(assignment) or self.is_share(assignment))):
                 candidates.append(assignment)  # zeros: an accumulator starting, not a claim
         if not localise:
             return verdicts
@@ -620,7 +633,8 @@ class _Engine:
         last = {(v.assignment.function, v.assignment.name, v.node.id): v for v in judged}
         for verdict in judged:
             key = (verdict.assignment.function, verdict.assignment.name, verdict.node.id)
-            if last[key] is verdict and verdict.node.id not in verdicts:
+            held = verdicts.get(verdict.node.id)
+            if last[key] is verdict and (held is None or held.ok):  # the first ✘ for a node
                 verdicts[verdict.node.id] = verdict
         return verdicts
 
@@ -650,19 +664,28 @@ class _Engine:
                                node, diagnosis))
             scored.sort(key=lambda item: item[:3])
             *_, node, diagnosis = scored[0]
-            return Verdict(node, assignment, False, "", self.mismatch(assignment.value, node),
+            return Verdict(node, assignment, False, self.adjoints[node.id], "",
+                           self.mismatch(assignment.value, node),
                            diagnosis)
         if not scan or np.size(assignment.value) < 2:
             return None  # one number is proportional to any other: nothing to go on
+        fits = []
         for node_id in sorted(self.adjoints, reverse=True):  # the order of the backward pass
-            if node_id in verdicts or not self._may_hold(assignment.value, node_id):
+            if not self._may_hold(assignment.value, node_id):
                 continue
             node = self.graph.nodes[node_id]
             diagnosis = self.diagnose(assignment.value, node, known_only=True)
-            if diagnosis is not None:
-                return Verdict(node, assignment, False, "",
-                               self.mismatch(assignment.value, node), diagnosis)
-        return None
+            # unnamed, one use's share (or all but one) is a partial sum, and a broadcast's
+            # adjoint before its sum a step on the way: only a name makes them mistakes
+            if diagnosis is not None and diagnosis.kind not in ("path", "broadcast"):
+                # a plain factor is the weakest evidence; then prefer a node no line holds
+                fits.append((diagnosis.kind == "factor", node_id in verdicts, -node_id,
+                             node, diagnosis))
+        if not fits:
+            return None
+        *_, node, diagnosis = min(fits, key=lambda fit: fit[:3])
+        return Verdict(node, assignment, False, self.adjoints[node.id], "",
+                       self.mismatch(assignment.value, node), diagnosis)
 
     def _may_hold(self, value, node_id: int) -> bool:
         """Whether a value could be the node's (non-zero) adjoint with a mistake of a known

@@ -5,15 +5,17 @@ Each kind of mistake has a minimal forward with a wrong backward (the diagnosis 
 at the marked line) and a right one (it must compare clean, with no ✘)."""
 
 import inspect
+import itertools
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import graphviz_ad as gad
+from graphviz_ad import propagate
 from graphviz_ad.cli import main
 from graphviz_ad.compare import KINDS, Mismatch, run_recorded
 from graphviz_ad.examples import derivation_mistakes
@@ -72,7 +74,7 @@ def unrolled_right(W, h, t):
     states.append(np.tanh(W @ states[-1]))
     states.append(np.tanh(W @ states[-1]))
     dW, dh = 0.0, t
-    for before, after in reversed(list(zip(states[:-1], states[1:]))):
+    for before, after in reversed(list(itertools.pairwise(states))):
         delta = dh * (1 - after**2)
         dW, dh = dW + np.outer(delta, before), W.T @ delta
     return {"W": dW, "h": dh}
@@ -514,8 +516,9 @@ def test_hand_written_backwards_of_the_examples_compare_clean(name, forward, cap
 # -- the engine's own VJPs, written out as a backward, always compare equal ------------------------
 
 
-def engine_backward(forward):
-    """A backward pass written from the local Jacobians' VJPs, node by node."""
+def engine_backward(forward, flip=None):
+    """A backward pass written from the local Jacobians' VJPs, node by node; with ``flip``,
+    the sign of the adjoint of the node with that id is lost (a planted sign error)."""
 
     def backward(x, s):
         graph = gad.trace(forward, x, s)
@@ -524,6 +527,8 @@ def engine_backward(forward):
             upstream = adjoints.get(node.id)
             if upstream is None:
                 continue
+            if node.id == flip:
+                upstream = adjoints[node.id] = -upstream
             for arg, operand in enumerate(node.inputs):
                 contribution = node.jacobian(arg).vjp(upstream)
                 adjoints[operand.id] = adjoints.get(operand.id, 0.0) + contribution
@@ -544,6 +549,49 @@ def test_a_backward_from_the_engines_own_vjps_always_compares_equal(program, red
     report = gad.compare(forward, engine_backward(forward), x, s)
     assert report.passed, str(report)
     assert not report.wrong
+
+
+# generic points: no entry of an adjoint equals another value by chance
+offsets = st.lists(st.floats(0.05, 0.95), min_size=4, max_size=4, unique=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs(), offsets, st.integers(0, 20))
+def test_a_planted_sign_error_is_found_where_it_was_planted(program, offset, pick):
+    function, x, s = program
+    x, s = x + np.sqrt(2) * np.array(offset[:3]), s + np.sqrt(3) * offset[3]
+
+    def forward(x, s):
+        return np.sum(np.sin(function(x, s)))
+
+    graph = gad.trace(forward, x, s)
+    # a vector: one number is proportional to any other, so only a name locates a scalar's
+    adjoints = {edge.operand.id: edge.total for edge in propagate.reverse(graph, 1.0)}
+    inner = [node for node in graph.nodes
+             if node.inputs and node.id in adjoints and np.size(node.value) > 1]
+    assume(inner)
+    node = inner[pick % len(inner)]
+    planted = -adjoints[node.id]
+    # a value the right pass also computes (x − y makes −ū the adjoint of y) is no mistake
+    # to anyone who only sees values: such plantings are out of this property's reach
+    assume(not any(np.shape(value) == planted.shape and np.allclose(value, planted)
+                   for value in honest_values(graph)))
+    report = gad.compare(forward, engine_backward(forward, flip=node.id), x, s)
+    assume(not report.passed)  # a sign lost where the adjoint is zero changes nothing
+    first = report.first_divergence
+    assert first.diagnosis.kind == "sign", str(report)
+    assert first.assignment.name == "upstream"
+    np.testing.assert_allclose(first.assignment.value, planted)
+    np.testing.assert_allclose(first.adjoint, -planted)
+
+
+def honest_values(graph):
+    """Every value a right backward pass may hold: forward values, adjoints and each use's
+    contribution to an adjoint."""
+    yield from (node.value for node in graph.nodes)
+    for edge in propagate.reverse(graph, 1.0):
+        yield edge.total
+        yield edge.contribution
 
 
 # -- the command line --------------------------------------------------------------------------
