@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from importlib import metadata
 
@@ -37,6 +36,7 @@ from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
 from .render import FORMATS, player_html, to_json, to_svg
+from .safe_text import file_stem, printable
 
 DEMO = "neuron"
 JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
@@ -75,7 +75,9 @@ def main(argv=None) -> int:
 
 
 def _complain(message: str) -> None:
-    sys.stderr.write(f"graphviz-ad: error: {message}\n")
+    """An error on standard error; the names it quotes are shown, never obeyed."""
+    lines = "\n".join(printable(line) for line in message.splitlines())
+    sys.stderr.write(f"graphviz-ad: error: {lines}\n")
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def _render(args) -> int:
         if args.output == "-":
             sys.stdout.write(_picture_text(graph, fmt, state, options))
         else:
-            output = args.output or f"{_file_stem(name)}.{fmt}"
+            output = args.output or f"{file_stem(name)}.{fmt}"
             written = graph.render(output, format=fmt, step=state, **options)
             print(f"wrote {written}")
     except RenderError as error:
@@ -297,12 +299,6 @@ def _render(args) -> int:
         raise Failure(f"cannot write {error.filename or args.output}: "
                       f"{error.strerror or error}") from error
     return 0
-
-
-def _file_stem(name: str) -> str:
-    """A graph's name as a file name: ``<lambda>`` gives ``lambda``, ``f#2`` gives ``f-2``
-    (only letters, digits, ``_``, ``.`` and ``-``; never empty, never hidden)."""
-    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "graph"
 
 
 def _node(graph, text: str, option: str):
@@ -397,10 +393,10 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
     else:
         title += f" has output shape {graph.output.shape}: each input has a Jacobian"
         header = "∂output/∂input (output size × input size)"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_text(title), title_justify="left")
     for column in ("input", "shape", "value"):
         table.add_column(column)
-    table.add_column(header)
+    table.add_column(_text(header))
     gradients = graph.grad() if scalar else None
     for input_name, node in graph.inputs.items():
         entries = np.size(graph.value) * np.size(node.value)
@@ -411,7 +407,7 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
             derivative = _format(jacobian, digits)
         else:
             derivative = f"{entries:,} entries: too many to print (Graph.jacobian computes it)"
-        table.add_row(Text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
+        table.add_row(_text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
                       Text(derivative))
     return table
 
@@ -440,7 +436,7 @@ _STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined
 
 
 def _check_table(name: str, report) -> Table:
-    table = Table(title=f"{name}: local Jacobians against finite differences",
+    table = Table(title=_text(f"{name}: local Jacobians against finite differences"),
                   title_justify="left")
     table.add_column("node", no_wrap=True)
     table.add_column("line", no_wrap=True)
@@ -452,8 +448,8 @@ def _check_table(name: str, report) -> Table:
         status = _status(node_check, report.tolerance)
         operands = ", ".join(edge.operand.label for edge in node_check.edges)
         error = "—" if np.isnan(node_check.error) else f"{node_check.error:.1e}"
-        table.add_row(Text(f"{node.label} = {node.call_text}"), Text(str(node.source)),
-                      Text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
+        table.add_row(_text(f"{node.label} = {node.call_text}"), _text(node.source),
+                      _text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
     return table
 
 
@@ -472,11 +468,17 @@ def _check_summary(report) -> Text:
         return Text(f"nothing to check: no operation depends on an input ({count} edges)")
     where = f"{worst.node.label} = {worst.node.call_text}, {worst.node.source}"
     if report.passed:
-        return Text(f"{count} local Jacobians within {report.tolerance:g} (worst {worst.error:.1e}"
-                    f" at {where})", style="green")
+        return _text(f"{count} local Jacobians within {report.tolerance:g} (worst "
+                     f"{worst.error:.1e} at {where})", style="green")
     failures = report.failures
-    return Text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
-                f"(worst {worst.error:.1e} at {where})", style="bold red")
+    return _text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
+                 f"(worst {worst.error:.1e} at {where})", style="bold red")
+
+
+def _text(text, style: str = "") -> Text:
+    """Text that holds the user's names, for Rich: shown as written, never read as markup,
+    control characters escaped (see :mod:`graphviz_ad.safe_text`)."""
+    return Text(printable(text), style=style)
 
 
 def _examples(args) -> int:
