@@ -19,10 +19,26 @@ The error of an edge is ``max |rule − difference| / max(1, |rule|, |difference
 for entries larger than 1, absolute below (so a zero Jacobian is checked too).
 
 **Kinks.** Where f is not differentiable (max(0, z) at z = 0, a tie in a max) the one-sided
-differences (f(x + hv) − f(x))/h and (f(x) − f(x − hv))/h disagree.  The rule is then
-accepted when it lies between them (a one-sided derivative, or the ½–½ share at a tie) and
-the edge is marked as a kink.  Entries where f is not finite near the point (log at 0) are
-left out and the edge is marked undefined: reported, but not a failure.
+differences (f(x + hv) − f(x))/h and (f(x) − f(x − hv))/h disagree.  Strong curvature
+(log near 0) makes them disagree too, but by an amount proportional to h: a second step
+h/16 tells the two apart.  When the gap shrinks with the step it is curvature, and the rule
+is compared with the smaller step's central difference; when it stays, the point is a kink
+and the rule must follow the documented convention (the primitive table's docstring):
+
+* a tie with a constant is won by the constant: max(0, z)′ = 0 at z = 0;
+* otherwise the mean of the one-sided derivatives, checked along the direction that moves
+  every element of the operand by its own step, so that tied elements move together:
+  |x|′ = 0 at 0, and maximum/minimum of two traced values share ½–½ at a tie;
+* tied elements of one reduction share the derivative equally (1/k each of k tied maxima),
+  checked column by column for operands of up to ``DENSE_LIMIT`` elements; along the
+  other directions a kink's rule must lie between the one-sided derivatives.
+
+The edge is then marked as a kink.  Entries where f is not finite near the point (log at 0)
+are left out and the edge is marked undefined: reported, but not a failure.
+
+**Batches.** A graph of scalar operations has one 1×1 Jacobian per edge; those of one
+primitive are checked together, the primitive running once on the stacked operands, so
+that 10⁵ nodes take seconds.
 
 >>> import numpy as np, graphviz_ad as gad
 >>> report = check_graph(gad.trace(lambda x: np.sin(x ** 2), 1.5))
@@ -32,10 +48,12 @@ left out and the edge is marked undefined: reported, but not a failure.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
+from .linear import Elementwise
 from .primitives import PRIMITIVES
 
 TOLERANCE = 1e-6  # default bound on the error of every edge
@@ -43,7 +61,8 @@ DENSE_LIMIT = 64  # operands up to this size are checked column by column
 DENSE_ENTRIES = 100_000  # … and only when the dense matrix has at most this many entries
 DIRECTIONS = 3  # random directions for larger operands
 _STEP = np.finfo(float).eps ** (1 / 3)  # the step that balances truncation and rounding
-_KINK = 1e-3  # one-sided differences further apart than this (relative) mark a kink
+_SMALLER = 16  # the second step is h / 16: curvature's gap shrinks 16-fold, a kink's stays
+_KINK = 1e-3  # one-sided differences further apart than this (relative) may be a kink
 
 
 @dataclass(frozen=True)
@@ -116,28 +135,42 @@ class CheckReport:
 def check_graph(graph, tolerance: float = TOLERANCE, seed: int = 0) -> CheckReport:
     """Check every local Jacobian of ``graph`` (see the module's docstring)."""
     depends, _ = graph.activity
-    nodes = []
-    for node in graph.nodes:
-        edges = tuple(
-            check_edge(node, arg, seed)
-            for arg, operand in enumerate(node.inputs)
-            if depends[operand.id]
-        )
-        if edges:
-            nodes.append(NodeCheck(node, edges))
-    return CheckReport(graph, tuple(nodes), tolerance)
+    checked: dict[int, dict[int, EdgeCheck]] = defaultdict(dict)  # node id → arg → check
+    scalars = _ScalarBatches()
+    with np.errstate(all="ignore"):  # a rule that is not finite here is reported, not warned
+        for node in graph.nodes:
+            for arg, operand in enumerate(node.inputs):
+                if not depends[operand.id]:
+                    continue
+                local = node.jacobian(arg)
+                if not scalars.add(node, arg, local):
+                    checked[node.id][arg] = _check_edge(node, arg, local, seed)
+        for edge in scalars.check():
+            checked[edge.node.id][edge.arg] = edge
+    nodes = tuple(NodeCheck(node, tuple(edges[arg] for arg in sorted(edges)))
+                  for node in graph.nodes if (edges := checked.get(node.id)))
+    return CheckReport(graph, nodes, tolerance)
 
 
 def check_edge(node, arg: int, seed: int = 0) -> EdgeCheck:
     """Check ∂node/∂node.inputs[arg] against finite differences."""
-    with np.errstate(all="ignore"):  # a rule that is not finite here is reported, not warned
-        local = node.jacobian(arg)
-        probe = _Probe(node, arg)
-        rows, cols = local.shape
-        if cols <= DENSE_LIMIT and rows * cols <= DENSE_ENTRIES:
-            return _check_matrix(node, arg, local, probe)
-        rng = np.random.default_rng((seed, node.id, arg))
-        return _check_directions(node, arg, local, probe, rng)
+    with np.errstate(all="ignore"):
+        return _check_edge(node, arg, node.jacobian(arg), seed)
+
+
+def _check_edge(node, arg: int, local, seed: int) -> EdgeCheck:
+    probe = _Probe(node, arg)
+    rows, cols = local.shape
+    if cols <= DENSE_LIMIT and rows * cols <= DENSE_ENTRIES:
+        return _check_matrix(node, arg, local, probe)
+    rng = np.random.default_rng((seed, node.id, arg))
+    return _check_directions(node, arg, local, probe, rng)
+
+
+def _constant_wins(node, arg: int) -> bool:
+    """Whether the convention at a kink is "the constant wins the tie": maximum or minimum
+    of the operand and a constant (max(0, z)′ = 0 at z = 0)."""
+    return node.op in ("maximum", "minimum") and node.inputs[1 - arg].op == "const"
 
 
 class _Probe:
@@ -159,45 +192,88 @@ class _Probe:
         values[self.arg] = x
         return np.asarray(self.primitive.forward(*values, **self.params), dtype=float)
 
-    def one_sided(self, direction) -> tuple[np.ndarray, np.ndarray]:
+    def one_sided(self, direction, step: float = _STEP) -> tuple[np.ndarray, np.ndarray]:
         """The forward and backward differences of f along ``scale ⊙ direction``: both
         estimate J (scale ⊙ direction)."""
-        step = _STEP * self.scale * direction
-        ahead = (self._at(self.x + step) - self.centre) / _STEP
-        behind = (self.centre - self._at(self.x - step)) / _STEP
+        move = step * self.scale * direction
+        ahead = (self._at(self.x + move) - self.centre) / step
+        behind = (self.centre - self._at(self.x - move)) / step
         return ahead, behind
 
 
-def _compare(rule, ahead, behind, spread=False) -> tuple[float, bool, bool]:
+def _judge(rule, ahead, behind, smaller, at_kink: str, constant_wins):
+    """Entry by entry: (how far the rule is from what the differences say, the central
+    difference it was held against, which entries are kinks).
+
+    ``smaller()`` gives the one-sided differences at the step h/16, asked for only when
+    those at h disagree.  At a kink the rule is held against the convention: 0 where the
+    constant wins, else the mean of the one-sided derivatives (``at_kink="mean"``) or any
+    value between them (``"between"``, along a direction that may split a tie)."""
+    central = (ahead + behind) / 2
+    gap = np.abs(ahead - behind)
+    rough = gap > _KINK * np.maximum(1.0, np.abs(central))
+    kinks = np.zeros(np.shape(rough), dtype=bool)
+    reference = central
+    if np.any(rough):
+        ahead_small, behind_small = smaller()
+        settles = np.abs(ahead_small - behind_small) <= gap / 2  # curvature: the gap shrinks
+        kinks = rough & ~settles
+        reference = np.where(rough & settles, (ahead_small + behind_small) / 2, central)
+    distance = np.abs(rule - reference)
+    if at_kink == "between":
+        low, high = np.minimum(ahead, behind), np.maximum(ahead, behind)
+        outside = np.maximum(0.0, np.maximum(low - rule, rule - high))
+        distance = np.where(kinks, outside, distance)
+    distance = np.where(kinks & constant_wins, np.abs(rule), distance)
+    return distance, reference, kinks
+
+
+def _compare(rule, differences, smaller, spread=False, at_kink="between",
+             constant_wins=False) -> tuple[float, bool, bool, np.ndarray]:
     """The error of ``rule`` against the one-sided differences: (error, at a kink, some
-    entries undefined).  Entries where f is not finite near the point are left out; so are
-    the rule's non-finite entries when ``spread`` says they are expected (an infinite
-    derivative elsewhere turns 0 · ∞ into NaN in a product with a unit vector)."""
+    entries undefined, the kink mask over all entries).  Entries where f is not finite near
+    the point are left out; so are the rule's non-finite entries when ``spread`` says they
+    are expected (an infinite derivative elsewhere turns 0 · ∞ into NaN in a product with a
+    unit vector)."""
     rule = np.asarray(rule, dtype=float)
+    ahead, behind = differences
     defined = np.isfinite(ahead) & np.isfinite(behind)
     if spread:
         defined &= np.isfinite(rule)
     undefined = not np.all(defined)
+    mask = np.zeros(np.shape(defined), dtype=bool)
     if not np.any(defined):
-        return float("nan"), False, undefined
+        return float("nan"), False, undefined, mask
     rule, ahead, behind = rule[defined], ahead[defined], behind[defined]
     if not np.all(np.isfinite(rule)):
-        return float("inf"), False, undefined
-    central = (ahead + behind) / 2
-    scale = max(1.0, float(np.max(np.abs(rule))), float(np.max(np.abs(central))))
-    kinks = np.abs(ahead - behind) > _KINK * np.maximum(1.0, np.abs(central))
-    low, high = np.minimum(ahead, behind), np.maximum(ahead, behind)
-    outside = np.maximum(0.0, np.maximum(low - rule, rule - high))
-    distance = np.where(kinks, outside, np.abs(rule - central))
-    return float(np.max(distance)) / scale, bool(np.any(kinks)), undefined
+        return float("inf"), False, undefined, mask
+
+    def smaller_defined():
+        return tuple(np.asarray(d)[defined] for d in smaller())
+
+    distance, reference, kinks = _judge(rule, ahead, behind, smaller_defined, at_kink,
+                                        constant_wins)
+    scale = max(1.0, float(np.max(np.abs(rule))), float(np.max(np.abs(reference))))
+    mask[defined] = kinks
+    return float(np.max(distance)) / scale, bool(np.any(kinks)), undefined, mask
 
 
 def _summary(node, arg, method: str, results: list) -> EdgeCheck:
-    """One EdgeCheck from the (error, kink, undefined) of each comparison."""
-    errors = [error for error, _, _ in results if not np.isnan(error)]
+    """One EdgeCheck from the (error, kink, undefined, …) of each comparison."""
+    errors = [result[0] for result in results if not np.isnan(result[0])]
     return EdgeCheck(node, arg, method, max(errors) if errors else float("nan"),
-                     any(kink for _, kink, _ in results),
-                     any(undefined for _, _, undefined in results))
+                     any(result[1] for result in results),
+                     any(result[2] for result in results))
+
+
+def _along_every_element(local, probe, constant_wins) -> tuple:
+    """The comparison along scale ⊙ 1, every element moved by its own step: elements tied
+    with each other (equal, so equal steps) stay tied, and at a kink the rule must be the
+    mean of the one-sided derivatives (or 0 where a constant wins)."""
+    ones = np.ones(local.in_shape)
+    return _compare(local.jvp(probe.scale), probe.one_sided(ones),
+                    lambda: probe.one_sided(ones, _STEP / _SMALLER),
+                    at_kink="mean", constant_wins=constant_wins)
 
 
 def _check_matrix(node, arg, local, probe) -> EdgeCheck:
@@ -207,27 +283,126 @@ def _check_matrix(node, arg, local, probe) -> EdgeCheck:
     by_jvp = np.reshape(local.jvp(units), (cols, rows)).T  # J eₖ, column by column
     by_vjp = np.reshape(local.vjp(np.eye(rows).reshape((rows, *local.out_shape))), (rows, cols))
     spread = not np.all(np.isfinite(dense))
-    results = []
+    constant_wins = _constant_wins(node, arg)
+    results, kinks = [], np.zeros((rows, cols), dtype=bool)
     for k in range(cols):
         scale = probe.scale.flat[k]
-        ahead, behind = (d.reshape(rows) / scale for d in probe.one_sided(units[k]))
-        results.append(_compare(dense[:, k], ahead, behind))
-        results.append(_compare(by_vjp[:, k], ahead, behind, spread))
-        results.append(_compare(by_jvp[:, k], ahead, behind, spread))
+
+        def column(step=_STEP, k=k, scale=scale):
+            return tuple(d.reshape(rows) / scale for d in probe.one_sided(units[k], step))
+
+        differences = column()
+
+        def smaller(column=column):
+            return column(_STEP / _SMALLER)
+
+        for form, form_spread in ((dense, False), (by_vjp, spread), (by_jvp, spread)):
+            result = _compare(form[:, k], differences, smaller, form_spread,
+                              constant_wins=constant_wins)
+            results.append(result)
+            kinks[:, k] |= result[3]
+    if kinks.any():
+        results.append(_equal_shares(dense, kinks))
+        results.append(_along_every_element(local, probe, constant_wins))
     return _summary(node, arg, "matrix", results)
 
 
+def _equal_shares(dense, kinks) -> tuple:
+    """Elements tied in one output entry (a row's kink columns) share its derivative
+    equally: the error is the largest spread of the rule over a row's kink columns."""
+    shares = np.where(kinks, dense, np.nan)
+    tied = np.sum(kinks, axis=1) > 1
+    if not np.any(tied) or not np.all(np.isfinite(dense[kinks])):
+        return float("nan"), True, False
+    spread = np.nanmax(shares[tied], axis=1) - np.nanmin(shares[tied], axis=1)
+    size = max(1.0, float(np.nanmax(np.abs(shares[tied]))))
+    return float(np.max(spread)) / size, True, False
+
+
 def _check_directions(node, arg, local, probe, rng) -> EdgeCheck:
+    constant_wins = _constant_wins(node, arg)
     results = []
     for _ in range(DIRECTIONS):
         v = rng.standard_normal(local.in_shape)
         u = rng.standard_normal(local.out_shape)
         forward = local.jvp(v)
-        results.append(_compare(local.jvp(v * probe.scale), *probe.one_sided(v)))
+        results.append(_compare(local.jvp(v * probe.scale), probe.one_sided(v),
+                                lambda v=v: probe.one_sided(v, _STEP / _SMALLER),
+                                constant_wins=constant_wins))
         reverse_terms, forward_terms = local.vjp(u) * v, u * forward
         if np.all(np.isfinite(reverse_terms)) and np.all(np.isfinite(forward_terms)):
             size = max(1.0, float(np.sum(np.abs(reverse_terms))),
                        float(np.sum(np.abs(forward_terms))))
             error = abs(np.sum(reverse_terms) - np.sum(forward_terms)) / size
             results.append((error, False, False))
+    if any(result[1] for result in results):
+        results.append(_along_every_element(local, probe, constant_wins))
     return _summary(node, arg, "directions", results)
+
+
+class _ScalarBatches:
+    """The 1×1 Jacobians of element-wise primitives on scalars, grouped by primitive and
+    argument and checked a group at a time: the primitive runs once on the stacked operands
+    (an element-wise forward maps stacked scalars to stacked results), the rules are the
+    operators' factors (for a 1×1 ``Elementwise`` its matrix, VJP and JVP are that one
+    number).  At a kink, the rule must be the convention itself (one element, no tie
+    between elements to split)."""
+
+    def __init__(self):
+        self.groups: dict[tuple, list] = defaultdict(list)
+
+    def add(self, node, arg: int, local) -> bool:
+        """Take the edge when it is a plain 1×1 element-wise Jacobian of a node without
+        parameters; False leaves it to the per-edge check."""
+        if (type(local) is not Elementwise or local.in_shape != () or local.out_shape != ()
+                or node.params or any(np.shape(operand.value) != () for operand in node.inputs)):
+            return False
+        self.groups[(node.op, arg, len(node.inputs))].append((node, local))
+        return True
+
+    def check(self) -> list[EdgeCheck]:
+        edges = []
+        for (op, arg, _), members in self.groups.items():
+            edges += _check_scalar_group(op, arg, members)
+        return edges
+
+
+def _check_scalar_group(op: str, arg: int, members: list) -> list[EdgeCheck]:
+    nodes = [node for node, _ in members]
+    forward = PRIMITIVES[op].forward
+    values = [np.array([node.inputs[k].value for node in nodes])
+              for k in range(len(nodes[0].inputs))]
+    x = values[arg].astype(float)
+    scale = np.maximum(1.0, np.abs(x))
+
+    def at(moved):
+        operands = list(values)
+        operands[arg] = moved
+        return np.asarray(forward(*operands), dtype=float)
+
+    centre = at(x)
+
+    def one_sided(step=_STEP):
+        ahead = (at(x + step * scale) - centre) / (step * scale)
+        behind = (centre - at(x - step * scale)) / (step * scale)
+        return ahead, behind
+
+    rule = np.array([float(local.factor) for _, local in members])
+    constant_wins = np.array([_constant_wins(node, arg) for node in nodes])
+    ahead, behind = one_sided()
+    defined = np.isfinite(ahead) & np.isfinite(behind)
+    finite_rule = np.isfinite(rule)
+    usable = defined & finite_rule
+
+    def smaller():
+        return tuple(d[usable] for d in one_sided(_STEP / _SMALLER))
+
+    distance, reference, kinks = _judge(rule[usable], ahead[usable], behind[usable], smaller,
+                                        "mean", constant_wins[usable])
+    errors = np.where(defined, np.inf, np.nan)  # defined but not finite: the rule is wrong
+    errors[usable] = distance / np.maximum(1.0, np.maximum(np.abs(rule[usable]),
+                                                           np.abs(reference)))
+    at_kink = np.zeros(len(nodes), dtype=bool)
+    at_kink[usable] = kinks
+    return [EdgeCheck(node, arg, "matrix", float(error), bool(kink), not bool(ok))
+            for node, error, kink, ok in zip(nodes, errors, at_kink, defined, strict=True)]

@@ -40,6 +40,7 @@ from .safe_text import file_stem, printable
 
 DEMO = "neuron"
 JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
+CHECK_ROWS = 40  # check lists this many nodes of a larger graph (every failure, always)
 
 
 class UsageError(Exception):
@@ -171,6 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     graph_option(check, "only this graph")
     check.add_argument("--tol", type=_positive_float, default=checking.TOLERANCE, metavar="TOL",
                        help=f"the largest error accepted (default: {checking.TOLERANCE:g})")
+    check.add_argument("--all", action="store_true",
+                       help=f"list every node (default: at most {CHECK_ROWS}: every failure, "
+                       "then undefined entries, kinks and the largest errors)")
     check.set_defaults(handler=_check)
 
     examples = commands.add_parser(
@@ -426,7 +430,7 @@ def _check(args) -> int:
     failed = False
     for name, graph in _selected(args):
         report = checking.check_graph(graph, tolerance=args.tol)
-        console.print(_check_table(name, report))
+        console.print(_check_table(name, report, None if args.all else CHECK_ROWS))
         console.print(_check_summary(report))
         failed = failed or not report.passed
     return 1 if failed else 0
@@ -435,15 +439,22 @@ def _check(args) -> int:
 _STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined": "yellow"}
 
 
-def _check_table(name: str, report) -> Table:
+def _check_table(name: str, report, rows: int | None = None) -> Table:
+    """One row per checked node, in tape order; at most ``rows`` of them (None: all), the
+    ones worth reading first (see :func:`_rows_shown`), and a caption saying so."""
+    shown = _rows_shown(report, rows)
+    caption = None
+    if len(shown) < len(report.nodes):
+        caption = _text(f"{len(shown)} of {len(report.nodes):,} nodes shown: failures, undefined, "
+                        "kinks, then the largest errors (--all lists every node)")
     table = Table(title=_text(f"{name}: local Jacobians against finite differences"),
-                  title_justify="left")
+                  title_justify="left", caption=caption, caption_justify="left")
     table.add_column("node", no_wrap=True)
     table.add_column("line", no_wrap=True)
-    table.add_column("w.r.t.")
+    table.add_column("w.r.t.", min_width=6)
     table.add_column("error", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    for node_check in report.nodes:
+    for node_check in shown:
         node = node_check.node
         status = _status(node_check, report.tolerance)
         operands = ", ".join(edge.operand.label for edge in node_check.edges)
@@ -451,6 +462,25 @@ def _check_table(name: str, report) -> Table:
         table.add_row(_text(f"{node.label} = {node.call_text}"), _text(node.source),
                       _text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
     return table
+
+
+def _rows_shown(report, rows: int | None) -> list:
+    """The node checks to list, in tape order: all of them when they fit in ``rows``, else
+    every failure and then, up to ``rows``, undefined ones, kinks and the largest errors
+    (a table of 10⁵ rows says less, and takes a minute to print)."""
+    if rows is None or len(report.nodes) <= rows:
+        return list(report.nodes)
+    order = {"FAIL": 0, "undefined": 1, "kink": 2, "ok": 3}
+
+    def priority(index: int):
+        node_check = report.nodes[index]
+        error = node_check.error
+        return (order[_status(node_check, report.tolerance)],
+                -error if not np.isnan(error) else 0.0, index)
+
+    ranked = sorted(range(len(report.nodes)), key=priority)
+    keep = max(rows, len(report.failures))
+    return [report.nodes[index] for index in sorted(ranked[:keep])]
 
 
 def _status(node_check, tolerance: float) -> str:
