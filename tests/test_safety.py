@@ -101,8 +101,7 @@ def test_an_error_message_quotes_names_escaped(capsys, tmp_path):
 
 def test_printable_escapes_what_a_terminal_would_obey():
     assert printable("loss") == "loss"
-    assert printable("a\x1b[31mb\x07\n\t") == "a\\x1b[31mb\\x07\\n\\t".replace("\\n", "\\x0a") \
-        .replace("\\t", "\\x09")
+    assert printable("a\x1b[31mb\x07\n\t") == "a\\x1b[31mb\\x07\\x0a\\x09"
     assert printable("x\u202ey") == "x\\u202ey"  # a right-to-left override
     assert printable("λ₁ ∂") == "λ₁ ∂"
 
@@ -151,7 +150,7 @@ def test_path_counts_beyond_pythons_digit_limit_print():
     assert paths.total_count == 2**15_000
     assert paths.text.splitlines()[0] == "∂u₄₅₀₀₀/∂x: ≈2.8·10⁴⁵¹⁵ paths"  # was: ValueError
     assert repr(paths) == "<Paths x → u₄₅₀₀₀: 1 of ≈2.8·10⁴⁵¹⁵>"
-    with pytest.raises(ValueError, match="≈2.8·10⁴⁵¹⁵ paths"):
+    with pytest.raises(ValueError, match=r"≈2\.8·10⁴⁵¹⁵ paths"):
         paths.sum()
 
 
@@ -162,10 +161,9 @@ def test_path_counts_print_exactly_while_short():
 
 
 @headless
-async def test_the_paths_pane_of_a_graph_with_too_many_paths_to_print(monkeypatch):
+async def test_the_paths_pane_of_a_graph_with_too_many_paths_to_print():
     from tui.app import DebuggerApp
 
-    monkeypatch.setattr(sys, "get_int_max_str_digits", sys.get_int_max_str_digits)
     limit = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(640)  # Python's smallest limit: fewer diamonds overflow it
     try:
@@ -348,12 +346,10 @@ def _mutant_graphs(function, point):
         return [gad.trace(lambda a, b: np.maximum(a, b), 1.0, 1.0),
                 gad.trace(lambda a, b: np.maximum(a, b), np.ones(3), np.ones(3)),
                 gad.trace(lambda a, b: np.maximum(a, b), large, large)]
-    graphs = [gad.trace(function, point)]
-    if point.size == 1:
-        graphs.insert(0, gad.trace(function, float(point[0])))
-        if function in (np.abs,) or function.__name__ == "<lambda>":
-            graphs.append(gad.trace(function, large))
-    return graphs
+    if point.size > 1:  # a reduction's tie
+        return [gad.trace(function, point)]
+    return [gad.trace(function, float(point[0])), gad.trace(function, point),
+            gad.trace(function, large)]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS)
@@ -385,8 +381,8 @@ def test_curvature_is_not_a_kink(monkeypatch):
     assert node.passed() and not node.kink
     monkeypatch.setitem(PRIMITIVES, "log", Primitive("log", "log", np.log, (
         Diag(lambda x, out: 1.001 / x, "1/{x}"),)))
-    for graph in (graph, gad.trace(lambda x: np.log(x), 1e-3)):
-        (node,) = check_graph(graph).nodes
+    for wrong in (graph, gad.trace(lambda x: np.log(x), 1e-3)):
+        (node,) = check_graph(wrong).nodes
         assert not node.passed() and not node.kink
 
 
