@@ -48,6 +48,7 @@ that 10⁵ nodes take seconds.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -147,8 +148,8 @@ def check_graph(graph, tolerance: float = TOLERANCE, seed: int = 0) -> CheckRepo
                     checked[node.id][arg] = _check_edge(node, arg, local, seed)
         for edge in scalars.check():
             checked[edge.node.id][edge.arg] = edge
-    nodes = tuple(NodeCheck(node, tuple(edges[arg] for arg in sorted(edges)))
-                  for node in graph.nodes if (edges := checked.get(node.id)))
+    nodes = tuple(NodeCheck(node, tuple(checked[node.id][arg] for arg in sorted(checked[node.id])))
+                  for node in graph.nodes if node.id in checked)
     return CheckReport(graph, nodes, tolerance)
 
 
@@ -230,32 +231,43 @@ def _judge(rule, ahead, behind, smaller, at_kink: str, constant_wins):
 
 def _compare(rule, differences, smaller, spread=False, at_kink="between",
              constant_wins=False) -> tuple[float, bool, bool, np.ndarray]:
-    """The error of ``rule`` against the one-sided differences: (error, at a kink, some
-    entries undefined, the kink mask over all entries).  Entries where f is not finite near
+    """The error of ``rule`` against the one-sided differences, column by column (a 1-D
+    comparison is one column): (error, at a kink, some entries undefined, the kink mask).
+
+    Each column's error is relative to its own largest entry, so a small column beside a
+    large one is held as tightly as it would be alone.  Entries where f is not finite near
     the point are left out; so are the rule's non-finite entries when ``spread`` says they
     are expected (an infinite derivative elsewhere turns 0 · ∞ into NaN in a product with a
     unit vector)."""
-    rule = np.asarray(rule, dtype=float)
-    ahead, behind = differences
+    shape = np.shape(differences[0])
+    columns = shape if len(shape) == 2 else (-1, 1)
+    rule = np.reshape(np.asarray(rule, dtype=float), columns)
+    ahead, behind = (np.reshape(d, columns) for d in differences)
     defined = np.isfinite(ahead) & np.isfinite(behind)
     if spread:
         defined &= np.isfinite(rule)
     undefined = not np.all(defined)
-    mask = np.zeros(np.shape(defined), dtype=bool)
+    kinks = np.zeros(np.shape(defined), dtype=bool)
     if not np.any(defined):
-        return float("nan"), False, undefined, mask
-    rule, ahead, behind = rule[defined], ahead[defined], behind[defined]
-    if not np.all(np.isfinite(rule)):
-        return float("inf"), False, undefined, mask
+        return float("nan"), False, undefined, kinks.reshape(shape)
+    if not np.all(np.isfinite(rule[defined])):
+        return float("inf"), False, undefined, kinks.reshape(shape)
 
-    def smaller_defined():
-        return tuple(np.asarray(d)[defined] for d in smaller())
+    def kept(values):  # undefined entries become 0: they count neither as error nor scale
+        return np.where(defined, np.reshape(values, columns), 0.0)
 
-    distance, reference, kinks = _judge(rule, ahead, behind, smaller_defined, at_kink,
+    def smaller_kept():
+        return tuple(kept(d) for d in smaller())
+
+    rule, ahead, behind = kept(rule), kept(ahead), kept(behind)
+    distance, reference, kinks = _judge(rule, ahead, behind, smaller_kept, at_kink,
                                         constant_wins)
-    scale = max(1.0, float(np.max(np.abs(rule))), float(np.max(np.abs(reference))))
-    mask[defined] = kinks
-    return float(np.max(distance)) / scale, bool(np.any(kinks)), undefined, mask
+    kinks &= defined
+    scale = np.maximum(1.0, np.maximum(np.max(np.abs(rule), axis=0),
+                                       np.max(np.abs(kept(reference)), axis=0)))
+    errors = np.max(kept(distance), axis=0) / scale
+    error = float(np.max(errors[np.any(defined, axis=0)]))
+    return error, bool(np.any(kinks)), undefined, kinks.reshape(shape)
 
 
 def _summary(node, arg, method: str, results: list) -> EdgeCheck:
@@ -284,23 +296,21 @@ def _check_matrix(node, arg, local, probe) -> EdgeCheck:
     by_vjp = np.reshape(local.vjp(np.eye(rows).reshape((rows, *local.out_shape))), (rows, cols))
     spread = not np.all(np.isfinite(dense))
     constant_wins = _constant_wins(node, arg)
+    scale = probe.scale.reshape(cols)
+
+    def columns(step=_STEP):
+        """The one-sided differences along each unit vector, as (rows, cols) matrices."""
+        pairs = [probe.one_sided(units[k], step) for k in range(cols)]
+        return tuple(np.stack([pair[side].reshape(rows) for pair in pairs], axis=1) / scale
+                     for side in (0, 1))
+
+    differences = columns()
+    smaller = functools.cache(lambda: columns(_STEP / _SMALLER))
     results, kinks = [], np.zeros((rows, cols), dtype=bool)
-    for k in range(cols):
-        scale = probe.scale.flat[k]
-
-        def column(step=_STEP, k=k, scale=scale):
-            return tuple(d.reshape(rows) / scale for d in probe.one_sided(units[k], step))
-
-        differences = column()
-
-        def smaller(column=column):
-            return column(_STEP / _SMALLER)
-
-        for form, form_spread in ((dense, False), (by_vjp, spread), (by_jvp, spread)):
-            result = _compare(form[:, k], differences, smaller, form_spread,
-                              constant_wins=constant_wins)
-            results.append(result)
-            kinks[:, k] |= result[3]
+    for form, form_spread in ((dense, False), (by_vjp, spread), (by_jvp, spread)):
+        result = _compare(form, differences, smaller, form_spread, constant_wins=constant_wins)
+        results.append(result)
+        kinks |= result[3]
     if kinks.any():
         results.append(_equal_shares(dense, kinks))
         results.append(_along_every_element(local, probe, constant_wins))
