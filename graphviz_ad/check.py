@@ -36,9 +36,10 @@ and the rule must follow the documented convention (the primitive table's docstr
 The edge is then marked as a kink.  Entries where f is not finite near the point (log at 0)
 are left out and the edge is marked undefined: reported, but not a failure.
 
-**Batches.** A graph of scalar operations has one 1×1 Jacobian per edge; those of one
-primitive are checked together, the primitive running once on the stacked operands, so
-that 10⁵ nodes take seconds.
+**Batches.** Most edges of a large graph are element-wise on small operands (a graph of
+scalar operations has nothing else); those of one primitive and shape are checked together,
+the primitive running once per unit column on the stacked operands, so that 10⁵ nodes take
+seconds.
 
 >>> import numpy as np, graphviz_ad as gad
 >>> report = check_graph(gad.trace(lambda x: np.sin(x ** 2), 1.5))
@@ -51,6 +52,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from math import prod
 
 import numpy as np
 
@@ -137,16 +139,16 @@ def check_graph(graph, tolerance: float = TOLERANCE, seed: int = 0) -> CheckRepo
     """Check every local Jacobian of ``graph`` (see the module's docstring)."""
     depends, _ = graph.activity
     checked: dict[int, dict[int, EdgeCheck]] = defaultdict(dict)  # node id → arg → check
-    scalars = _ScalarBatches()
+    batches = _Batches()
     with np.errstate(all="ignore"):  # a rule that is not finite here is reported, not warned
         for node in graph.nodes:
             for arg, operand in enumerate(node.inputs):
                 if not depends[operand.id]:
                     continue
                 local = node.jacobian(arg)
-                if not scalars.add(node, arg, local):
+                if not batches.add(node, arg, local):
                     checked[node.id][arg] = _check_edge(node, arg, local, seed)
-        for edge in scalars.check():
+        for edge in batches.check():
             checked[edge.node.id][edge.arg] = edge
     nodes = tuple(NodeCheck(node, tuple(checked[node.id][arg] for arg in sorted(checked[node.id])))
                   for node in graph.nodes if node.id in checked)
@@ -350,69 +352,98 @@ def _check_directions(node, arg, local, probe, rng) -> EdgeCheck:
     return _summary(node, arg, "directions", results)
 
 
-class _ScalarBatches:
-    """The 1×1 Jacobians of element-wise primitives on scalars, grouped by primitive and
-    argument and checked a group at a time: the primitive runs once on the stacked operands
-    (an element-wise forward maps stacked scalars to stacked results), the rules are the
-    operators' factors (for a 1×1 ``Elementwise`` its matrix, VJP and JVP are that one
-    number).  At a kink, the rule must be the convention itself (one element, no tie
-    between elements to split)."""
+class _Batches:
+    """Diagonal element-wise Jacobians (out = f(x, …) element by element, x not broadcast,
+    at most ``DENSE_LIMIT`` elements), grouped by primitive, argument and operand shapes and
+    checked a group at a time: the primitive runs once on the stacked operands (an
+    element-wise forward maps stacked operands to stacked results) for each unit column.
+    The rule is the operator's factor d, J = diag(d) (for a plain ``Elementwise`` its
+    matrix, VJPs and JVPs all come from d).  Each output entry depends on one element of x,
+    so no tie between elements of x is split along a unit column: at a kink the rule must
+    be the convention itself."""
 
     def __init__(self):
         self.groups: dict[tuple, list] = defaultdict(list)
 
     def add(self, node, arg: int, local) -> bool:
-        """Take the edge when it is a plain 1×1 element-wise Jacobian of a node without
-        parameters; False leaves it to the per-edge check."""
-        if (type(local) is not Elementwise or local.in_shape != () or local.out_shape != ()
-                or node.params or any(np.shape(operand.value) != () for operand in node.inputs)):
+        """Take the edge when its Jacobian is a plain diagonal ``Elementwise`` of a node
+        without parameters; False leaves it to the per-edge check."""
+        if (type(local) is not Elementwise or local.in_shape != local.out_shape
+                or prod(local.out_shape) > DENSE_LIMIT or node.params):
             return False
-        self.groups[(node.op, arg, len(node.inputs))].append((node, local))
+        shapes = tuple(np.shape(operand.value) for operand in node.inputs)
+        self.groups[(node.op, arg, shapes)].append((node, local))
         return True
 
     def check(self) -> list[EdgeCheck]:
         edges = []
         for (op, arg, _), members in self.groups.items():
-            edges += _check_scalar_group(op, arg, members)
+            edges += _check_group(op, arg, members)
         return edges
 
 
-def _check_scalar_group(op: str, arg: int, members: list) -> list[EdgeCheck]:
+def _check_group(op: str, arg: int, members: list) -> list[EdgeCheck]:
+    """Check the diagonal Jacobians ∂node/∂node.inputs[arg] of ``members`` (node, operator)
+    pairs of one primitive with operands of equal shapes, column by column."""
     nodes = [node for node, _ in members]
+    count, shape = len(nodes), members[0][1].out_shape
+    size = prod(shape)
     forward = PRIMITIVES[op].forward
-    values = [np.array([node.inputs[k].value for node in nodes])
-              for k in range(len(nodes[0].inputs))]
-    x = values[arg].astype(float)
+    values = []
+    for k in range(len(nodes[0].inputs)):  # stacked, with 1s where an operand is broadcast
+        stacked = np.array([node.inputs[k].value for node in nodes])
+        padding = (1,) * (len(shape) - (stacked.ndim - 1))
+        values.append(stacked.reshape((count, *padding, *stacked.shape[1:])))
+    x = values[arg].astype(float).reshape(count, size)
     scale = np.maximum(1.0, np.abs(x))
 
     def at(moved):
         operands = list(values)
-        operands[arg] = moved
-        return np.asarray(forward(*operands), dtype=float)
+        operands[arg] = moved.reshape((count, *shape))
+        return np.asarray(forward(*operands), dtype=float).reshape(count, size)
 
     centre = at(x)
+    if shape == ():  # numbers: one array call instead of one broadcast per edge
+        factor = np.array([local.factor for _, local in members], dtype=float)
+    else:
+        factor = np.array([np.broadcast_to(np.asarray(local.factor, dtype=float), shape)
+                           for _, local in members])
+    factor = factor.reshape(count, size)
+    constant_wins = np.array([_constant_wins(node, arg) for node in nodes])[:, None]
+    errors = np.zeros(count)
+    checked = np.zeros(count, dtype=bool)
+    kink = np.zeros(count, dtype=bool)
+    undefined = np.zeros(count, dtype=bool)
+    for k in range(size):
+        def one_sided(step=_STEP, k=k):
+            move = np.zeros((count, size))
+            move[:, k] = step * scale[:, k]
+            width = move[:, k:k + 1]
+            return (at(x + move) - centre) / width, (centre - at(x - move)) / width
 
-    def one_sided(step=_STEP):
-        ahead = (at(x + step * scale) - centre) / (step * scale)
-        behind = (centre - at(x - step * scale)) / (step * scale)
-        return ahead, behind
+        ahead, behind = one_sided()
+        rule = np.zeros((count, size))
+        rule[:, k] = factor[:, k]
+        defined = np.isfinite(ahead) & np.isfinite(behind)
+        usable = defined & np.isfinite(rule)
 
-    rule = np.array([float(local.factor) for _, local in members])
-    constant_wins = np.array([_constant_wins(node, arg) for node in nodes])
-    ahead, behind = one_sided()
-    defined = np.isfinite(ahead) & np.isfinite(behind)
-    finite_rule = np.isfinite(rule)
-    usable = defined & finite_rule
+        def kept(values, usable=usable):
+            return np.where(usable, values, 0.0)
 
-    def smaller():
-        return tuple(d[usable] for d in one_sided(_STEP / _SMALLER))
+        def smaller(one_sided=one_sided, kept=kept):
+            return tuple(kept(d) for d in one_sided(_STEP / _SMALLER))
 
-    distance, reference, kinks = _judge(rule[usable], ahead[usable], behind[usable], smaller,
-                                        "mean", constant_wins[usable])
-    errors = np.where(defined, np.inf, np.nan)  # defined but not finite: the rule is wrong
-    errors[usable] = distance / np.maximum(1.0, np.maximum(np.abs(rule[usable]),
-                                                           np.abs(reference)))
-    at_kink = np.zeros(len(nodes), dtype=bool)
-    at_kink[usable] = kinks
-    return [EdgeCheck(node, arg, "matrix", float(error), bool(kink), not bool(ok))
-            for node, error, kink, ok in zip(nodes, errors, at_kink, defined, strict=True)]
+        distance, reference, kinks = _judge(kept(rule), kept(ahead), kept(behind), smaller,
+                                            "mean", constant_wins)
+        column_scale = np.maximum(1.0, np.maximum(np.max(np.abs(kept(rule)), axis=1),
+                                                  np.max(np.abs(kept(reference)), axis=1)))
+        error = np.max(kept(distance), axis=1) / column_scale
+        error[np.any(defined & ~np.isfinite(rule), axis=1)] = np.inf  # the rule is wrong
+        column_checked = np.any(defined, axis=1)
+        errors = np.where(column_checked, np.maximum(errors, error), errors)
+        checked |= column_checked
+        kink |= np.any(kinks & usable, axis=1)
+        undefined |= ~np.all(defined, axis=1)
+    errors[~checked] = np.nan
+    return [EdgeCheck(node, arg, "matrix", float(error), bool(at_kink), bool(missing))
+            for node, error, at_kink, missing in zip(nodes, errors, kink, undefined, strict=True)]

@@ -400,8 +400,11 @@ def scalar_program(a, b, c):
     return np.log(v + 1.0) * np.sin(c) / np.exp(b) + v ** 2.0 - np.sqrt(a)
 
 
-def test_a_batch_agrees_with_the_edge_by_edge_check():
-    graph = gad.trace(scalar_program, 0.5, 2.0, 1.0)  # kinks: relu at 0, |0|, a tie, b = 2
+@pytest.mark.parametrize("point", [(0.5, 2.0, 1.0),  # kinks: relu at 0, |0|, a tie, b = 2
+                                   (np.array([0.5, 0.3]), np.array([2.0, 1.5]), 1.0)],
+                         ids=["scalars", "vectors"])
+def test_a_batch_agrees_with_the_edge_by_edge_check(point):
+    graph = gad.trace(scalar_program, *point)
     report = check_graph(graph)
     assert report.passed
     edges = [edge for node in report.nodes for edge in node.edges]
@@ -422,3 +425,5 @@ def test_a_wrong_rule_in_a_batch_fails_only_its_own_nodes(monkeypatch):
     report = check_graph(gad.trace(f, 0.5))
     failing = [node.node.call_text for node in report.failures]
     assert failing == ["sin(u₃)"]
+    report = check_graph(gad.trace(f, np.array([0.5, -1.0])))  # 1.5 in the first element
+    assert [node.node.call_text for node in report.failures] == ["sin(u₃)"]
