@@ -5,11 +5,8 @@ at kinks that the finite-difference check must catch."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import subprocess
 import sys
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -22,31 +19,10 @@ from graphviz_ad.check import DENSE_LIMIT, check_edge, check_graph
 from graphviz_ad.linear import Elementwise, Reduce, shape_of
 from graphviz_ad.primitives import PRIMITIVES, Diag, Primitive
 from graphviz_ad.safe_text import STEM_LENGTH, file_stem, printable
+from tests.test_cli import run, script
+from tests.test_tui import headless
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(capsys, *argv):
-    """main(argv) in this process: (exit status, stdout, stderr)."""
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def script(tmp_path, text, name="model.py"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return str(path)
-
-
-def headless(test):
-    """Run an ``async def`` test to completion (pytest still sees its fixtures)."""
-
-    @functools.wraps(test)
-    def run_test(*args, **kwargs):
-        asyncio.run(test(*args, **kwargs))
-
-    return run_test
 
 
 # -- 4. user text on the terminal ---------------------------------------------------------------
