@@ -172,8 +172,9 @@ def _check_edge(node, arg: int, local, seed: int) -> EdgeCheck:
 
 def _constant_wins(node, arg: int) -> bool:
     """Whether the convention at a kink is "the constant wins the tie": maximum or minimum
-    of the operand and a constant (max(0, z)′ = 0 at z = 0)."""
-    return node.op in ("maximum", "minimum") and node.inputs[1 - arg].op == "const"
+    (fmax, fmin) of the operand and a constant (max(0, z)′ = 0 at z = 0)."""
+    return (node.op in ("maximum", "minimum", "fmax", "fmin")
+            and node.inputs[1 - arg].op == "const")
 
 
 class _Probe:
@@ -205,30 +206,44 @@ class _Probe:
 
 
 def _judge(rule, ahead, behind, smaller, at_kink: str, constant_wins):
-    """Entry by entry: (how far the rule is from what the differences say, the central
-    difference it was held against, which entries are kinks).
+    """Entry by entry: (how far the rule is from what the differences say, the value it was
+    held against, which entries are kinks or jumps, which entries could not be judged).
 
     ``smaller()`` gives the one-sided differences at the step h/16, asked for only when
-    those at h disagree.  At a kink the rule is held against the convention: 0 where the
-    constant wins, else the mean of the one-sided derivatives (``at_kink="mean"``) or any
-    value between them (``"between"``, along a direction that may split a tie)."""
+    those at h disagree.  When the smaller step's gap shrinks, f is smooth and strongly
+    curved: the smaller step's central difference is the reference.  When it stays, f has a
+    kink, and the rule is held against the convention: 0 where the constant wins, else the
+    mean of the one-sided derivatives (``at_kink="mean"``) or any value between them
+    (``"between"``, along a direction that may split a tie).  When it grows 16-fold, f
+    jumps (floor at an integer): the rule must be the derivative of the piece the point is
+    on, the one-sided difference that keeps its value as the step shrinks (an entry where
+    neither does cannot be judged)."""
     central = (ahead + behind) / 2
     gap = np.abs(ahead - behind)
     rough = gap > _KINK * np.maximum(1.0, np.abs(central))
-    kinks = np.zeros(np.shape(rough), dtype=bool)
+    kinks = jumps = lost = np.zeros(np.shape(rough), dtype=bool)
     reference = central
     if np.any(rough):
         ahead_small, behind_small = smaller()
-        settles = np.abs(ahead_small - behind_small) <= gap / 2  # curvature: the gap shrinks
-        kinks = rough & ~settles
+        gap_small = np.abs(ahead_small - behind_small)
+        settles = gap_small <= gap / 2  # curvature: the gap shrinks with the step
+        jumps = rough & (gap_small > gap * _SMALLER / 2)  # a jump: the gap grows as 1/h
+        kinks = rough & ~settles & ~jumps
+        ahead_steady = np.abs(ahead_small - ahead) <= _KINK * np.maximum(1.0, np.abs(ahead))
+        behind_steady = np.abs(behind_small - behind) <= _KINK * np.maximum(1.0, np.abs(behind))
+        lost = jumps & ~ahead_steady & ~behind_steady
+        piece = np.where(ahead_steady, ahead_small, behind_small)
         reference = np.where(rough & settles, (ahead_small + behind_small) / 2, central)
+        reference = np.where(jumps & ~lost, piece, reference)
     distance = np.abs(rule - reference)
     if at_kink == "between":
         low, high = np.minimum(ahead, behind), np.maximum(ahead, behind)
         outside = np.maximum(0.0, np.maximum(low - rule, rule - high))
         distance = np.where(kinks, outside, distance)
     distance = np.where(kinks & constant_wins, np.abs(rule), distance)
-    return distance, reference, kinks
+    distance = np.where(lost, 0.0, distance)
+    reference = np.where(lost, 0.0, reference)
+    return distance, reference, kinks | jumps, lost
 
 
 def _compare(rule, differences, smaller, spread=False, at_kink="between",
@@ -262,9 +277,10 @@ def _compare(rule, differences, smaller, spread=False, at_kink="between",
         return tuple(kept(d) for d in smaller())
 
     rule, ahead, behind = kept(rule), kept(ahead), kept(behind)
-    distance, reference, kinks = _judge(rule, ahead, behind, smaller_kept, at_kink,
-                                        constant_wins)
+    distance, reference, kinks, lost = _judge(rule, ahead, behind, smaller_kept, at_kink,
+                                              constant_wins)
     kinks &= defined
+    undefined = undefined or bool(np.any(lost & defined))
     scale = np.maximum(1.0, np.maximum(np.max(np.abs(rule), axis=0),
                                        np.max(np.abs(kept(reference)), axis=0)))
     errors = np.max(kept(distance), axis=0) / scale
@@ -433,8 +449,8 @@ def _check_group(op: str, arg: int, members: list) -> list[EdgeCheck]:
         def smaller(one_sided=one_sided, kept=kept):
             return tuple(kept(d) for d in one_sided(_STEP / _SMALLER))
 
-        distance, reference, kinks = _judge(kept(rule), kept(ahead), kept(behind), smaller,
-                                            "mean", constant_wins)
+        distance, reference, kinks, lost = _judge(kept(rule), kept(ahead), kept(behind),
+                                                  smaller, "mean", constant_wins)
         column_scale = np.maximum(1.0, np.maximum(np.max(np.abs(kept(rule)), axis=1),
                                                   np.max(np.abs(kept(reference)), axis=1)))
         error = np.max(kept(distance), axis=1) / column_scale
@@ -443,7 +459,7 @@ def _check_group(op: str, arg: int, members: list) -> list[EdgeCheck]:
         errors = np.where(column_checked, np.maximum(errors, error), errors)
         checked |= column_checked
         kink |= np.any(kinks & usable, axis=1)
-        undefined |= ~np.all(defined, axis=1)
+        undefined |= ~np.all(defined, axis=1) | np.any(lost & usable, axis=1)
     errors[~checked] = np.nan
     return [EdgeCheck(node, arg, "matrix", float(error), bool(at_kink), bool(missing))
             for node, error, at_kink, missing in zip(nodes, errors, kink, undefined, strict=True)]

@@ -403,3 +403,19 @@ def test_a_wrong_rule_in_a_batch_fails_only_its_own_nodes(monkeypatch):
     assert failing == ["sin(u₃)"]
     report = check_graph(gad.trace(f, np.array([0.5, -1.0])))  # 1.5 in the first element
     assert [node.node.call_text for node in report.failures] == ["sin(u₃)"]
+
+
+def test_a_jump_is_judged_by_the_piece_the_point_is_on(monkeypatch):
+    """floor jumps at an integer: one one-sided difference grows as 1/h, the other keeps
+    the slope of the piece the point is on (0), which the rule must match."""
+    def floor(derivative):
+        return Primitive("abs", "⌊·⌋", np.floor, (Diag(derivative, "0"),))
+
+    monkeypatch.setitem(PRIMITIVES, "abs", floor(lambda x, out: np.zeros_like(x)))
+    for x in (2.0, np.array([2.0, 2.5, -1.0])):
+        graph = gad.trace(lambda x: np.abs(x), x)  # np.abs runs the planted floor
+        (node,) = check_graph(graph).nodes
+        assert node.passed() and node.kink and not node.undefined
+    monkeypatch.setitem(PRIMITIVES, "abs", floor(lambda x, out: np.ones_like(x)))
+    (node,) = check_graph(gad.trace(lambda x: np.abs(x), 2.0)).nodes
+    assert not node.passed()
