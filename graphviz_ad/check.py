@@ -209,31 +209,33 @@ def _judge(rule, ahead, behind, smaller, at_kink: str, constant_wins):
     """Entry by entry: (how far the rule is from what the differences say, the value it was
     held against, which entries are kinks or jumps, which entries could not be judged).
 
-    ``smaller()`` gives the one-sided differences at the step h/16, asked for only when
-    those at h disagree.  When the smaller step's gap shrinks, f is smooth and strongly
-    curved: the smaller step's central difference is the reference.  When it stays, f has a
-    kink, and the rule is held against the convention: 0 where the constant wins, else the
-    mean of the one-sided derivatives (``at_kink="mean"``) or any value between them
-    (``"between"``, along a direction that may split a tie).  When it grows 16-fold, f
-    jumps (floor at an integer): the rule must be the derivative of the piece the point is
-    on, the one-sided difference that keeps its value as the step shrinks (an entry where
-    neither does cannot be judged)."""
+    ``smaller()`` gives the one-sided differences at the step h/16, asked for only where
+    those at h disagree with each other or with the rule.  When the gap between them
+    shrinks with the step, f is smooth and strongly curved: the smaller step's central
+    difference is the reference.  When it stays, f has a kink, and the rule is held against
+    the convention: 0 where the constant wins, else the mean of the one-sided derivatives
+    (``at_kink="mean"``) or any value between them (``"between"``, along a direction that
+    may split a tie).  When a one-sided difference grows 16-fold, f jumps (floor at an
+    integer): the rule must be the derivative of the piece the point is on, the one-sided
+    difference that keeps its value (where neither does, as for sign at 0, the entry
+    cannot be judged)."""
     central = (ahead + behind) / 2
     gap = np.abs(ahead - behind)
     rough = gap > _KINK * np.maximum(1.0, np.abs(central))
+    suspect = rough | (np.abs(rule - central) > _KINK * np.maximum(1.0, np.abs(central)))
     kinks = jumps = lost = np.zeros(np.shape(rough), dtype=bool)
     reference = central
-    if np.any(rough):
+    if np.any(suspect):
         ahead_small, behind_small = smaller()
-        gap_small = np.abs(ahead_small - behind_small)
-        settles = gap_small <= gap / 2  # curvature: the gap shrinks with the step
-        jumps = rough & (gap_small > gap * _SMALLER / 2)  # a jump: the gap grows as 1/h
-        kinks = rough & ~settles & ~jumps
-        ahead_steady = np.abs(ahead_small - ahead) <= _KINK * np.maximum(1.0, np.abs(ahead))
-        behind_steady = np.abs(behind_small - behind) <= _KINK * np.maximum(1.0, np.abs(behind))
+        ahead_steady, ahead_grows = _steadiness(ahead, ahead_small)
+        behind_steady, behind_grows = _steadiness(behind, behind_small)
+        jumps = suspect & (ahead_grows | behind_grows)
         lost = jumps & ~ahead_steady & ~behind_steady
+        settles = np.abs(ahead_small - behind_small) <= gap / 2  # curvature: the gap shrinks
+        kinks = rough & ~jumps & ~settles
+        reference = np.where(rough & settles & ~jumps, (ahead_small + behind_small) / 2,
+                             central)
         piece = np.where(ahead_steady, ahead_small, behind_small)
-        reference = np.where(rough & settles, (ahead_small + behind_small) / 2, central)
         reference = np.where(jumps & ~lost, piece, reference)
     distance = np.abs(rule - reference)
     if at_kink == "between":
@@ -244,6 +246,14 @@ def _judge(rule, ahead, behind, smaller, at_kink: str, constant_wins):
     distance = np.where(lost, 0.0, distance)
     reference = np.where(lost, 0.0, reference)
     return distance, reference, kinks | jumps, lost
+
+
+def _steadiness(side, side_small):
+    """Whether a one-sided difference keeps its value at the smaller step, and whether it
+    grows as a difference across a jump does (as 1/h)."""
+    steady = np.abs(side_small - side) <= _KINK * np.maximum(1.0, np.abs(side))
+    grows = ~steady & (np.abs(side_small) > _SMALLER / 2 * np.abs(side))
+    return steady, grows
 
 
 def _compare(rule, differences, smaller, spread=False, at_kink="between",
@@ -330,21 +340,29 @@ def _check_matrix(node, arg, local, probe) -> EdgeCheck:
         results.append(result)
         kinks |= result[3]
     if kinks.any():
-        results.append(_equal_shares(dense, kinks))
+        results.append(_equal_shares(dense, kinks, differences))
         results.append(_along_every_element(local, probe, constant_wins))
     return _summary(node, arg, "matrix", results)
 
 
-def _equal_shares(dense, kinks) -> tuple:
-    """Elements tied in one output entry (a row's kink columns) share its derivative
-    equally: the error is the largest spread of the rule over a row's kink columns."""
-    shares = np.where(kinks, dense, np.nan)
-    tied = np.sum(kinks, axis=1) > 1
-    if not np.any(tied) or not np.all(np.isfinite(dense[kinks])):
+def _equal_shares(dense, kinks, differences) -> tuple:
+    """Tied elements share an output entry's derivative equally: within a row, the kink
+    columns with the same one-sided derivatives (the k tied maxima of a max; a ptp has two
+    such groups, its maxima and its minima) must have equal entries.  The error is the
+    largest spread of the rule within a group."""
+    ahead, behind = differences
+    spread, size = 0.0, 1.0
+    for row in np.flatnonzero(np.sum(kinks, axis=1) > 1):
+        groups: dict[tuple, list[float]] = defaultdict(list)
+        for col in np.flatnonzero(kinks[row]):
+            key = (round(float(ahead[row, col]), 6), round(float(behind[row, col]), 6))
+            groups[key].append(float(dense[row, col]))
+        for shares in groups.values():
+            spread = max(spread, max(shares) - min(shares))
+            size = max(size, *(abs(share) for share in shares))
+    if not np.isfinite(spread):
         return float("nan"), True, False
-    spread = np.nanmax(shares[tied], axis=1) - np.nanmin(shares[tied], axis=1)
-    size = max(1.0, float(np.nanmax(np.abs(shares[tied]))))
-    return float(np.max(spread)) / size, True, False
+    return spread / size, True, False
 
 
 def _check_directions(node, arg, local, probe, rng) -> EdgeCheck:
