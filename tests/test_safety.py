@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import graphviz_ad as gad
 from graphviz_ad import cli
@@ -19,6 +21,7 @@ from graphviz_ad.check import DENSE_LIMIT, check_edge, check_graph
 from graphviz_ad.linear import Elementwise, Reduce, shape_of
 from graphviz_ad.primitives import PRIMITIVES, Diag, Primitive
 from graphviz_ad.safe_text import STEM_LENGTH, file_stem, printable
+from tests.random_programs import programs
 from tests.test_cli import run, script
 from tests.test_tui import headless
 
@@ -419,3 +422,14 @@ def test_a_jump_is_judged_by_the_piece_the_point_is_on(monkeypatch):
     monkeypatch.setitem(PRIMITIVES, "abs", floor(lambda x, out: np.ones_like(x)))
     (node,) = check_graph(gad.trace(lambda x: np.abs(x), 2.0)).nodes
     assert not node.passed()
+
+
+@settings(max_examples=100)
+@given(programs(), st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0]), min_size=3, max_size=3),
+       st.sampled_from([0.0, 1.0, -0.5]))
+def test_right_rules_pass_the_check_at_kinks_and_ties(program, x, s):
+    """No false alarm: random programs at points full of ties and relu corners."""
+    function, _, _ = program
+    with np.errstate(all="ignore"):
+        report = check_graph(gad.trace(function, np.array(x), s))
+    assert report.passed, [(node.node.call_text, node.error) for node in report.failures]
