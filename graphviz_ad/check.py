@@ -33,7 +33,9 @@ and the rule must follow the documented convention (the primitive table's docstr
   checked column by column for operands of up to ``DENSE_LIMIT`` elements; along the
   other directions a kink's rule must lie between the one-sided derivatives.
 
-The edge is then marked as a kink.  Entries where f is not finite near the point (log at 0)
+Where f jumps (floor at an integer) one one-sided difference grows as 1/h; the rule must
+be the derivative of the piece the point is on, the other one.  The edge is then marked as
+a kink.  Entries where f is not finite near the point (log at 0)
 are left out and the edge is marked undefined: reported, but not a failure.
 
 **Batches.** Most edges of a large graph are element-wise on small operands (a graph of
