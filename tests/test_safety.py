@@ -433,3 +433,31 @@ def test_right_rules_pass_the_check_at_kinks_and_ties(program, x, s):
     with np.errstate(all="ignore"):
         report = check_graph(gad.trace(function, np.array(x), s))
     assert report.passed, [(node.node.call_text, node.error) for node in report.failures]
+
+
+LONG_CHAIN = """
+    import numpy as np
+    import graphviz_ad as gad
+
+    def chain(x):
+        for _ in range(60):
+            x = np.sin(x) + 0.5
+        return x
+
+    gad.trace(chain, 0.3)
+"""
+
+
+def test_check_lists_the_nodes_worth_reading_of_a_large_graph(capsys, tmp_path, monkeypatch):
+    path = script(tmp_path, LONG_CHAIN)
+    status, out, _ = run(capsys, "check", path)
+    assert status == 0
+    assert "40 of 120 nodes shown" in out and out.count("│ ok ") == 40
+    status, out, _ = run(capsys, "check", path, "--all")
+    assert status == 0 and "nodes shown" not in out and out.count("│ ok ") == 120
+    for below, failures in ((0.5, 1), (2.0, 60)):  # wrong at sin(0.3) only; at every sin
+        monkeypatch.setitem(PRIMITIVES, "sin", Primitive("sin", "sin", np.sin, (
+            Diag(lambda x, out, t=below: np.where(x < t, 0.0, np.cos(x)), "cos {x}"),)))
+        status, out, _ = run(capsys, "check", path)  # every failure, then the worst of the rest
+        assert status == 1 and out.count("│ FAIL ") == failures
+        assert out.count("│ ok ") == max(0, 40 - failures)
