@@ -78,6 +78,17 @@ def test_an_error_message_quotes_names_escaped(capsys, tmp_path):
     assert "\x1b" not in err and "no graph named '\\x1b[2J'" in err
 
 
+def test_labels_show_names_escaped_and_names_stay_the_users():
+    """Every picture, rule and pane shows an input by its label: escaped there, while the
+    gradient and lookups keep the name as written."""
+    name = "w\x1b]0;title\x07"
+    graph = gad.trace(lambda **inputs: np.sum(inputs[name] ** 2), **{name: np.ones(2)})
+    node = graph.inputs[name]
+    assert node.label == "w\\x1b]0;title\\x07" and node.name == name
+    assert list(graph.grad()) == [name] and graph.node(name) is node
+    assert "\x1b" not in graph.output.call_text + graph.output.jacobian(0).rule
+
+
 def test_printable_escapes_what_a_terminal_would_obey():
     assert printable("loss") == "loss"
     assert printable("a\x1b[31mb\x07\n\t") == "a\\x1b[31mb\\x07\\x0a\\x09"
