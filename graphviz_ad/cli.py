@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from importlib import metadata
 
@@ -40,9 +39,11 @@ from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
 from .render import FORMATS, player_html, to_json, to_svg
+from .safe_text import file_stem, printable
 
 DEMO = "neuron"
 JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
+CHECK_ROWS = 40  # check lists this many nodes of a larger graph (every failure, always)
 
 
 class UsageError(Exception):
@@ -78,7 +79,9 @@ def main(argv=None) -> int:
 
 
 def _complain(message: str) -> None:
-    sys.stderr.write(f"graphviz-ad: error: {message}\n")
+    """An error on standard error; the names it quotes are shown, never obeyed."""
+    lines = "\n".join(printable(line) for line in message.splitlines())
+    sys.stderr.write(f"graphviz-ad: error: {lines}\n")
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -172,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     graph_option(check, "only this graph")
     check.add_argument("--tol", type=_positive_float, default=checking.TOLERANCE, metavar="TOL",
                        help=f"the largest error accepted (default: {checking.TOLERANCE:g})")
+    check.add_argument("--all", action="store_true",
+                       help=f"list every node (default: at most {CHECK_ROWS}: every failure, "
+                       "then undefined entries, kinks and the largest errors)")
     check.set_defaults(handler=_check)
 
     _add_compare_command(commands, script)
@@ -293,7 +299,7 @@ def _render(args) -> int:
         if args.output == "-":
             sys.stdout.write(_picture_text(graph, fmt, state, options))
         else:
-            output = args.output or f"{_file_stem(name)}.{fmt}"
+            output = args.output or f"{file_stem(name)}.{fmt}"
             written = graph.render(output, format=fmt, step=state, **options)
             print(f"wrote {written}")
     except RenderError as error:
@@ -302,12 +308,6 @@ def _render(args) -> int:
         raise Failure(f"cannot write {error.filename or args.output}: "
                       f"{error.strerror or error}") from error
     return 0
-
-
-def _file_stem(name: str) -> str:
-    """A graph's name as a file name: ``<lambda>`` gives ``lambda``, ``f#2`` gives ``f-2``
-    (only letters, digits, ``_``, ``.`` and ``-``; never empty, never hidden)."""
-    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "graph"
 
 
 def _node(graph, text: str, option: str):
@@ -402,10 +402,10 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
     else:
         title += f" has output shape {graph.output.shape}: each input has a Jacobian"
         header = "∂output/∂input (output size × input size)"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_text(title), title_justify="left")
     for column in ("input", "shape", "value"):
         table.add_column(column)
-    table.add_column(header)
+    table.add_column(_text(header))
     gradients = graph.grad() if scalar else None
     for input_name, node in graph.inputs.items():
         entries = np.size(graph.value) * np.size(node.value)
@@ -416,7 +416,7 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
             derivative = _format(jacobian, digits)
         else:
             derivative = f"{entries:,} entries: too many to print (Graph.jacobian computes it)"
-        table.add_row(Text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
+        table.add_row(_text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
                       Text(derivative))
     return table
 
@@ -435,7 +435,7 @@ def _check(args) -> int:
     failed = False
     for name, graph in _selected(args):
         report = checking.check_graph(graph, tolerance=args.tol)
-        console.print(_check_table(name, report))
+        console.print(_check_table(name, report, None if args.all else CHECK_ROWS))
         console.print(_check_summary(report))
         failed = failed or not report.passed
     return 1 if failed else 0
@@ -444,22 +444,48 @@ def _check(args) -> int:
 _STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined": "yellow"}
 
 
-def _check_table(name: str, report) -> Table:
-    table = Table(title=f"{name}: local Jacobians against finite differences",
-                  title_justify="left")
+def _check_table(name: str, report, rows: int | None = None) -> Table:
+    """One row per checked node, in tape order; at most ``rows`` of them (None: all), the
+    ones worth reading first (see :func:`_rows_shown`), and a caption saying so."""
+    shown = _rows_shown(report, rows)
+    caption = None
+    if len(shown) < len(report.nodes):
+        caption = _text(f"{len(shown)} of {len(report.nodes):,} nodes shown: failures, undefined, "
+                        "kinks, then the largest errors (--all lists every node)")
+    table = Table(title=_text(f"{name}: local Jacobians against finite differences"),
+                  title_justify="left", caption=caption, caption_justify="left")
     table.add_column("node", no_wrap=True)
     table.add_column("line", no_wrap=True)
-    table.add_column("w.r.t.")
+    table.add_column("w.r.t.", min_width=6)
     table.add_column("error", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    for node_check in report.nodes:
+    for node_check in shown:
         node = node_check.node
         status = _status(node_check, report.tolerance)
         operands = ", ".join(edge.operand.label for edge in node_check.edges)
         error = "—" if np.isnan(node_check.error) else f"{node_check.error:.1e}"
-        table.add_row(Text(f"{node.label} = {node.call_text}"), Text(str(node.source)),
-                      Text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
+        table.add_row(_text(f"{node.label} = {node.call_text}"), _text(node.source),
+                      _text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
     return table
+
+
+def _rows_shown(report, rows: int | None) -> list:
+    """The node checks to list, in tape order: all of them when they fit in ``rows``, else
+    every failure and then, up to ``rows``, undefined ones, kinks and the largest errors
+    (a table of 10⁵ rows says less, and takes a minute to print)."""
+    if rows is None or len(report.nodes) <= rows:
+        return list(report.nodes)
+    order = {"FAIL": 0, "undefined": 1, "kink": 2, "ok": 3}
+
+    def priority(index: int):
+        node_check = report.nodes[index]
+        error = node_check.error
+        return (order[_status(node_check, report.tolerance)],
+                -error if not np.isnan(error) else 0.0, index)
+
+    ranked = sorted(range(len(report.nodes)), key=priority)
+    keep = max(rows, len(report.failures))
+    return [report.nodes[index] for index in sorted(ranked[:keep])]
 
 
 def _status(node_check, tolerance: float) -> str:
@@ -477,11 +503,17 @@ def _check_summary(report) -> Text:
         return Text(f"nothing to check: no operation depends on an input ({count} edges)")
     where = f"{worst.node.label} = {worst.node.call_text}, {worst.node.source}"
     if report.passed:
-        return Text(f"{count} local Jacobians within {report.tolerance:g} (worst {worst.error:.1e}"
-                    f" at {where})", style="green")
+        return _text(f"{count} local Jacobians within {report.tolerance:g} (worst "
+                     f"{worst.error:.1e} at {where})", style="green")
     failures = report.failures
-    return Text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
-                f"(worst {worst.error:.1e} at {where})", style="bold red")
+    return _text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
+                 f"(worst {worst.error:.1e} at {where})", style="bold red")
+
+
+def _text(text, style: str = "") -> Text:
+    """Text that holds the user's names, for Rich: shown as written, never read as markup,
+    control characters escaped (see :mod:`graphviz_ad.safe_text`)."""
+    return Text(printable(text), style=style)
 
 
 def _add_compare_command(commands, script) -> None:
