@@ -38,7 +38,8 @@ from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
-from .render import FORMATS, player_html, to_json, to_svg
+from .render import FORMATS, TEXT_FORMATS, picture_text
+from .render.options import COLLAPSE_THRESHOLD
 from .safe_text import file_stem, printable
 
 DEMO = "neuron"
@@ -143,7 +144,25 @@ def _parser() -> argparse.ArgumentParser:
                         "an input's name or a node id")
     render.add_argument("--hops", type=_count, default=2, metavar="K",
                         help="with --focus: how many edges away to draw (default: 2)")
-    graph_option(render, "the graph to draw when the script traced several")
+    render.add_argument("--legend", action=argparse.BooleanOptionalAction, default=False,
+                        help="draw the legend of colours and line styles (default: no)")
+    render.add_argument("--values", action=argparse.BooleanOptionalAction, default=True,
+                        help="show values, gradients and tangents (default: yes); "
+                        "--no-values draws the structure only")
+    render.add_argument("--digits", type=_positive_int, default=4, metavar="D",
+                        help="significant digits of numbers (default: 4)")
+    render.add_argument("--max-elements", type=_positive_int, default=6, metavar="N",
+                        help="arrays with more elements are shown abbreviated (default: 6)")
+    render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
+                        help="draw each call of your functions as one box (default: only "
+                        f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
+    render.add_argument("--dpi", type=_positive_int, metavar="DPI",
+                        help="resolution of PNG output in dots per inch (Graphviz's default: "
+                        "96); --scale 2 is --dpi 192")
+    render.add_argument("--scale", type=_positive_float, metavar="S",
+                        help="PNG output S times the default size")
+    graph_option(render, "the graph to draw when the script traced several (default: each "
+                 "graph, to its own file)")
     render.set_defaults(handler=_render)
 
     tui = commands.add_parser(
@@ -265,12 +284,6 @@ def _selected(args) -> list[tuple[str, object]]:
     return [(args.graph, _choose(graphs, args.graph))]
 
 
-def _one(args) -> tuple[str, object]:
-    graphs, names = _collect(args)
-    graph = _choose(graphs, args.graph)
-    return names[graphs.index(graph)], graph
-
-
 def _choose(graphs, name):
     try:
         return choose(graphs, name)
@@ -282,11 +295,45 @@ def _choose(graphs, name):
 
 
 def _render(args) -> int:
-    name, graph = _one(args)
-    fmt = args.format or _format_of(args.output)
+    if args.dpi is not None and args.scale is not None:
+        raise UsageError("give --dpi or --scale, not both")
+    graphs, names = _collect(args)
+    if args.graph is not None:
+        graph = _choose(graphs, args.graph)
+        jobs = [(names[graphs.index(graph)], graph, args.output)]
+    elif len(graphs) == 1 or args.output == "-":
+        jobs = [(names[0], _choose(graphs, None), args.output)]
+    else:  # one file per graph: neuron-1.svg, neuron-2.svg (or OUT-1.svg, OUT-2.svg)
+        jobs = [(name, graph, _numbered(args.output, name))
+                for name, graph in zip(names, graphs, strict=True)]
+    for name, graph, output in jobs:
+        _render_one(args, name, graph, output)
+    return 0
+
+
+def _numbered(output: str | None, name: str) -> str | None:
+    """Where graph ``name`` goes when a script traced several: OUT with the graph's number
+    (``n.svg`` → ``n-2.svg`` for ``neuron#2``), or None for the default name."""
+    if output is None:
+        return None
+    stem, suffix = os.path.splitext(output)
+    number = name.rpartition("#")[2] if "#" in name else file_stem(name)
+    return f"{stem}-{number}{suffix}"
+
+
+def _render_one(args, name: str, graph, output: str | None) -> None:
+    fmt = args.format or _format_of(output)
     focus = None if args.focus is None else _node(graph, args.focus, "--focus")
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
-               "hops": args.hops}
+               "hops": args.hops, "legend": args.legend, "values": args.values,
+               "digits": args.digits, "max_elements": args.max_elements,
+               "collapse": args.collapse}
+    dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
+    if dpi is not None:
+        if fmt != "png":
+            raise UsageError(f"--dpi and --scale set a PNG's resolution; {fmt} is not a "
+                             "bitmap")
+        options["dpi"] = dpi
     if fmt == "html":
         if args.step is not None:
             raise UsageError("the HTML player shows every step of a pass; give --mode, not "
@@ -296,18 +343,19 @@ def _render(args) -> int:
     else:
         state = _state_at(graph, args.mode, args.step)
     try:
-        if args.output == "-":
-            sys.stdout.write(_picture_text(graph, fmt, state, options))
+        if output == "-":
+            if fmt not in TEXT_FORMATS:
+                raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
+            sys.stdout.write(picture_text(graph, fmt, state, **options))
         else:
-            output = args.output or f"{file_stem(name)}.{fmt}"
+            output = output or f"{file_stem(name)}.{fmt}"
             written = graph.render(output, format=fmt, step=state, **options)
             print(f"wrote {written}")
     except RenderError as error:
         raise Failure(str(error)) from error
     except OSError as error:  # a missing folder, no permission, a full disk
-        raise Failure(f"cannot write {error.filename or args.output}: "
+        raise Failure(f"cannot write {error.filename or output}: "
                       f"{error.strerror or error}") from error
-    return 0
 
 
 def _node(graph, text: str, option: str):
@@ -352,19 +400,6 @@ def _debugger(graph, mode: str) -> Debugger:
     except ValueError as error:  # a backward pass of a non-scalar output needs a seed
         raise Failure(f"{error}; on the command line, draw --mode forward or --mode tangent "
                       "instead") from None
-
-
-def _picture_text(graph, fmt: str, state, options: dict) -> str:
-    """The picture as text, for ``-o -``."""
-    if fmt == "dot":
-        return graph.to_dot(state, **options)
-    if fmt == "json":
-        return to_json(graph, state)
-    if fmt == "svg":
-        return to_svg(graph, state, **options)
-    if fmt == "html":
-        return player_html(graph, **options)
-    raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
 
 
 def _tui(args) -> int:
