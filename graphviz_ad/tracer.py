@@ -16,6 +16,7 @@ table and are only looked up when someone asks for a Jacobian.
 
 from __future__ import annotations
 
+import dis
 import linecache
 import os
 import sys
@@ -196,6 +197,7 @@ class _Tape:
         self.views: dict[int, _View] = {}  # id(traced view) -> what it is a view of
         self.roots: dict[int, _Root] = {}  # id(traced array with views) -> its views
         self.aliased_inputs: set[int] = set()  # ids of inputs that share memory in the caller
+        self.refused_store = None  # (frame, instruction, TraceError) of a refused a[...] = x
 
     def add(self, op, inputs, value, params=None, name=None, where=None) -> Node:
         code, lineno, calls = where if where is not None else self.where()
@@ -263,7 +265,7 @@ class _Tape:
             if isinstance(value, buffers.TracedBuffer):  # a buffer a traced value was written to
                 return buffers.handle_of(value).node
             known = self._constants.get(id(value))
-            if known is not None and known[0] is value and _unchanged(value, known[1].value):
+            if known is not None and known[0]() is value and _unchanged(value, known[1].value):
                 return known[1]
             array = snapshot(value)
         else:
@@ -275,8 +277,8 @@ class _Tape:
                 "graphviz-ad differentiates real floating-point arrays only"
             )
         node = self.add("const", (), array if array.ndim else array[()], where=where)
-        if isinstance(value, np.ndarray):
-            self._constants[id(value)] = (value, node)
+        if isinstance(value, np.ndarray):  # weakly: holding it would keep a view alive
+            self._constants[id(value)] = (weakref.ref(value), node)
         return node
 
     def close(self) -> None:
@@ -285,6 +287,7 @@ class _Tape:
         self._constants.clear()
         self.views.clear()
         self.roots.clear()
+        self.refused_store = None
         self._last_frame = None
 
     def forget_view(self, view: _View) -> None:
@@ -428,7 +431,7 @@ class Tracer:
         parts, text = dispatch.index_parts(self, key)
         value = dispatch.fit_value(self, parts, value)
         view = self._tape.views.get(id(value))
-        if view is not None and view.root is self and view.steps == (("index", parts),):
+        if view is not None and view.root is self and _same_index(view.steps, parts):
             return  # x[key] = x[key]: numpy copies the elements onto themselves
         result = apply("set", (self, value), {"index": parts, "text": text})
         _write(self, result.node, parts)
@@ -602,10 +605,29 @@ class Tracer:
 
 
 def _escape(tracer: Tracer, what: str, hint: str) -> TraceError:
+    tape = tracer._tape
+    where = tape.where()
+    frame = tape._last_frame  # the user's frame, found by where()
+    if frame is not None and frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR:
+        error = TraceError(
+            f"a[...] = {tracer.node.label} at {_location(where)} writes a traced value into "
+            "a plain numpy array made outside the traced function (or by a constructor bound "
+            "before tracing, such as `from numpy import zeros`): numpy would keep only its "
+            "numbers and lose the derivative. Make the array inside the function with "
+            "np.zeros / np.empty / np.ones / np.full (it then becomes traced), or collect the "
+            "values in a list and np.stack them"
+        )
+        # numpy may replace this error by its own ValueError ("setting an array element
+        # with a sequence"); trace() puts it back (see _refused_store)
+        tape.refused_store = (frame, frame.f_lasti, error)
+        return error
     return TraceError(
-        f"{what} of the traced value {tracer.node.label} at {_location(tracer._tape.where())} "
+        f"{what} of the traced value {tracer.node.label} at {_location(where)} "
         f"would cut it out of the graph and lose its derivative; {hint}"
     )
+
+
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
 
 
 def plain(value):
@@ -691,6 +713,15 @@ def note_view(base: Tracer, view: Tracer, op: str, params: dict) -> None:
     reference.positions = positions
     tape.views[id(view)] = reference
     entry.views.append(reference)
+
+
+def _same_index(steps, parts) -> bool:
+    """Whether a view made by ``steps`` is exactly ``x[parts]`` (basic indices only)."""
+    if len(steps) != 1 or steps[0][0] != "index":
+        return False
+    if any(isinstance(part, np.ndarray) for part in parts):
+        return False
+    return steps[0][1]["index"] == parts
 
 
 def _step(array: np.ndarray, op: str, params: dict) -> np.ndarray:
@@ -827,8 +858,14 @@ def trace(f, *args, **kwargs):
         bound.arguments[name] = value
     _note_shared_inputs(tape, given)
     try:
-        with buffers.preallocated():
-            result = f(*bound.args, **bound.kwargs)
+        try:
+            with buffers.preallocated():
+                result = f(*bound.args, **bound.kwargs)
+        except ValueError as error:
+            refused = _refused_store(tape, error)
+            if refused is None:
+                raise
+            raise refused from None
         if isinstance(result, buffers.TracedBuffer):
             result = buffers.handle_of(result)
         if isinstance(result, Tracer):
@@ -849,6 +886,19 @@ def trace(f, *args, **kwargs):
     for listener in tuple(listeners):
         listener(graph)
     return graph
+
+
+def _refused_store(tape: _Tape, error: ValueError):
+    """The TraceError numpy replaced by ``error`` when the user's ``a[...] = x`` wrote a
+    traced x into a plain array (numpy reports any failed conversion there as "setting an
+    array element with a sequence"), or None when ``error`` came from elsewhere."""
+    if tape.refused_store is None:
+        return None
+    frame, instruction, refusal = tape.refused_store
+    tb = error.__traceback__
+    while tb.tb_next is not None and not _is_internal(tb.tb_next.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return refusal if tb.tb_frame is frame and tb.tb_lasti == instruction else None
 
 
 def _name(f) -> str:

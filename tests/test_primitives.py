@@ -110,8 +110,38 @@ def _cases():
         Case("concatenate", lambda x, y: np.concatenate([x, y], axis=1), (A, normal(2, 2)), ""),
         Case("stack", lambda x, y: np.stack([x, y]), (v, w), ""),
         Case("stack", lambda x, y: np.stack([x, y], axis=-1), (A, A * 2), "last axis"),
+        # -- writes
+        Case("set", _assign(slice(0, 2)), (v, normal(2)), "slice"),
+        Case("set", _assign(slice(None)), (v, s), "scalar broadcast"),
+        Case("set", _assign((slice(None), 1)), (A, normal(2)), "column"),
+        Case("set", _assign((slice(None), slice(1, 3))), (A, normal(2)), "row broadcast"),
+        Case("set", _assign([0, 0, 2]), (v, normal(3)), "repeated index keeps the last"),
+        Case("set", _assign(np.array([True, False, True])), (v, normal(2)), "boolean mask"),
+        Case("set", _add_at([1, 1]), (v, s), "x[[1, 1]] += z adds once"),
+        Case("copy", lambda x: x.copy(), (A,), ".copy()"),
+        Case("copy", np.copy, (v,), "np.copy"),
     ]
     return cases
+
+
+def _assign(key):
+    """x with x[key] = v (on a copy: the input itself stays as it was)."""
+
+    def assign(x, v):
+        out = x * 1.0
+        out[key] = v
+        return out
+
+    return assign
+
+
+def _add_at(key):
+    def add_at(x, v):
+        out = x * 1.0
+        out[key] += v
+        return out
+
+    return add_at
 
 
 CASES = _cases()
