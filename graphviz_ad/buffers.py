@@ -39,7 +39,9 @@ numpy's protocols (``np.asarray(h)``, C extensions) sees NaN, never detached num
 
 from __future__ import annotations
 
+import dis
 import functools
+import operator
 import sys
 import weakref
 from contextlib import contextmanager
@@ -83,6 +85,10 @@ class Buffer(np.ndarray):
 
     def _inplace(self, name: str, other):
         if isinstance(other, (Tracer, TracedBuffer)):
+            if "_owner" in self.__dict__ and _augmented_item_assignment(other):
+                # h[k] += v: Python stores the result into h[k] next, which switches h;
+                # this view is a temporary, so the result can be a new array
+                return getattr(operator, name.replace("__i", "__", 1))(self, _unwrap(other))
             _switch(self, other)
             return getattr(self, name)(other)
         return getattr(np.ndarray, name)(self, other)
@@ -104,6 +110,23 @@ class Buffer(np.ndarray):
 
     def __imatmul__(self, other):
         return self._inplace("__imatmul__", other)
+
+
+_SKIPPED = {dis.opmap[name] for name in ("CACHE", "SWAP", "COPY") if name in dis.opmap}
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
+def _augmented_item_assignment(value) -> bool:
+    """Whether the user's line is running ``h[k] op= value`` (and not ``v op= value`` on a
+    named view): the in-place operator is followed by a store into a subscript."""
+    tape = (handle_of(value) if isinstance(value, TracedBuffer) else value)._tape
+    tape.where()
+    frame = tape._last_frame  # the user's frame, found by where()
+    code = frame.f_code.co_code
+    position = frame.f_lasti + 2
+    while position < len(code) and code[position] in _SKIPPED:
+        position += 2
+    return position < len(code) and code[position] == _STORE_SUBSCR
 
 
 def handle_of(buffer: TracedBuffer) -> Tracer:
@@ -132,7 +155,7 @@ def _switch(buffer: Buffer, value) -> None:
     if "_owner" in buffer.__dict__:
         raise TraceError(
             f"a traced value is written at {_location(where)} into a view of a plain array "
-            "made in the traced function (v = h[t] …; v[…] = traced): numpy would change h "
+            "made in the traced function (v = h[t]; v[…] = traced, or v += traced): numpy would change h "
             "too, which graphviz-ad cannot follow while h is plain. Write through the "
             "array itself: h[t, …] = traced"
         )

@@ -293,6 +293,8 @@ def index_parts(x, key) -> tuple[tuple, str]:
                              "derivative; index with .value if that is what you mean")
         if isinstance(part, (list, np.ndarray)):
             array = np.asarray(part)
+            if isinstance(part, list) and not part:
+                array = array.astype(np.intp)  # x[[]]: numpy reads an empty list as indices
             if array.dtype == bool:
                 parts.extend(snapshot(where) for where in np.nonzero(array))
                 continue
