@@ -155,9 +155,9 @@ def _switch(buffer: Buffer, value) -> None:
     if "_owner" in buffer.__dict__:
         raise TraceError(
             f"a traced value is written at {_location(where)} into a view of a plain array "
-            "made in the traced function (v = h[t]; v[…] = traced, or v += traced): numpy would change h "
-            "too, which graphviz-ad cannot follow while h is plain. Write through the "
-            "array itself: h[t, …] = traced"
+            "made in the traced function (v = h[t]; v[…] = traced, or v += traced): numpy "
+            "would change h too, which graphviz-ad cannot follow while h is plain. Write "
+            "through the array itself: h[t, …] = traced, or h[t] += traced"
         )
     views = [ref() for ref in buffer.__dict__.get("_views", ())]
     views = [view for view in views if view is not None and np.may_share_memory(view, buffer)]
@@ -281,8 +281,9 @@ def _wrap(original):
     else:
         def wrapper(*args, **kwargs):
             result = original(*args, **kwargs)
-            if type(result) is not np.ndarray or _is_internal(sys._getframe(1).f_code.co_filename):
-                return result
+            caller = sys._getframe(1).f_code.co_filename
+            if type(result) is not np.ndarray or _is_internal(caller):
+                return result  # numpy's and graphviz-ad's own arrays stay plain
             return result.view(Buffer)
     return functools.wraps(original)(wrapper)
 

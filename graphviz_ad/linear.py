@@ -421,8 +421,8 @@ class Overwrite(Jacobian):
         if not self.wrt_value:  # np.where, not g · mask: a NaN overwritten passes nothing
             return np.where(self._kept(), g, 0.0)
         batch = self._batch(g, self.out_shape)
-        flat = g.reshape(batch + (-1,))
-        selected = np.zeros(batch + (prod(self.selection_shape),), dtype=np.result_type(g, float))
+        flat = g.reshape((*batch, -1))
+        selected = np.zeros((*batch, prod(self.selection_shape)), dtype=np.result_type(g, float))
         selected[..., self.sources] = flat[..., self.targets]
         return sum_to(selected.reshape(batch + self.selection_shape), len(batch), self.in_shape)
 
@@ -433,7 +433,7 @@ class Overwrite(Jacobian):
         batch = self._batch(v, self.in_shape)
         padding = (1,) * (len(self.selection_shape) - len(self.in_shape))
         spread = np.broadcast_to(np.reshape(v, batch + padding + self.in_shape),
-                                 batch + self.selection_shape).reshape(batch + (-1,))
-        result = np.zeros(batch + (prod(self.out_shape),), dtype=np.result_type(v, float))
+                                 batch + self.selection_shape).reshape((*batch, -1))
+        result = np.zeros((*batch, prod(self.out_shape)), dtype=np.result_type(v, float))
         result[..., self.targets] = spread[..., self.sources]
         return result.reshape(batch + self.out_shape)

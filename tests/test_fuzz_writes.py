@@ -151,12 +151,12 @@ def run(steps, n, x):
             pool.append(pool[step[1]])
         elif action == "view":
             a = pool[step[2]]
-            pool.append({"[:]": lambda: a[:], "[::-1]": lambda: a[::-1],
-                         "[...]": lambda: a[...]}[step[1]]())
+            key = {"[:]": slice(None), "[::-1]": slice(None, None, -1), "[...]": Ellipsis}
+            pool.append(a[key[step[1]]])
         elif action == "copy":
             a = pool[step[2]]
-            pool.append({"method": a.copy, "np.copy": lambda: np.copy(a),
-                         "np.array": lambda: np.array(a)}[step[1]]())
+            copies = {"method": a.copy, "np.copy": np.copy, "np.array": np.array}
+            pool.append(copies[step[1]]() if step[1] == "method" else copies[step[1]](a))
         elif action == "buffer":
             make = {"zeros": lambda: np.zeros(n), "ones": lambda: np.ones(n),
                     "full": lambda: np.full(n, 0.25), "zeros_like": lambda: np.zeros_like(x)}
