@@ -19,7 +19,7 @@ import graphviz_ad as gad
 
 
 def conv_loops(x, w, b):
-    C, H, W = x.shape
+    _, H, W = x.shape  # channels, height, width
     F, _, KH, KW = w.shape
     out = np.zeros((F, H - KH + 1, W - KW + 1))
     for f in range(F):
@@ -31,7 +31,7 @@ def conv_loops(x, w, b):
 
 
 def conv_vectorised(x, w, b):
-    C, H, W = x.shape
+    _, H, W = x.shape  # channels, height, width
     F, _, KH, KW = w.shape
     windows = np.stack([x[:, i : i + KH, j : j + KW].reshape(-1)
                         for i in range(H - KH + 1) for j in range(W - KW + 1)])
