@@ -77,9 +77,10 @@ class Buffer(np.ndarray):
         return array[()] if return_scalar else array
 
     def __setitem__(self, key, value):
-        if isinstance(value, (Tracer, TracedBuffer)):
-            _switch(self, value)
-            handle_of(self)[key] = value
+        traced = _traced_in(value)
+        if traced is not None:
+            _switch(self, traced)
+            handle_of(self)[key] = _unwrap(value)
         else:
             np.ndarray.__setitem__(self, key, value)
 
@@ -132,6 +133,18 @@ def _augmented_item_assignment(value) -> bool:
 def handle_of(buffer: TracedBuffer) -> Tracer:
     """The traced value a switched buffer stands for."""
     return buffer.__dict__["_handle"]
+
+
+def _traced_in(value):
+    """The first traced value in ``value`` (itself, or an item of a list or tuple)."""
+    if isinstance(value, (Tracer, TracedBuffer)):
+        return value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _traced_in(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _unwrap(value):

@@ -92,7 +92,8 @@ def supported() -> list[str]:
     """The numpy names graphviz-ad differentiates, for error messages and the docs."""
     names = {f"np.{f.__name__}" for f in (*_UFUNCS, *_FUNCTIONS, np.matmul, np.square,
                                           np.reciprocal)}
-    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
+    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T",
+            "x[index] = v", "in-place += -= *= /= **= @="]
 
 
 # -- reductions --------------------------------------------------------------------------
@@ -314,6 +315,8 @@ def index_parts(x, key) -> tuple[tuple, str]:
 def fit_value(x, parts, value):
     """The value of ``x[parts] = value`` without the leading axes of length 1 that numpy
     drops when it is longer than the selection (``a[0] = np.ones((1, 3))``)."""
+    if isinstance(value, (list, tuple)) and _find_tracer(value) is not None:
+        value = stack(value)  # x[:2] = [a, b] with traced a, b: numpy builds the array
     shape = np.shape(plain(value))
     if not shape or shape[0] != 1:  # the usual case, decided without indexing
         return value

@@ -461,3 +461,14 @@ def test_tracing_is_deterministic_with_writes_and_buffers():
     first, second = gad.trace(f, x3), gad.trace(f, x3)
     assert str(first) == str(second)
     assert first.to_dot() == second.to_dot()
+
+
+def test_a_list_holding_traced_values_is_written_as_numpy_builds_it():
+    def f(x):
+        y = x * 1.0
+        y[:2] = [x[2], x[0] * 2.0]
+        h = np.zeros(3)
+        h[1:] = [x[1], x[2] ** 2]
+        return np.sum(y * h)
+
+    assert_like_numpy(f, x3)
