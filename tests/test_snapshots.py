@@ -8,15 +8,19 @@ import graphviz_ad as gad
 from graphviz_ad.check import check_graph
 
 
+def one_hot_total(x, e):
+    """Σᵢ (x · (i + 1) eᵢ)², reusing one buffer e for every one-hot vector."""
+    total = 0.0
+    for i in range(3):
+        e[:] = 0.0
+        e[i] = i + 1.0
+        total = total + np.sum(x * e) ** 2
+    return total
+
+
 def test_a_reused_one_hot_buffer_issue_13_case_1():
     def f(x):
-        e = np.zeros(3)
-        total = 0.0
-        for i in range(3):
-            e[:] = 0.0
-            e[i] = i + 1.0
-            total = total + np.sum(x * e) ** 2
-        return total
+        return one_hot_total(x, np.zeros(3))
 
     graph = gad.trace(f, np.ones(3))
     np.testing.assert_array_equal(graph.grad()["x"], [2.0, 8.0, 18.0])
@@ -25,16 +29,7 @@ def test_a_reused_one_hot_buffer_issue_13_case_1():
 
 def test_a_buffer_made_outside_and_mutated_between_uses():
     e = np.zeros(3)
-
-    def f(x):
-        total = 0.0
-        for i in range(3):
-            e[:] = 0.0
-            e[i] = i + 1.0
-            total = total + np.sum(x * e) ** 2
-        return total
-
-    graph = gad.trace(f, np.ones(3))
+    graph = gad.trace(lambda x: one_hot_total(x, e), np.ones(3))
     e[:] = 100.0  # after tracing too
     np.testing.assert_array_equal(graph.grad("x"), [2.0, 8.0, 18.0])
     assert check_graph(graph).passed
