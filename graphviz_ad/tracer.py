@@ -269,7 +269,7 @@ class _Tape:
                 return known[1]
             array = snapshot(value)
         else:
-            array = np.asarray(value)
+            array = np.array(value)  # a list, a numpy scalar: a new array of our own
             array.flags.writeable = False
         if array.dtype.kind not in "biuf":
             raise TraceError(

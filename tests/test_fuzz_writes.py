@@ -33,6 +33,14 @@ BINARY = {
     "div": lambda a, b: a / (1.0 + b * b),
 }
 IN_PLACE = ("+=", "-=", "*=", "/=")
+# Views of a vector that are vectors again, some through a reshape or a transpose.
+VIEWS = {
+    "[:]": lambda a: a[:],
+    "[::-1]": lambda a: a[::-1],
+    "[...]": lambda a: a[...],
+    "row of a reshape": lambda a: a.reshape(1, -1)[0],
+    "row of a transpose": lambda a: a.reshape(-1, 1).T[0],
+}
 KEYS = ("int", "slice", "reversed", "mask", "repeated", "ellipsis")
 
 
@@ -116,7 +124,7 @@ def programs(draw):
         elif action == "view":
             if kind_i == "buffer":  # a view of a plain buffer would refuse its first write
                 continue
-            steps.append(("view", draw(st.sampled_from(["[:]", "[::-1]", "[...]"])), i))
+            steps.append(("view", draw(st.sampled_from(sorted(VIEWS))), i))
             kinds.append(kind_i)
             objects.append(len(kinds) - 1)
         else:
@@ -150,9 +158,7 @@ def run(steps, n, x):
         elif action == "alias":
             pool.append(pool[step[1]])
         elif action == "view":
-            a = pool[step[2]]
-            key = {"[:]": slice(None), "[::-1]": slice(None, None, -1), "[...]": Ellipsis}
-            pool.append(a[key[step[1]]])
+            pool.append(VIEWS[step[1]](pool[step[2]]))
         elif action == "copy":
             a = pool[step[2]]
             copies = {"method": a.copy, "np.copy": np.copy, "np.array": np.array}
