@@ -44,7 +44,6 @@ import functools
 import operator
 import sys
 import weakref
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -55,7 +54,8 @@ from .tracer import Tracer, _is_internal, _location, apply
 _CONSTRUCTORS = ("zeros", "empty", "ones", "full", "zeros_like", "ones_like", "empty_like",
                  "full_like")
 _installed = 0  # depth of nested trace() calls with the constructors wrapped
-_originals: dict = {}
+_originals: dict = {}  # numpy's own functions, by name
+_wrappers: dict = {}  # ours, made once: building them costs more than a small trace
 
 
 class Buffer(np.ndarray):
@@ -188,7 +188,7 @@ def _switch(buffer: Buffer, value) -> None:
             "of floats (np.zeros(shape), dtype=float)"
         )
     contents = np.array(buffer.view(np.ndarray), copy=True)
-    contents.flags.writeable = False
+    contents.setflags(write=False)
     node = tape.add("const", (), contents if contents.ndim else contents[()], where=where)
     buffer.__class__ = TracedBuffer
     buffer.__dict__["_handle"] = Tracer(node, tape)
@@ -301,21 +301,24 @@ def _wrap(original):
     return functools.wraps(original)(wrapper)
 
 
-@contextmanager
-def preallocated():
-    """numpy's constructors make :class:`Buffer` objects for the user's code inside."""
+def install() -> None:
+    """numpy's constructors make :class:`Buffer` objects for the user's code, until the
+    matching :func:`uninstall` (trace() calls both, nested traces included)."""
     global _installed
     if _installed == 0:
-        for name in (*_CONSTRUCTORS, "array"):
-            original = getattr(np, name)
-            _originals[name] = original
-            setattr(np, name, _wrap(original))
+        if not _wrappers:
+            for name in (*_CONSTRUCTORS, "array"):
+                _originals[name] = getattr(np, name)
+                _wrappers[name] = _wrap(_originals[name])
+        for name, wrapper in _wrappers.items():
+            setattr(np, name, wrapper)
     _installed += 1
-    try:
-        yield
-    finally:
-        _installed -= 1
-        if _installed == 0:
-            for name, original in _originals.items():
-                setattr(np, name, original)
-            _originals.clear()
+
+
+def uninstall() -> None:
+    """numpy's own constructors back, when the outermost trace() ends."""
+    global _installed
+    _installed -= 1
+    if _installed == 0:
+        for name, original in _originals.items():
+            setattr(np, name, original)

@@ -270,7 +270,7 @@ class _Tape:
             array = snapshot(value)
         else:
             array = np.array(value)  # a list, a numpy scalar: a new array of our own
-            array.flags.writeable = False
+            array.setflags(write=False)
         if array.dtype.kind not in "biuf":
             raise TraceError(
                 f"an operand of dtype {array.dtype} at {_location(where)} cannot be traced: "
@@ -304,14 +304,20 @@ def snapshot(array: np.ndarray) -> np.ndarray:
     (array([1., 1.]), False)
     """
     copy = np.array(array, copy=True, subok=False)
-    copy.flags.writeable = False
+    copy.setflags(write=False)
     return copy
 
 
 def _unchanged(array: np.ndarray, recorded) -> bool:
-    """Whether ``array`` still holds the values of its snapshot (NaN equal to NaN)."""
-    return (array.shape == np.shape(recorded) and array.dtype == np.result_type(recorded)
-            and np.array_equal(array, recorded, equal_nan=array.dtype.kind in "fc"))
+    """Whether ``array`` still holds the values of its snapshot, bit for bit."""
+    if array.shape != np.shape(recorded) or array.dtype != np.result_type(recorded):
+        return False
+    if array.nbytes <= _SMALL:  # comparing the bytes is 20× cheaper than np.array_equal
+        return array.tobytes() == recorded.tobytes()
+    return bool(np.array_equal(array, recorded, equal_nan=array.dtype.kind in "fc"))
+
+
+_SMALL = 1 << 16
 
 
 _INTERNAL: dict[str, bool] = {}
@@ -659,7 +665,7 @@ def apply(op: str, operands, params=None) -> Tracer:
             f"({_line(where)}): {error}"
         ) from None
     if type(value) is np.ndarray:
-        value.flags.writeable = False  # the graph's own array: read-only, so never copied
+        value.setflags(write=False)  # the graph's own array: read-only, so never copied
     return Tracer(tape.add(op, nodes, value, params, where=where), tape)
 
 
@@ -858,14 +864,16 @@ def trace(f, *args, **kwargs):
         bound.arguments[name] = value
     _note_shared_inputs(tape, given)
     try:
+        buffers.install()
         try:
-            with buffers.preallocated():
-                result = f(*bound.args, **bound.kwargs)
+            result = f(*bound.args, **bound.kwargs)
         except ValueError as error:
             refused = _refused_store(tape, error)
             if refused is None:
                 raise
             raise refused from None
+        finally:
+            buffers.uninstall()
         if isinstance(result, buffers.TracedBuffer):
             result = buffers.handle_of(result)
         if isinstance(result, Tracer):
@@ -934,25 +942,28 @@ def _as_float(name, value):
                          "floating-point values (integers are promoted to float)")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
-    array.flags.writeable = False
+    array.setflags(write=False)
     return array if array.ndim else array[()]
 
 
 def _note_shared_inputs(tape: _Tape, given: list) -> None:
     """Mark the inputs whose arrays overlap in the caller's memory (``trace(f, a, a)``, or
-    a row and its matrix): a write into one would change the other in numpy."""
-    spans = []
+    a row and its matrix): a write into one would change the other in numpy.
+
+    Arrays can only overlap when they are views of the same memory owner, so only inputs
+    with a common owner are compared."""
+    by_owner: dict[int, list] = {}
     for value, handle in given:
         if isinstance(value, np.ndarray) and value.size:
-            low, high = np.lib.array_utils.byte_bounds(value)
-            spans.append((low, high, value, handle))
-    spans.sort(key=lambda span: span[0])
-    reach, previous = None, None  # the furthest end so far, and the span reaching it
-    for low, high, value, handle in spans:
-        if reach is not None and low < reach and np.may_share_memory(value, previous[2]):
-            tape.aliased_inputs.update((id(handle), id(previous[3])))
-        if reach is None or high > reach:
-            reach, previous = high, (low, high, value, handle)
+            owner = value
+            while isinstance(owner, np.ndarray) and owner.base is not None:
+                owner = owner.base
+            by_owner.setdefault(id(owner), []).append((value, handle))
+    for group in by_owner.values():
+        for i, (value, handle) in enumerate(group):
+            for other, other_handle in group[:i]:
+                if np.may_share_memory(value, other):
+                    tape.aliased_inputs.update((id(handle), id(other_handle)))
 
 
 from . import buffers, dispatch  # noqa: E402  (both build on Tracer and apply above)
