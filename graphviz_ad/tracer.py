@@ -23,6 +23,7 @@ import sys
 import weakref
 from dataclasses import dataclass
 from inspect import Parameter, signature
+from math import prod
 
 import numpy as np
 
@@ -672,53 +673,55 @@ def apply(op: str, operands, params=None) -> Tracer:
 # -- aliasing ---------------------------------------------------------------------------------
 # In numpy a basic index (x[1:3], x[0] of a matrix), a transpose and most reshapes are views:
 # they share x's memory, so a write into one shows in the other.  A traced view remembers
-# the array it views (its "root", which is no view itself), the steps that made it, and
-# which elements of the root it holds, laid out as numpy lays them out; a write into the
-# root or into any view of it is carried to all the others that share written elements.
+# the array it views (its "root", which is no view itself) and the steps that made it; a
+# write into the root or into any view of it is carried to all the others that share
+# written elements.  Whether numpy made a view is read off the recorded values, which have
+# numpy's own memory layout: a reshape numpy has to copy shares no memory with its input.
 
 
 class _View(weakref.ref):
-    """A weak reference to a traced view, with the facts that make it one: ``root``, the
-    ``steps`` from it ((op, params) pairs of index, reshape and transpose) and
-    ``positions``, the flat position in root of each of its elements."""
+    """A weak reference to a traced view, with the facts that make it one: ``root`` and the
+    ``steps`` from it ((op, params) pairs of index, reshape and transpose)."""
 
-    __slots__ = ("key", "positions", "root", "steps")
+    __slots__ = ("key", "root", "steps")
 
 
 class _Root:
-    """The live views of one traced array and its elements' positions (0, 1, … laid out
-    like its value: a reshape that numpy would have to copy is found to be no view)."""
+    """The views taken of one traced array (weakly: dead ones are dropped on a write)."""
 
-    __slots__ = ("array", "positions", "views")
+    __slots__ = ("array", "views")
 
     def __init__(self, root: Tracer):
         self.array = weakref.ref(root)
-        value = np.asarray(root.node.value)
-        self.positions = np.empty_like(value, dtype=np.intp)
-        self.positions[...] = np.arange(value.size).reshape(value.shape)
         self.views: list[_View] = []
 
 
 def note_view(base: Tracer, view: Tracer, op: str, params: dict) -> None:
     """Remember that ``view`` (just made from ``base`` by ``op``) is a view of the same
-    memory in numpy, unless numpy would have copied (a reshape of a transposed array)."""
+    memory in numpy, unless numpy copied (a scalar ``x[0]``, a reshape of a transpose)."""
+    if not np.may_share_memory(view.node.value, base.node.value):
+        return  # an array of its own
     tape = base._tape
     known = tape.views.get(id(base))
     root = base if known is None else known.root
     entry = tape.roots.get(id(root))
     if entry is None or entry.array() is not root:  # new, or an id reused by a new array
         entry = tape.roots[id(root)] = _Root(root)
-    base_positions = entry.positions if known is None else known.positions
-    positions = _step(base_positions, op, params)
-    if not np.may_share_memory(positions, entry.positions):
-        return  # numpy copies here: the result is an array of its own
     reference = _View(view, tape.forget_view)
     reference.key = id(view)
     reference.root = root
     reference.steps = (() if known is None else known.steps) + ((op, params),)
-    reference.positions = positions
     tape.views[id(view)] = reference
     entry.views.append(reference)
+
+
+def _positions(shape, steps, key=None) -> np.ndarray:
+    """The flat positions in a root shaped ``shape`` of the elements that ``steps`` (and
+    then ``key``) select."""
+    positions = np.arange(prod(shape)).reshape(shape)
+    for op, params in steps:
+        positions = _step(positions, op, params)
+    return positions if key is None else positions[key]
 
 
 def _same_index(steps, parts) -> bool:
@@ -766,12 +769,12 @@ def _write(handle: Tracer, node: Node, key) -> None:
     others = [view for view in entry.views if view() is not handle]
     if not others:
         return
-    positions = entry.positions if known is None else known.positions
-    written = np.zeros(entry.positions.size, dtype=bool)
-    written[np.ravel(positions if key is None else positions[key])] = True
+    shape = root.shape
+    written = np.zeros(prod(shape), dtype=bool)
+    written[np.ravel(_positions(shape, () if known is None else known.steps, key))] = True
     for view in others:
         target = view()
-        if target is not None and written[np.ravel(view.positions)].any():
+        if target is not None and written[np.ravel(_positions(shape, view.steps))].any():
             target.node = _read(root, view.steps)
 
 
