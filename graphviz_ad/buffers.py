@@ -48,7 +48,7 @@ import weakref
 import numpy as np
 
 from .errors import TraceError
-from .tracer import Tracer, _is_internal, _location, apply
+from .tracer import _STORE_SUBSCR, Tracer, _is_internal, _location, apply
 
 # numpy's constructors that make a new array the user then fills in
 _CONSTRUCTORS = ("zeros", "empty", "ones", "full", "zeros_like", "ones_like", "empty_like",
@@ -70,7 +70,10 @@ class Buffer(np.ndarray):
         if isinstance(obj, Buffer) and np.may_share_memory(self, obj):
             owner = obj.__dict__.get("_owner", obj)
             self._owner = owner
-            owner.__dict__.setdefault("_views", []).append(weakref.ref(self))
+            views = owner.__dict__.setdefault("_views", [])
+            views.append(weakref.ref(self))
+            if len(views) >= 64 and not len(views) & (len(views) - 1):  # now and then
+                views[:] = [view for view in views if view() is not None]
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         array = array.view(np.ndarray)  # computed from a buffer, but a new array of its own
@@ -114,7 +117,6 @@ class Buffer(np.ndarray):
 
 
 _SKIPPED = {dis.opmap[name] for name in ("CACHE", "SWAP", "COPY") if name in dis.opmap}
-_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
 
 
 def _augmented_item_assignment(value) -> bool:

@@ -415,6 +415,7 @@ def test_a_buffer_keeps_its_earlier_contents_as_a_constant():
     ("h = zeros(3); h[0] = x[0]", "made outside the traced function.*from numpy import zeros"),
     ("h = np.zeros((2, 3)); row = h[0]; h[1] = x", "live view"),
     ("h = np.zeros((2, 3)); row = h[0]; row[:] = x", "into a view of a plain array"),
+    ("h = np.zeros((2, 3)); row = h[0]; row += x", "into a view of a plain array"),
     ("h = np.zeros(3, dtype=int); h[0] = x[0]", "dtype int64"),
 ])
 def test_writes_that_cannot_be_followed_are_refused_naming_the_line(body, message):
@@ -470,5 +471,16 @@ def test_a_list_holding_traced_values_is_written_as_numpy_builds_it():
         h = np.zeros(3)
         h[1:] = [x[1], x[2] ** 2]
         return np.sum(y * h)
+
+    assert_like_numpy(f, x3)
+
+
+def test_augmented_assignment_into_a_plain_buffer_traces():
+    def f(x):
+        h = np.zeros((2, 3))
+        h[1, :] += x  # Python: t = h[1, :]; t += x; h[1, :] = t, with t a view of h
+        h[0, 1:] -= x[:2] * 2.0
+        h[:, 0] *= 3.0
+        return np.sum(h * h)
 
     assert_like_numpy(f, x3)
