@@ -127,3 +127,22 @@ def test_a_constant_list_of_arrays_is_copied():
     graph = gad.trace(f, np.ones(2))
     rows[0][:] = 0.0
     np.testing.assert_array_equal(graph.grad("x"), [4.0, 6.0])
+
+
+def test_large_snapshots_reuse_memory_only_once_no_graph_needs_it():
+    weights = np.ones((128, 128))  # 128 KiB: copied into pooled buffers
+
+    def f(w):
+        return np.sum(w * weights)
+
+    first = gad.trace(f, weights)
+    weights[:] = 2.0
+    second = gad.trace(f, weights)
+    assert first.value == 128 * 128 and second.value == 4 * 128 * 128
+    del first  # its buffers may now be reused
+    weights[:] = 3.0
+    third = gad.trace(f, weights)
+    assert second.value == 4 * 128 * 128 and third.value == 9 * 128 * 128
+    np.testing.assert_array_equal(second.grad("w"), np.full((128, 128), 2.0))
+    np.testing.assert_array_equal(third.grad("w"), np.full((128, 128), 3.0))
+    assert not np.shares_memory(second.inputs["w"].value, third.inputs["w"].value)
