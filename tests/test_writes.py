@@ -393,7 +393,7 @@ def test_a_buffer_is_a_plain_array_until_a_traced_value_arrives():
     assert seen["types"] == (np.ndarray, np.float64)
     assert seen["plain"] == [1.0, 2.0, 1.0]
     np.testing.assert_array_equal(graph.grad("x"), [0.0, 2.0, 0.0])
-    assert np.zeros is np.zeros and type(np.zeros(2)) is np.ndarray  # numpy restored
+    assert type(np.zeros(2)) is np.ndarray  # numpy restored
     assert np.pad(np.ones(2), 1).tolist() == [0.0, 1.0, 1.0, 0.0]
 
 
@@ -484,3 +484,23 @@ def test_augmented_assignment_into_a_plain_buffer_traces():
         return np.sum(h * h)
 
     assert_like_numpy(f, x3)
+
+
+def test_numpy_is_restored_when_the_traced_function_raises_and_after_nested_traces():
+    zeros, array = np.zeros, np.array
+
+    def inner(x):
+        h = np.zeros(2)
+        h[0] = x
+        return h.sum()
+
+    def outer(x):
+        nested = gad.trace(inner, 3.0)
+        h = np.zeros(2)
+        h[1] = x * nested.grad("x")
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        gad.trace(outer, 1.0)
+    assert np.zeros is zeros and np.array is array
+    assert type(np.zeros(2)) is np.ndarray
