@@ -242,9 +242,9 @@ def _overwrite(node, i: int) -> Jacobian:
     if i == 0:
         template = f"I − SᵀS, S = S[{text}]"
     elif v_shape == selection_shape:
-        template = f"Sᵀ, S = S[{text}]"
-    else:
-        template = f"Sᵀ E, S = S[{text}], E: {v_shape} → {selection_shape}"
+        template = f"S[{text}]ᵀ"
+    else:  # E broadcasts v to the selection's shape
+        template = f"S[{text}]ᵀ E"
     return Overwrite(i == 1, targets, sources, x_shape, v_shape, selection_shape, template, node)
 
 
