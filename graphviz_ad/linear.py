@@ -413,7 +413,7 @@ class Gather(Jacobian):
 
     def vjp(self, g):
         batch = self._batch(g, self.out_shape)
-        rows = np.reshape(g, (-1, self.index.size))
+        rows = np.reshape(g, (prod(batch), self.index.size))
         index = self.index
         if self.valid is not None:
             rows, index = rows[:, self.valid], index[self.valid]
@@ -423,7 +423,7 @@ class Gather(Jacobian):
 
     def jvp(self, v):
         batch = self._batch(v, self.in_shape)
-        rows = np.reshape(v, (-1, prod(self.in_shape)))
+        rows = np.reshape(v, (prod(batch), prod(self.in_shape)))
         if self.valid is None:
             result = rows[:, self.index]
         elif rows.shape[1] == 0:  # an embedding of an empty array: only constants

@@ -364,8 +364,9 @@ class Tracer:
         return dispatch.function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        raise _escape(self, "np.asarray() / np.array()", "build arrays with np.stack or "
-                      "np.concatenate, or read .value on purpose")
+        raise _escape(self, "np.asarray() / np.array()", "inside the traced function call "
+                      "np.array as np.array (a name bound before trace() is numpy's own), or "
+                      "build arrays with np.stack or np.concatenate, or read .value on purpose")
 
     def __float__(self):
         raise _escape(self, "float()", "use numpy functions (np.exp, not math.exp)")
