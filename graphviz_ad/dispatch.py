@@ -213,7 +213,8 @@ def _swapaxes(a, axis1, axis2):
 
 
 def concatenate(arrays, axis=0, dtype=None, casting=None):
-    _refuse_options("np.concatenate", arrays, dtype=dtype, casting=casting)
+    same_kind = casting in (None, "same_kind")  # numpy's default, which np.vstack passes
+    _refuse_options("np.concatenate", arrays, dtype=dtype, casting=None if same_kind else casting)
     arrays = [_array_like(a) for a in arrays]
     if axis is None:
         arrays, axis = [reshape(a, -1) for a in arrays], 0
@@ -222,7 +223,8 @@ def concatenate(arrays, axis=0, dtype=None, casting=None):
 
 
 def stack(arrays, axis=0, dtype=None, casting=None):
-    _refuse_options("np.stack", arrays, dtype=dtype, casting=casting)
+    same_kind = casting in (None, "same_kind")  # numpy's default, which np.vstack passes
+    _refuse_options("np.stack", arrays, dtype=dtype, casting=None if same_kind else casting)
     arrays = [_array_like(a) for a in arrays]
     ndim = np.ndim(plain(arrays[0])) + 1
     return apply("stack", arrays, {"axis": _axis(axis, ndim, "stack", arrays)})
@@ -955,5 +957,3 @@ _FUNCTIONS.update({
     np.gradient: _gradient,
     np.linspace: _linspace,
 })
-if hasattr(np, "row_stack"):  # numpy 2 deprecates this spelling of vstack
-    _FUNCTIONS[np.row_stack] = _vstack
