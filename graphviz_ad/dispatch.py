@@ -742,12 +742,15 @@ def astype(x, dtype):
 # -- building arrays from traced values -------------------------------------------------------
 #
 # np.array([a, 2 * b]) never asks its items for help: for a list numpy calls no
-# __array_function__, and an item's __array__ can only give numbers.  So while trace() runs,
-# np.array, np.asarray and np.asanyarray (and np.r_, np.c_, which call np.array inside) are
-# swapped for wrappers that hand anything without a traced value to numpy unchanged and make
-# one ``array`` node of the rest (see numpy_builders for the limits).
+# __array_function__, and an item's __array__ can only give numbers.  np.stack([[a, 1.0],
+# [2.0, b]]) is the same one level down (numpy only asks the outer list's items).  So while
+# trace() runs, np.array, np.asarray, np.asanyarray, np.stack (and np.r_, np.c_, which call
+# numpy's array inside) are swapped for wrappers that hand anything without a traced value
+# to numpy unchanged and make one ``array`` node of each list holding one (see
+# numpy_builders for the limits).
 
-_NUMPY = {name: getattr(np, name) for name in ("array", "asarray", "asanyarray", "r_", "c_")}
+_NUMPY = {name: getattr(np, name)
+          for name in ("array", "asarray", "asanyarray", "stack", "r_", "c_")}
 
 
 def _holds_tracer(value) -> bool:
@@ -857,11 +860,22 @@ class _Concatenator:
         return len(self.original)
 
 
+def _stack_builder(original):
+    @functools.wraps(original)
+    def build(arrays, *args, **kwargs):
+        if not isinstance(arrays, (list, tuple)) or not _holds_tracer(arrays):
+            return original(arrays, *args, **kwargs)
+        return stack(arrays, *args, **kwargs)
+
+    return build
+
+
 # The wrappers put in place of numpy's names while a trace runs.
 BUILDERS = {
     "array": _array_builder(_NUMPY["array"]),
     "asarray": _array_builder(_NUMPY["asarray"]),
     "asanyarray": _array_builder(_NUMPY["asanyarray"]),
+    "stack": _stack_builder(_NUMPY["stack"]),
     "r_": _Concatenator(_NUMPY["r_"], columns=False),
     "c_": _Concatenator(_NUMPY["c_"], columns=True),
 }
@@ -871,8 +885,9 @@ _builders_depth = 0
 
 @contextmanager
 def numpy_builders():
-    """While the block runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.r_`` and
-    ``np.c_`` accept traced values (``BUILDERS``); numpy's own objects are put back after.
+    """While the block runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.stack``,
+    ``np.r_`` and ``np.c_`` accept lists holding traced values (``BUILDERS``); numpy's own
+    objects are put back after.
 
     Limits: only calls spelled through the numpy module (``np.array(...)``) are seen, so a
     name bound before tracing (``from numpy import array``) still refuses traced values; and

@@ -14,7 +14,8 @@ The probe arguments are named as the rules name them::
 
 Each name is tried with the calls of ``_CALLS`` in turn (``np.exp(x)``, ``np.maximum(x, y)``,
 ``np.tile(x, 2)``…) and the first call that records an operation on an input makes the
-row; a few names whose arguments cannot be guessed have their call in ``_EXAMPLES``.
+row; a few names whose arguments cannot be guessed have their call in ``_EXAMPLES`` (the array
+builders in ``_BUILDER_EXAMPLES``).
 
     graphviz-ad ops                                  the table as text
     python -m graphviz_ad.ops --markdown docs/operations.md   write the documentation page
@@ -59,11 +60,16 @@ _EXAMPLES = {
     "np.take_along_axis": "{}(x, np.argsort(x.value, axis=1), 1)",
     "np.linspace": "{}(s, 2 * s, 4)",
     "np.einsum": "{}('ij,jk->ik', x, y)",
+}
+
+# Calls for the array builders that trace() puts in place of numpy's (dispatch.BUILDERS).
+_BUILDER_EXAMPLES = {
     "np.r_": "{}[v, 0.0, w]",
     "np.c_": "{}[v, w]",
     "np.array": "{}([s, 2.0, 3 * s])",
     "np.asarray": "{}([[s, 0.0], [0.0, s]])",
     "np.asanyarray": "{}([s, 1.0])",
+    "np.stack": "{}([[s, 1.0], [2.0, s]])",
 }
 
 # Python's operators on traced values, probed like the functions.
@@ -186,7 +192,7 @@ def _differentiable() -> tuple[list[Operation], list[str]]:
 def _builders() -> list[Operation]:
     rows = []
     for name in sorted(dispatch.BUILDERS):
-        call = _EXAMPLES.get(f"np.{name}", "{}([s, 2.0])")
+        call = _BUILDER_EXAMPLES.get(f"np.{name}", "{}([s, 2.0])")
         found = _record(call.format(f"np.{name}"))
         if found is not None:
             rows.append(Operation((f"np.{name}",), call.format(f"np.{name}"), *found))
@@ -273,10 +279,10 @@ def markdown(data: Table | None = None) -> str:
         "",
         "## Building arrays",
         "",
-        "While `trace` runs, `np.array`, `np.asarray`, `np.asanyarray`, `np.r_` and `np.c_` "
-        "accept traced values: a (nested) list that mixes traced values and numbers becomes "
-        "one `array` node.  Only calls spelled through the module are seen (`np.array(...)`, "
-        "not a name imported before tracing).",
+        "While `trace` runs, " + ", ".join(f"`np.{name}`" for name in sorted(dispatch.BUILDERS))
+        + " accept lists holding traced values: a (nested) list that mixes traced values and "
+        "numbers becomes one `array` node.  Only calls spelled through the module are seen "
+        "(`np.array(...)`, not a name imported before tracing).",
         "",
         *_markdown_rows(data.builders),
         "",

@@ -510,7 +510,7 @@ class Tracer:
         """An ndarray method that is not traced is named, with the user's line, rather than
         being a bare AttributeError."""
         if not name.startswith("_") and hasattr(np.ndarray, name):
-            raise dispatch.unsupported(f"the array method .{name}", (self,), name)
+            raise dispatch._unsupported(f"the array method .{name}", (self,), name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def copy(self):
@@ -593,8 +593,8 @@ def trace(f, *args, wrt=None, **kwargs):
     differentiate, by input name or by parameter (``wrt="p"`` takes ``p['W']`` and
     ``p['b']``); the other float arguments are constants, drawn with their names.
 
-    While ``f`` runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.r_`` and
-    ``np.c_`` accept traced values (see ``dispatch.numpy_builders``).
+    While ``f`` runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.stack``,
+    ``np.r_`` and ``np.c_`` accept lists holding traced values (``dispatch.numpy_builders``).
 
     >>> import numpy as np
     >>> g = trace(lambda w, x, b: np.maximum(0, w @ x + b),
