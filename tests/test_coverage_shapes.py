@@ -245,3 +245,36 @@ class TestRefusals:
     def test_gradient_with_coordinates_is_refused(self):
         with pytest.raises(gad.UnsupportedOperation, match="coordinate arrays"):
             gad.trace(lambda x: np.gradient(x, np.array([0.0, 1.0, 3.0])), np.ones(3))
+
+
+# Where autograd has no VJP (flip, take, edge and reflect padding, …), PyTorch is the oracle.
+TORCH_CASES = [
+    ("flip", lambda x: np.flip(x, axis=1), lambda t, x: t.flip(x, dims=(1,)), (2, 3)),
+    ("take", lambda x: np.take(x, [3, 0, 3]), lambda t, x: t.take(x, t.tensor([3, 0, 3])),
+     (2, 2)),
+    ("take_along_axis", lambda x: np.take_along_axis(x, np.array([[2, 0], [1, 1]]), 1),
+     lambda t, x: t.take_along_dim(x, t.tensor([[2, 0], [1, 1]]), dim=1), (2, 3)),
+    ("pad edge", lambda x: np.pad(x, 2, mode="edge"),
+     lambda t, x: t.nn.functional.pad(x[None, None], (2, 2), mode="replicate")[0, 0], (3,)),
+    ("pad reflect", lambda x: np.pad(x, (1, 2), mode="reflect"),
+     lambda t, x: t.nn.functional.pad(x[None, None], (1, 2), mode="reflect")[0, 0], (4,)),
+    ("diagonal", lambda x: np.diagonal(x, 1), lambda t, x: t.diagonal(x, 1), (3, 4)),
+    ("sort axis 0", lambda x: np.sort(x, axis=0),
+     lambda t, x: t.sort(x, dim=0, stable=True).values, (3, 2)),
+    ("repeat counts", lambda x: np.repeat(x, [2, 0, 1], axis=1),
+     lambda t, x: t.repeat_interleave(x, t.tensor([2, 0, 1]), dim=1), (2, 3)),
+    ("broadcast_to", lambda x: np.broadcast_to(x, (2, 3, 2)),
+     lambda t, x: t.broadcast_to(x, (2, 3, 2)), (3, 1)),
+    ("roll", lambda x: np.roll(x, -1, axis=0), lambda t, x: t.roll(x, -1, dims=0), (3, 2)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, shape", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+def test_gradient_matches_pytorch(name, ours, theirs, shape):
+    torch = pytest.importorskip("torch")
+    x = _point(shape)
+    weights = rng.normal(size=np.shape(ours(x)))
+    grad = gad.trace(lambda x: np.sum(ours(x) * weights), x).grad("x")
+    x_torch = torch.tensor(x, requires_grad=True)
+    (theirs(torch, x_torch) * torch.tensor(weights)).sum().backward()
+    assert_allclose(grad, x_torch.grad.numpy(), rtol=1e-12, atol=1e-14)
