@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose
 
 import graphviz_ad as gad
 from graphviz_ad.check import check_graph
-from graphviz_ad.collect import ScriptError, run_script
+from graphviz_ad.collect import run_script
 from graphviz_ad.examples import FOLDER, ORDER, catalogue, find
 
 
@@ -44,33 +44,9 @@ def test_find_accepts_a_name_with_or_without_suffix():
     assert find("no_such_example") is None
 
 
-# np.einsum and np.linalg.norm, which softmax_batch uses, arrive with the products and
-# reductions of issue 10; until they are merged that one example is skipped, with this reason.
-PENDING = "softmax_batch needs np.einsum and np.linalg.norm, not yet supported on this branch"
-
-
-def _needs_pending_functions(error: BaseException) -> bool:
-    return isinstance(error, gad.UnsupportedOperation) and (
-        "np.einsum" in str(error) or "np.linalg.norm" in str(error))
-
-
-def softmax_batch():
-    try:
-        return example("softmax_batch")
-    except gad.UnsupportedOperation as error:
-        if _needs_pending_functions(error):
-            pytest.skip(f"{PENDING}: {error}")
-        raise
-
-
 @pytest.mark.parametrize("name", ORDER)
 def test_every_example_runs_as_a_script_and_passes_the_jacobian_check(name, capsys):
-    try:
-        graphs = run_script(str(find(name).path))
-    except ScriptError as error:
-        if name == "softmax_batch" and _needs_pending_functions(error.exception):
-            pytest.skip(f"{PENDING}: {error}")
-        raise
+    graphs = run_script(str(find(name).path))
     assert capsys.readouterr().out  # each script explains itself when run
     assert graphs
     for graph in graphs:
@@ -342,7 +318,7 @@ def test_rnn_forward_mode_through_time_agrees_with_reverse_mode():
 
 def test_softmax_batch_gradients_are_the_closed_forms():
     """∂C/∂W = Xᵀ (P − Y)/n + 2λ W and ∂C/∂b = 1ᵀ (P − Y)/n, with Y the one-hot labels."""
-    module = softmax_batch()
+    module = example("softmax_batch")
     W, b, X, y, penalty = module.W, module.b, module.X, module.y, module.penalty
     n = len(y)
     scores = X @ W + b
@@ -355,7 +331,7 @@ def test_softmax_batch_gradients_are_the_closed_forms():
 
 
 def test_softmax_batch_differentiates_only_w_and_b():
-    graph = softmax_batch().loss
+    graph = example("softmax_batch").loss
     assert list(graph.inputs) == ["W", "b"]
     constants = {node.label for node in graph.nodes if node.op == "const"}
     assert "X" in constants  # held fixed by wrt=, drawn with its name
