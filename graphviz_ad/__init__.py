@@ -12,6 +12,7 @@ pass, the backward pass and forward-mode tangents.
 array([3., 1., 2.])
 """
 
+from .compare import Comparison, compare
 from .debugger import AtNode, AtOp, Debugger, Exceeds, NonFinite, When
 from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
@@ -35,6 +36,7 @@ __all__ = [
     "PRIMITIVES",
     "AtNode",
     "AtOp",
+    "Comparison",
     "Debugger",
     "Exceeds",
     "Graph",
@@ -47,6 +49,7 @@ __all__ = [
     "TraceError",
     "UnsupportedOperation",
     "When",
+    "compare",
     "debug",
     "trace",
 ]

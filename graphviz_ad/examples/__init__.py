@@ -30,6 +30,7 @@ ORDER = (
     "conv1d",
     "rnn",
     "softmax_batch",
+    "derivation_mistakes",
 )
 
 
