@@ -272,13 +272,10 @@ class TracedBuffer(Buffer):
         return handle_of(self).__array__(dtype, copy)
 
 
-def _array(obj, *args, **kwargs):
+def copy_of(obj: Tracer, dtype=None, *, copy=True, ndmin=0, **_options):
     """np.array(x) of a traced x: a copy ("copy" node) unless ``copy=False``, as numpy."""
-    copy = kwargs.get("copy", True)
-    dtype = kwargs.get("dtype", args[0] if args else None)
     if dtype is not None and np.dtype(dtype) != obj.dtype:
         obj.astype(dtype)  # refuses a change of dtype, naming the line
-    ndmin = kwargs.get("ndmin", 0)
     result = apply("copy", (obj,)) if copy else obj
     if ndmin > obj.ndim:
         result = result.reshape((1,) * (ndmin - obj.ndim) + obj.shape)
@@ -286,20 +283,13 @@ def _array(obj, *args, **kwargs):
 
 
 def _wrap(original):
-    if original is np.array:
-        def wrapper(obj, *args, **kwargs):
-            if isinstance(obj, TracedBuffer):
-                obj = handle_of(obj)
-            if isinstance(obj, Tracer):
-                return _array(obj, *args, **kwargs)
-            return original(obj, *args, **kwargs)
-    else:
-        def wrapper(*args, **kwargs):
-            result = original(*args, **kwargs)
-            caller = sys._getframe(1).f_code.co_filename
-            if type(result) is not np.ndarray or _is_internal(caller):
-                return result  # numpy's and graphviz-ad's own arrays stay plain
-            return result.view(Buffer)
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        caller = sys._getframe(1).f_code.co_filename
+        if type(result) is not np.ndarray or _is_internal(caller):
+            return result  # numpy's and graphviz-ad's own arrays stay plain
+        return result.view(Buffer)
+
     return functools.wraps(original)(wrapper)
 
 
@@ -309,7 +299,7 @@ def install() -> None:
     global _installed
     if _installed == 0:
         if not _wrappers:
-            for name in (*_CONSTRUCTORS, "array"):
+            for name in _CONSTRUCTORS:
                 _originals[name] = getattr(np, name)
                 _wrappers[name] = _wrap(_originals[name])
         for name, wrapper in _wrappers.items():

@@ -8,6 +8,7 @@ graphs it traced.
     graphviz-ad check model.py               every local Jacobian against finite differences
     graphviz-ad compare model.py             a hand-written backward against the traced one
     graphviz-ad examples                     the bundled examples (open one by name)
+    graphviz-ad ops                          the supported numpy names and their rules
 
 ``FILE`` is an ordinary Python script that calls ``graphviz_ad.trace`` (or the name of a
 bundled example); it runs as ``python FILE`` would, and the graphs it traced are collected,
@@ -32,6 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import check as checking
+from . import ops
 from .collect import ScriptError, choose, graph_names, run_script
 from .compare import compare as compare_backward
 from .compare import listeners as comparison_listeners
@@ -207,6 +209,16 @@ def _parser() -> argparse.ArgumentParser:
         "graphviz-ad tui NAME, graphviz-ad render NAME, graphviz-ad grad NAME.",
     )
     examples.set_defaults(handler=_examples, traceback=False)
+
+    ops = commands.add_parser(
+        "ops", help="list the supported numpy names with their rules",
+        description="Print every numpy name graphviz-ad differentiates, with the primitive "
+        "it records, its local Jacobian's rule and the names computed on plain values.  "
+        "The same table is docs/operations.md.",
+    )
+    ops.add_argument("--markdown", action="store_true",
+                     help="print the Markdown page (docs/operations.md) instead")
+    ops.set_defaults(handler=_ops, traceback=False)
 
     demo = commands.add_parser(
         "demo", help=f"open the {DEMO} example in the terminal debugger",
@@ -652,4 +664,9 @@ def _examples(args) -> int:
     folder = os.path.dirname(examples[0].path)
     print(f"\nOpen one by name: graphviz-ad tui NAME (graphviz-ad demo opens {DEMO}).")
     print(f"The scripts are in {folder}")
+    return 0
+
+
+def _ops(args) -> int:
+    sys.stdout.write(ops.markdown() if args.markdown else ops.text())
     return 0

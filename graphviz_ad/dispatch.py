@@ -14,11 +14,16 @@ Jacobian 0, so the picture shows where a derivative stops.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections import namedtuple
+from contextlib import contextmanager
 from math import prod
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
+from . import buffers
 from .errors import ShapeError, TraceError, UnsupportedOperation
 from .tracer import NO_VALUE, Tracer, _location, apply, note_view, plain, snapshot
 
@@ -101,15 +106,6 @@ def _numpy_name(func) -> str:
     module = getattr(func, "__module__", "numpy") or "numpy"
     path = [part for part in module.split(".")[1:] if not part.startswith("_")]
     return ".".join(["np", *path, func.__name__])
-
-
-def supported() -> list[str]:
-    """The numpy names graphviz-ad differentiates, for error messages and the docs."""
-    # np.linalg.inv, not np.inv
-    names = {_numpy_name(f) for f in (*_UFUNCS, *_FUNCTIONS, *_PRODUCT_UFUNCS, np.matmul,
-                                      np.square, np.reciprocal, np.conjugate)}
-    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T",
-            "x[index] = v", "in-place += -= *= /= **= @="]
 
 
 # -- reductions --------------------------------------------------------------------------
@@ -422,8 +418,9 @@ def _swapaxes(a, axis1, axis2):
 
 
 def concatenate(arrays, axis=0, dtype=None, casting=None):
-    _refuse_options("np.concatenate", arrays, dtype=dtype, casting=casting)
-    arrays = list(arrays)
+    same_kind = casting in (None, "same_kind")  # numpy's default, which np.vstack passes
+    _refuse_options("np.concatenate", arrays, dtype=dtype, casting=None if same_kind else casting)
+    arrays = [_array_like(a) for a in arrays]
     if axis is None:
         arrays, axis = [reshape(a, -1) for a in arrays], 0
     ndim = np.ndim(plain(arrays[0]))
@@ -431,8 +428,9 @@ def concatenate(arrays, axis=0, dtype=None, casting=None):
 
 
 def stack(arrays, axis=0, dtype=None, casting=None):
-    _refuse_options("np.stack", arrays, dtype=dtype, casting=casting)
-    arrays = list(arrays)
+    same_kind = casting in (None, "same_kind")  # numpy's default, which np.vstack passes
+    _refuse_options("np.stack", arrays, dtype=dtype, casting=None if same_kind else casting)
+    arrays = [_array_like(a) for a in arrays]
     ndim = np.ndim(plain(arrays[0])) + 1
     return apply("stack", arrays, {"axis": _axis(axis, ndim, "stack", arrays)})
 
@@ -567,11 +565,33 @@ def _where(values) -> str:
     return _location(tracer._tape.where()) if tracer is not None else "?"
 
 
-def _unsupported(what: str, values) -> UnsupportedOperation:
+def _unsupported(what: str, values, name: str | None = None) -> UnsupportedOperation:
+    """``what`` at the user's line has no rule, and the one thing to do about it: a rewrite
+    with supported functions where there is one (``_REWRITES``, by numpy name or method
+    name), else a pointer to ``graphviz-ad ops``, which lists every supported name."""
+    advice = _REWRITES.get(name or what.split(" ")[0])
+    if advice is None:
+        advice = ("rewrite it with supported numpy functions (`graphviz-ad ops` lists them "
+                  "with their rules)")
     return UnsupportedOperation(
-        f"{what} at {_where(values)} has no derivative rule in graphviz-ad. "
-        f"Supported: {', '.join(supported())}"
+        f"{what} at {_where(values)} has no derivative rule in graphviz-ad; {advice}"
     )
+
+
+# The rewrite to suggest for a function (or array method) that has no rule.
+_REWRITES = {
+    "np.median": "sort and index instead: s = np.sort(x); s[n // 2] for odd n, "
+                 "(s[n // 2 - 1] + s[n // 2]) / 2 for even n",
+    "np.percentile": "sort and index instead: np.sort(x)[k] for the k-th smallest value",
+    "np.quantile": "sort and index instead: np.sort(x)[k] for the k-th smallest value",
+    "np.nansum": "zero the NaNs first: np.sum(np.where(np.isnan(x), 0.0, x))",
+    "np.nanmean": "zero the NaNs and count the rest: np.sum(np.where(np.isnan(x), 0.0, x)) "
+                  "/ np.sum(~np.isnan(x))",
+    "np.convolve": "sum shifted slices instead: sum(w[k] * x[k : k + n] for k in range(m))",
+    "np.interp": "index and blend the neighbours instead: np.searchsorted on .value for the "
+                 "positions, then x[i] * (1 - t) + x[i + 1] * t",
+    "np.linalg.matrix_power": "multiply with @ in a loop",
+}
 
 
 def _refuse_options(what: str, values, **options):
@@ -853,6 +873,557 @@ def eigvals(a):
     return apply("eig_values", (a,))
 
 
+# -- shapes and selection ------------------------------------------------------------------
+#
+# A function that only moves, copies or drops elements (flip, roll, tile, sort, take, …) or
+# puts constants among them (pad, tril, diag of a vector) is one ``gather`` node.  Its index
+# map comes from numpy itself: the function is applied to the positions 1, 2, …, n of x, and
+# each output element then says which input element it is (0: a constant the function put
+# in).  So no shape function needs index arithmetic of its own, and each one agrees with
+# numpy by construction.
+
+
+def _positions(x) -> np.ndarray:
+    """1, 2, …, n in x's shape (0 is kept for the constants an embedding puts in)."""
+    shape = np.shape(plain(x))
+    return np.arange(1, prod(shape) + 1).reshape(shape)
+
+
+def _gather(x, moved, call: str, text: str, fill=None):
+    """Record ``out.flat[k] = x.flat[moved[k] − 1]``, and ``fill`` (default 0) where
+    ``moved[k]`` is 0; ``moved`` is the function applied to ``_positions(x)``."""
+    index = np.asarray(moved) - 1
+    constants = bool((index < 0).any())
+    if constants and fill is None:
+        fill = np.zeros(index.shape)
+    params = {"index": index, "fill": fill if constants else None, "call": call, "text": text}
+    return apply("gather", (x,), params)
+
+
+def _short(value) -> str:
+    """A parameter as rule text: ``2``, ``(1, 2)``, ``[0, 2, 1, …]``."""
+    if isinstance(value, (list, np.ndarray)):
+        items = np.ravel(value).tolist()
+        return str(items[:4])[:-1] + (", …]" if len(items) > 4 else "]")
+    return str(value)
+
+
+def _plain_argument(value, what: str, x):
+    """An index or count argument: plain numbers only (it has no derivative)."""
+    if _find_tracer([value]) is not None:
+        raise TraceError(f"{what} at {_where((x,))} is a traced value; indices and counts have "
+                         "no derivative: pass plain numbers (.value if that is what you mean)")
+    return value
+
+
+def flip(m, axis=None):
+    """P: the elements in reverse order along ``axis`` (all axes when None)."""
+    m = _array_like(m)
+    text = "P (flip)" if axis is None else f"P (flip axis {_short(axis)})"
+    return _gather(m, np.flip(_positions(m), axis), "flip", text)
+
+
+def _fliplr(m):
+    m = _array_like(m)
+    return _gather(m, np.fliplr(_positions(m)), "fliplr", "P (flip left–right)")
+
+
+def _flipud(m):
+    m = _array_like(m)
+    return _gather(m, np.flipud(_positions(m)), "flipud", "P (flip up–down)")
+
+
+def _rot90(m, k=1, axes=(0, 1)):
+    m = _array_like(m)
+    return _gather(m, np.rot90(_positions(m), k, axes), "rot90", f"P (rot90, k={k})")
+
+
+def roll(a, shift, axis=None):
+    """P: a cyclic shift; np.roll(x, 1) moves the last element to the front."""
+    a = _array_like(a)
+    shift = _plain_argument(shift, "np.roll's shift", a)
+    where_text = "" if axis is None else f", axis {_short(axis)}"
+    return _gather(a, np.roll(_positions(a), shift, axis), "roll",
+                   f"P (roll {_short(shift)}{where_text})")
+
+
+def _copies_text(copies: int) -> str:
+    """The identity stacked ``copies`` times: ``[I; I]``."""
+    return f"[{'; '.join(['I'] * copies)}]" if copies <= 4 else f"[I; …; I] ({copies} copies)"
+
+
+def tile(A, reps):
+    """[I; I]: whole copies of x, one after the other."""
+    A = _array_like(A)
+    moved = np.tile(_positions(A), _plain_argument(reps, "np.tile's reps", A))
+    copies = moved.size // max(_positions(A).size, 1)
+    return _gather(A, moved, "tile", f"{_copies_text(copies)} (tile {_short(reps)})")
+
+
+def repeat(a, repeats, axis=None):
+    """S: each element copied ``repeats`` times in place (its gradients add up)."""
+    a = _array_like(a)
+    repeats = _plain_argument(repeats, "np.repeat's repeats", a)
+    moved = np.repeat(_positions(a), repeats, axis)
+    return _gather(a, moved, "repeat", f"S (repeat {_short(repeats)})")
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(array, pad_width, mode="constant", **options):
+    """[0; I; 0] for constant padding (the constants get no gradient); for ``edge``,
+    ``reflect``, ``symmetric`` and ``wrap`` a selection S (edge elements are copied, so
+    their gradients add up)."""
+    array = _array_like(array)
+    constant = options.pop("constant_values", 0)
+    if not isinstance(mode, str) or mode not in _PAD_MODES or options.get("reflect_type",
+                                                                            "even") != "even":
+        raise _unsupported(f"np.pad(mode={mode!r}{', reflect_type=odd' if options else ''})",
+                           (array,), "np.pad")
+    _plain_argument(constant, "np.pad's constant_values", array)
+    width = _plain_argument(pad_width, "np.pad's pad_width", array)
+    moved = np.pad(_positions(array), width, mode, **options)
+    if mode != "constant":
+        return _gather(array, moved, "pad", f"S (pad, {mode})")
+    fill = np.pad(np.zeros(np.shape(plain(array))), width, constant_values=constant)
+    return _gather(array, moved, "pad", "[0; I; 0] (pad)", fill)
+
+
+def broadcast_to(array, shape, subok=False):
+    """E: copies of x along the new or length-1 axes (its adjoint sums them)."""
+    shape = tuple(np.atleast_1d(shape).tolist())
+    if np.shape(plain(array)) == shape:
+        return array
+    return apply("broadcast_to", (array,), {"shape": shape})
+
+
+def _broadcast_arrays(*args, subok=False):
+    shape = np.broadcast_shapes(*(np.shape(plain(a)) for a in args))
+    return tuple(broadcast_to(a, shape) for a in args)
+
+
+def diag(v, k=0):
+    """A vector's diag(v) puts it on a diagonal among zeros ([0; I; 0]); a matrix's diag
+    picks its diagonal (S)."""
+    v = _array_like(v)
+    moved = np.diag(_positions(v), k)
+    text = "[0; I; 0] (diag)" if np.ndim(plain(v)) == 1 else "S (diagonal)"
+    return _gather(v, moved, "diag", text)
+
+
+def _diagonal(a, offset=0, axis1=0, axis2=1):
+    a = _array_like(a)
+    return _gather(a, np.diagonal(_positions(a), offset, axis1, axis2).copy(), "diagonal",
+                   "S (diagonal)")
+
+
+def _triangle(function, part: str):
+    """np.tril / np.triu: diag(mask), 1 on the kept triangle and 0 on the zeroed one."""
+
+    def handler(m, k=0):
+        m = _array_like(m)
+        return _gather(m, function(_positions(m), k), function.__name__, f"diag(mask) ({part})")
+
+    return handler
+
+
+def _splitter(function, axis_of):
+    """np.split and its kin: one ``index`` node per piece (a block of rows of I)."""
+
+    def handler(ary, indices_or_sections, axis=0):
+        ary = _array_like(ary)
+        axis = axis_of(np.ndim(plain(ary)), axis)
+        _plain_argument(indices_or_sections, f"np.{function.__name__}'s indices", ary)
+        try:
+            pieces = function(_positions(ary), indices_or_sections, *(
+                (axis,) if function in (np.split, np.array_split) else ()))
+        except ValueError as error:
+            raise ShapeError(f"np.{function.__name__} of shape {np.shape(plain(ary))} at "
+                             f"{_where((ary,))}: {error}") from None
+        result, start = [], 0
+        for piece in pieces:
+            stop = start + np.shape(piece)[axis]
+            result.append(index(ary, (slice(None),) * axis + (slice(start, stop),)))
+            start = stop
+        return result
+
+    return handler
+
+
+def _split_axis(ndim: int, axis: int) -> int:
+    return axis % max(ndim, 1)
+
+
+def _append(arr, values, axis=None):
+    if axis is None:
+        return concatenate([reshape(_array_like(arr), -1), reshape(_array_like(values), -1)])
+    return concatenate([arr, values], axis)
+
+
+def _column_stack(tup):
+    columns = []
+    for a in map(_array_like, tup):
+        ndim = np.ndim(plain(a))
+        columns.append(a if ndim >= 2 else reshape(a, (-1, 1) if ndim == 1 else (1, 1)))
+    return concatenate(columns, 1)
+
+
+def _atleast_3d(*arys):
+    """(1, 1, 1) for a scalar, (1, n, 1) for a vector, (m, n, 1) for a matrix."""
+    shaped = []
+    for a in map(_array_like, arys):
+        shape = np.shape(plain(a))
+        new = {0: (1, 1, 1), 1: (1, *shape, 1), 2: (*shape, 1)}.get(len(shape), shape)
+        shaped.append(reshape(a, new))
+    return shaped[0] if len(shaped) == 1 else tuple(shaped)
+
+
+def _dstack(tup):
+    return concatenate([_atleast_3d(a) for a in tup], 2)
+
+
+def _moveaxis(a, source, destination):
+    ndim = np.ndim(plain(a))
+    source = normalize_axis_tuple(source, ndim, "source")
+    destination = normalize_axis_tuple(destination, ndim, "destination")
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(a, order)
+
+
+def _rollaxis(a, axis, start=0):
+    ndim = np.ndim(plain(a))
+    axis = normalize_axis_tuple(axis, ndim)[0]
+    start = start + ndim if start < 0 else start
+    order = list(range(ndim))
+    order.remove(axis)
+    order.insert(start - 1 if start > axis else start, axis)
+    return transpose(a, order)
+
+
+def take(a, indices, axis=None, mode="raise"):
+    """S: the rows of I at ``indices`` (a repeated index sends both gradients back)."""
+    a = _array_like(a)
+    indices = _plain_argument(indices, "np.take's indices", a)
+    moved = np.take(_positions(a), indices, axis, mode=mode)
+    return _gather(a, moved, "take", f"S (take {_short(indices)})")
+
+
+def _take_along_axis(arr, indices, axis=-1):
+    arr = _array_like(arr)
+    indices = _plain_argument(indices, "np.take_along_axis's indices", arr)
+    positions = _positions(arr)
+    if axis is None:
+        positions, axis = positions.ravel(), 0
+    moved = np.take_along_axis(positions, np.asarray(indices), axis)
+    return _gather(arr, moved, "take_along_axis", "S (take_along_axis)")
+
+
+def _ordering(function, call: str, text: str):
+    """np.sort / np.partition: the permutation numpy's arg-function finds, applied to x.
+
+    The gradient goes back through that permutation: each output position sends its
+    gradient to the element that landed there.  Tied values are ordered as a stable
+    argsort orders them (by position), so each tied element gets the gradient of its own
+    output slot; autograd's ``np.sort`` breaks ties its own way, so with ties the per-element
+    gradients may be swapped between equal values (their sum is the same)."""
+
+    def handler(a, *args, axis=-1, order=None, **options):
+        a = _array_like(a)
+        if order is not None:
+            raise _unsupported(f"np.{call}(order=...)", (a,), f"np.{call}")
+        value, positions = np.asarray(plain(a)), _positions(a)
+        if axis is None:
+            value, positions, axis = value.ravel(), positions.ravel(), 0
+        permutation = function(value, *args, axis=axis)
+        moved = np.take_along_axis(positions, permutation, axis)
+        return _gather(a, moved, call, text)
+
+    return handler
+
+
+def _argsort_stable(value, axis):
+    return np.argsort(value, axis=axis, kind="stable")
+
+
+def _select(condlist, choicelist, default=0):
+    """np.select as nested ``where`` nodes: the first condition that holds picks its choice."""
+    if len(condlist) != len(choicelist):
+        raise ShapeError(f"np.select: {len(condlist)} conditions and {len(choicelist)} choices "
+                         f"at {_where(choicelist)}")
+    result = default
+    for condition, choice in zip(reversed(condlist), reversed(choicelist)):
+        _plain_argument(condition, "np.select's condition", choicelist)
+        result = where(condition, _array_like(choice), result)
+    return result
+
+
+def _diff(a, n=1, axis=-1, prepend=None, append=None):
+    """np.diff as its differences: x[1:] − x[:-1] along ``axis``, ``n`` times (two selections
+    and a subtraction each time, so the picture shows what is subtracted from what)."""
+    a = _array_like(a)
+    ndim = np.ndim(plain(a))
+    axis = _axis(axis, ndim, "diff", a)
+    if prepend is not None or append is not None:
+        shape = list(np.shape(plain(a)))
+        shape[axis] = 1
+        ends = [e if e is None or np.ndim(plain(e)) else broadcast_to(e, tuple(shape))
+                for e in (prepend, append)]
+        pieces = [ends[0], a, ends[1]]
+        a = concatenate([piece for piece in pieces if piece is not None], axis)
+    before = (slice(None),) * axis
+    for _ in range(n):
+        a = apply("subtract", (index(a, (*before, slice(1, None))),
+                               index(a, (*before, slice(None, -1)))))
+    return a
+
+
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient with uniform spacing, as its differences: (x[2:] − x[:-2]) / 2h inside,
+    one-sided differences of order ``edge_order`` at the two ends."""
+    f = _array_like(f)
+    shape = np.shape(plain(f))
+    axes = tuple(range(len(shape))) if axis is None else normalize_axis_tuple(axis, len(shape))
+    spacings = varargs * len(axes) if len(varargs) == 1 else (varargs or (1.0,) * len(axes))
+    if len(spacings) != len(axes) or any(np.ndim(plain(h)) for h in spacings):
+        raise _unsupported("np.gradient with coordinate arrays", (f,), "np.gradient")
+    results = []
+    for ax, h in zip(axes, spacings):
+        if shape[ax] < edge_order + 1:
+            raise ShapeError(f"np.gradient: axis {ax} of shape {shape} has fewer than "
+                             f"{edge_order + 1} points at {_where((f,))}")
+        results.append(_gradient_along(f, ax, h, edge_order))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def _gradient_along(f, axis: int, h, edge_order: int):
+    before = (slice(None),) * axis
+
+    def at(start, stop):
+        return index(f, (*before, slice(start, stop)))
+
+    inside = apply("divide", (apply("subtract", (at(2, None), at(None, -2))), 2.0 * h))
+    if edge_order == 1:
+        first = apply("divide", (apply("subtract", (at(1, 2), at(0, 1))), h))
+        last = apply("divide", (apply("subtract", (at(-1, None), at(-2, -1))), h))
+    elif edge_order == 2:
+        first = (-1.5 * at(0, 1) + 2.0 * at(1, 2) - 0.5 * at(2, 3)) / h
+        last = (1.5 * at(-1, None) - 2.0 * at(-2, -1) + 0.5 * at(-3, -2)) / h
+    else:
+        raise ShapeError(f"np.gradient: edge_order must be 1 or 2, not {edge_order}")
+    return concatenate([first, inside, last], axis)
+
+
+def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """start (1 − t) + stop t for t = 0 … 1: exact at both ends, like numpy's."""
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        return np.linspace(plain(start), plain(stop), num, endpoint, retstep, dtype, axis)
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    ndim = np.ndim(np.broadcast(plain(start), plain(stop)))
+    t = t.reshape((-1,) + (1,) * ndim)
+    result = apply("add", (apply("multiply", (start, 1.0 - t)), apply("multiply", (stop, t))))
+    if axis != 0:
+        result = _moveaxis(result, 0, axis)
+    if retstep:
+        div = (num - 1 if endpoint else num) or np.nan
+        return result, apply("divide", (apply("subtract", (stop, start)), div))
+    return result
+
+
+def astype(x, dtype):
+    """x.astype(dtype): a float type keeps the derivative; integers and booleans are plain
+    values (constants, like a comparison's result)."""
+    target = np.dtype(dtype)
+    if target.kind in "biu":
+        result = np.asarray(plain(x)).astype(target)
+        return result if result.ndim else result[()]
+    if target.kind != "f":
+        raise TraceError(f"astype({target}) at {_where((x,))}: graphviz-ad differentiates "
+                         "real floating-point values only")
+    if target == np.result_type(plain(x)):
+        return x
+    return apply("astype", (x,), {"dtype": target})
+
+
+# -- building arrays from traced values -------------------------------------------------------
+#
+# np.array([a, 2 * b]) never asks its items for help: for a list numpy calls no
+# __array_function__, and an item's __array__ can only give numbers.  np.stack([[a, 1.0],
+# [2.0, b]]) is the same one level down (numpy only asks the outer list's items).  So while
+# trace() runs, np.array, np.asarray, np.asanyarray, np.stack (and np.r_, np.c_, which call
+# numpy's array inside) are swapped for wrappers that hand anything without a traced value
+# to numpy unchanged and make one ``array`` node of each list holding one (see
+# numpy_builders for the limits).
+
+_NUMPY = {name: getattr(np, name)
+          for name in ("array", "asarray", "asanyarray", "stack", "r_", "c_")}
+
+
+def _holds_tracer(value) -> bool:
+    if isinstance(value, Tracer):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_tracer(item) for item in value)
+    return False
+
+
+def _rebuild(items, leaf):
+    """The nested lists ``items`` with every leaf (a number, array or tracer) replaced."""
+    if isinstance(items, (list, tuple)):
+        return [_rebuild(item, leaf) for item in items]
+    return leaf(items)
+
+
+def _array_like(value):
+    """A (nested) list holding traced values becomes one ``array`` node; anything else is
+    returned as it is."""
+    if isinstance(value, (list, tuple)) and _holds_tracer(value):
+        return from_items(value)
+    return value
+
+
+def from_items(items, dtype=None, *_order, ndmin=0, **_options):
+    """np.array(items) where items mix traced values and numbers, as ONE node.
+
+    Its inputs are the traced items in reading order; the numbers are kept in the node
+    (``template``), and ``index`` says, for each element of the result, which element of the
+    traced items' joint vec it is (−1: a number).  ∂out/∂itemᵢ is the block that places
+    itemᵢ there, ``[0; I; 0]``.  ``np.array([a, 2 * b])`` of two vectors is a 2×n array.
+    """
+    array = _NUMPY["array"]
+    if isinstance(items, Tracer):
+        result = items
+    else:
+        traced = []
+        value_of = lambda leaf: plain(leaf)  # noqa: E731
+        try:
+            value = array(_rebuild(items, value_of))
+        except ValueError as error:
+            raise ShapeError(f"np.array of items that do not fit together at "
+                             f"{_where(items)}: {error}") from None
+        if value.dtype.kind not in "biuf":
+            raise ShapeError(f"np.array of items that do not fit together at {_where(items)}")
+
+        def marker(leaf):
+            if not isinstance(leaf, Tracer):
+                return np.zeros(np.shape(leaf), dtype=np.intp)
+            start = sum(np.size(t.value) for t in traced) + 1
+            traced.append(leaf)
+            return np.arange(start, start + np.size(leaf.value)).reshape(np.shape(leaf.value))
+
+        index = array(_rebuild(items, marker), dtype=np.intp) - 1
+        template = np.where(index >= 0, 0.0, value).astype(np.result_type(value, float))
+        result = apply("array", traced, {"index": index, "template": template})
+    if dtype is not None:
+        result = astype(result, dtype)
+    missing = ndmin - np.ndim(plain(result))
+    if missing > 0:
+        result = reshape(result, (1,) * missing + np.shape(plain(result)))
+    return result
+
+
+def _array_builder(original, copies: bool):
+    """np.array (``copies``: a traced array is copied, a "copy" node) or np.asarray and
+    np.asanyarray (a traced array is returned as it is)."""
+    @functools.wraps(original)
+    def build(obj, *args, **kwargs):
+        if isinstance(obj, buffers.TracedBuffer):
+            obj = buffers.handle_of(obj)
+        if copies and isinstance(obj, Tracer):
+            return buffers.copy_of(obj, *args, **kwargs)
+        if type(obj) is np.ndarray or not _holds_tracer(obj):
+            return original(obj, *args, **kwargs)
+        return from_items(obj, *args, **kwargs)
+
+    return build
+
+
+class _Concatenator:
+    """np.r_ (rows) or np.c_ (columns) while tracing: ``np.r_[a, x, 0.0]`` with a traced
+    item is one ``concatenate`` node; without one, numpy's own object answers."""
+
+    def __init__(self, original, columns: bool):
+        self.original = original
+        self.columns = columns
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        if not _holds_tracer(list(items)):
+            return self.original[key]
+        name = "np.c_" if self.columns else "np.r_"
+        if any(isinstance(item, str) for item in items):
+            raise _unsupported(f"{name}[...] with a directive string", items, name)
+        pieces = [self._piece(item) for item in items]
+        return concatenate(pieces, -1 if self.columns else 0)
+
+    def _piece(self, item):
+        if not _holds_tracer(item):
+            return self.original[item]  # numpy's own reading of a slice, number or array
+        item = _array_like(item)
+        shape = np.shape(plain(item))
+        if self.columns and len(shape) < 2:
+            return reshape(item, (-1, 1) if shape else (1, 1))
+        return reshape(item, (1,)) if not shape else item
+
+    def __getattr__(self, name):
+        return getattr(self.original, name)
+
+    def __len__(self) -> int:
+        return len(self.original)
+
+
+def _stack_builder(original):
+    @functools.wraps(original)
+    def build(arrays, *args, **kwargs):
+        if not isinstance(arrays, (list, tuple)) or not _holds_tracer(arrays):
+            return original(arrays, *args, **kwargs)
+        return stack(arrays, *args, **kwargs)
+
+    return build
+
+
+# The wrappers put in place of numpy's names while a trace runs.
+BUILDERS = {
+    "array": _array_builder(_NUMPY["array"], copies=True),
+    "asarray": _array_builder(_NUMPY["asarray"], copies=False),
+    "asanyarray": _array_builder(_NUMPY["asanyarray"], copies=False),
+    "stack": _stack_builder(_NUMPY["stack"]),
+    "r_": _Concatenator(_NUMPY["r_"], columns=False),
+    "c_": _Concatenator(_NUMPY["c_"], columns=True),
+}
+_builders_lock = threading.Lock()
+_builders_depth = 0
+
+
+@contextmanager
+def numpy_builders():
+    """While the block runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.stack``,
+    ``np.r_`` and ``np.c_`` accept lists holding traced values (``BUILDERS``); numpy's own
+    objects are put back after.
+
+    Limits: only calls spelled through the numpy module (``np.array(...)``) are seen, so a
+    name bound before tracing (``from numpy import array``) still refuses traced values; and
+    the swap is process-wide while a trace runs, so other code calling ``np.array`` meanwhile
+    goes through the wrapper too (which hands it to numpy unchanged).
+    """
+    global _builders_depth
+    with _builders_lock:
+        if _builders_depth == 0:
+            for name, builder in BUILDERS.items():
+                setattr(np, name, builder)
+        _builders_depth += 1
+    try:
+        yield
+    finally:
+        with _builders_lock:
+            _builders_depth -= 1
+            if _builders_depth == 0:
+                for name, original in _NUMPY.items():
+                    setattr(np, name, original)
+
+
 _FUNCTIONS = {
     np.sum: reduce_sum,
     np.mean: reduce_mean,
@@ -935,3 +1506,40 @@ _FUNCTIONS[np.copy] = lambda a, order="K", subok=False: apply("copy", (a,))
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[np.max if _alias == "amax" else np.min]
+
+# -- shapes and selection, building arrays --------------------------------------------------
+_FUNCTIONS.update({
+    np.flip: flip,
+    np.fliplr: _fliplr,
+    np.flipud: _flipud,
+    np.rot90: _rot90,
+    np.roll: roll,
+    np.tile: tile,
+    np.repeat: repeat,
+    np.pad: pad,
+    np.broadcast_to: broadcast_to,
+    np.broadcast_arrays: _broadcast_arrays,
+    np.diag: diag,
+    np.diagonal: _diagonal,
+    np.tril: _triangle(np.tril, "tril"),
+    np.triu: _triangle(np.triu, "triu"),
+    np.split: _splitter(np.split, _split_axis),
+    np.array_split: _splitter(np.array_split, _split_axis),
+    np.hsplit: _splitter(np.hsplit, lambda ndim, axis: 1 if ndim > 1 else 0),
+    np.vsplit: _splitter(np.vsplit, lambda ndim, axis: 0),
+    np.dsplit: _splitter(np.dsplit, lambda ndim, axis: 2),
+    np.append: _append,
+    np.column_stack: _column_stack,
+    np.dstack: _dstack,
+    np.atleast_3d: _atleast_3d,
+    np.moveaxis: _moveaxis,
+    np.rollaxis: _rollaxis,
+    np.take: take,
+    np.take_along_axis: _take_along_axis,
+    np.sort: _ordering(_argsort_stable, "sort", "P (sort order)"),
+    np.partition: _ordering(np.argpartition, "partition", "P (partition order)"),
+    np.select: _select,
+    np.diff: _diff,
+    np.gradient: _gradient,
+    np.linspace: _linspace,
+})

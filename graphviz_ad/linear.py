@@ -375,6 +375,64 @@ class Permute(Jacobian):
         return np.transpose(v, (*range(batch), *(batch + a for a in self.axes)))
 
 
+class Gather(Jacobian):
+    """``out.flat[k] = x.flat[index[k]]``: every output element is a copy of one input element,
+    or, where ``index[k] = −1``, a constant that does not depend on x.
+
+    This is the selection matrix S with S[k, index[k]] = 1 over row-major vec, written with
+    its indices rather than its zeros.  Every shape function that only moves, copies or
+    drops elements has this form: ``flip`` and ``roll`` and ``sort`` (a permutation P),
+    ``tile`` (copies, ``[I; I]``), ``repeat``, ``take``, ``diagonal``; and with constants
+    among them, ``pad``, ``tril`` and ``diag`` of a vector (an embedding).
+
+    * VJP, gᵀ S: scatter-add, x̄.flat[index[k]] += g.flat[k] (an element copied twice gets
+      both gradients);
+    * JVP, S v: gather, (S v).flat[k] = v.flat[index[k]] (0 where index[k] = −1).
+
+    >>> J = Gather(np.array([2, 1, 0]), (3,), (3,), "P (flip)", {})
+    >>> J.kind, J.vjp(np.array([1.0, 2.0, 3.0]))
+    ('permutation', array([3., 2., 1.]))
+    """
+
+    __slots__ = ("index", "valid")
+
+    def __init__(self, index, in_shape, out_shape, template, labels):
+        super().__init__(in_shape, out_shape, template, labels)
+        self.index = np.ravel(index)
+        valid = self.index >= 0
+        self.valid = None if valid.all() else valid  # None: no constant entries
+
+    @property
+    def kind(self) -> str:
+        """``permutation`` when every input element lands exactly once, else ``selection``."""
+        size = prod(self.in_shape)
+        whole = self.valid is None and self.index.size == size
+        if whole and np.array_equal(np.bincount(self.index, minlength=size), np.ones(size)):
+            return "permutation"
+        return "selection"
+
+    def vjp(self, g):
+        batch = self._batch(g, self.out_shape)
+        rows = np.reshape(g, (prod(batch), self.index.size))
+        index = self.index
+        if self.valid is not None:
+            rows, index = rows[:, self.valid], index[self.valid]
+        result = np.zeros((rows.shape[0], prod(self.in_shape)), dtype=np.result_type(g, float))
+        np.add.at(result, (slice(None), index), rows)
+        return result.reshape(batch + self.in_shape)
+
+    def jvp(self, v):
+        batch = self._batch(v, self.in_shape)
+        rows = np.reshape(v, (prod(batch), prod(self.in_shape)))
+        if self.valid is None:
+            result = rows[:, self.index]
+        elif rows.shape[1] == 0:  # an embedding of an empty array: only constants
+            result = np.zeros((rows.shape[0], self.index.size), dtype=np.result_type(v, float))
+        else:
+            result = np.where(self.valid, rows[:, np.maximum(self.index, 0)], 0.0)
+        return result.reshape(batch + self.out_shape)
+
+
 # -- products ----------------------------------------------------------------------------
 
 
@@ -965,9 +1023,13 @@ class Overwrite(Jacobian):
     written (flat, row-major) and ``sources`` which element of the broadcast selection
     won each of them, so only that one receives the gradient.
 
-    >>> J = Overwrite(False, np.array([1]), np.array([0]), (3,), (), (3,), "S[1]", {})
-    >>> J.vjp(np.array([5.0, 6.0, 7.0])), J.jvp(2.0)
-    (array(6.), array([0., 2., 0.]))
+    ``x[1] = v`` for a vector x and a number v:
+
+    >>> to_v = Overwrite(True, np.array([1]), np.array([0]), (3,), (), (), "S[1]", {})
+    >>> to_x = Overwrite(False, np.array([1]), np.array([0]), (3,), (), (), "S[1]", {})
+    >>> g = np.array([5.0, 6.0, 7.0])
+    >>> float(to_v.vjp(g)), to_x.vjp(g), to_v.jvp(2.0)
+    (6.0, array([5., 0., 7.]), array([0., 2., 0.]))
     """
 
     __slots__ = ("selection_shape", "sources", "targets", "wrt_value")

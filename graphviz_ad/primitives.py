@@ -40,6 +40,7 @@ from .linear import (
     Einsum,
     Elementwise,
     Embed,
+    Gather,
     Inverse,
     Jacobian,
     MatMul,
@@ -283,6 +284,73 @@ def _overwrite(node, i: int) -> Jacobian:
 
 def _reduction_forward(function):
     return lambda x, axis, keepdims: function(x, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------------------------------
+# -- shapes and selection
+#
+# Functions that only move, copy or drop elements (flip, roll, tile, sort, take, pad, …) are
+# one primitive, ``gather``: out.flat[k] = x.flat[index[k]], with the index map worked out
+# when the call is traced (see dispatch); ``broadcast_to`` is a broadcast (its adjoint sums);
+# ``array`` builds one array from traced values and numbers; ``astype`` changes the float type.
+
+
+def _gather_forward(x, index, fill, call, text):
+    """x.flat[index], with ``fill`` where index is −1 (the constants of an embedding)."""
+    flat = np.ravel(x)
+    if fill is None:
+        return flat[index]
+    picked = flat[np.maximum(index, 0)] if flat.size else 0.0
+    return np.where(index >= 0, picked, fill)
+
+
+def _gather(node, i: int) -> Jacobian:
+    """S over row-major vec, with the rule text chosen when the call was traced."""
+    in_shape = shape_of(node.inputs[0].value)
+    return Gather(node.params["index"], in_shape, shape_of(node.value), node.params["text"],
+                  node)
+
+
+def _broadcast_to(node, i: int) -> Jacobian:
+    """E, the broadcast matrix (``1 ⊗ I``): its adjoint sums over the copies."""
+    in_shape = shape_of(node.inputs[0].value)
+    return Elementwise(1, in_shape, shape_of(node.value), "1", node)
+
+
+def _array_forward(*items, index, template):
+    """The traced items' elements at ``index`` (over their joint vec), constants elsewhere."""
+    flat = np.concatenate([np.ravel(item) for item in items])
+    return np.where(index >= 0, flat[np.maximum(index, 0)], template)
+
+
+def _array_item(node, i: int) -> Jacobian:
+    """∂array(…, xᵢ, …)/∂xᵢ: the block that places xᵢ's elements in the array, [0; I; 0]."""
+    sizes = [np.size(operand.value) for operand in node.inputs]
+    start = sum(sizes[:i])
+    index = node.params["index"]
+    own = (index >= start) & (index < start + sizes[i])
+    blocks = ["0"] * len(sizes)
+    blocks[i] = "I"
+    text = f"[{'; '.join(blocks)}]" if len(sizes) <= 4 else f"[0; …; I ({i + 1}); …; 0]"
+    return Gather(np.where(own, index - start, -1), shape_of(node.inputs[i].value),
+                  shape_of(node.value), text, node)
+
+
+def _astype(node, i: int) -> Jacobian:
+    """A change of floating-point type: the identity (rounded to the new precision)."""
+    in_shape = shape_of(node.inputs[0].value)
+    return Elementwise(1, in_shape, shape_of(node.value), "1", node)
+
+
+def _shapes_and_selection() -> list[Primitive]:
+    return [
+        Primitive("gather", "gather", _gather_forward, (_gather,)),
+        Primitive("broadcast_to", "bcast", lambda x, shape: np.broadcast_to(x, shape),
+                  (_broadcast_to,)),
+        Primitive("array", "array", _array_forward, (_array_item,), variadic=True),
+        Primitive("astype", "astype", lambda x, dtype: np.asarray(x).astype(dtype),
+                  (_astype,)),
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -958,6 +1026,7 @@ def _table() -> dict[str, Primitive]:
         # recorded values are read-only, so a copy's value can be the same array
         _unary("copy", "copy", lambda x: x, lambda x, o: _ONE, "1"),
     ]
+    primitives += _shapes_and_selection()
     return {primitive.name: primitive for primitive in primitives}
 
 

@@ -134,6 +134,8 @@ class Node:
             return f"{operands[0]}[{params['text']}]"
         if self.op == "set":
             return f"{operands[0]}[{params['text']}] ← {operands[1]}"
+        if self.op == "gather":
+            return f"{params['call']}({operands[0]})"
         if self.op == "where":
             operands.insert(0, "c")
         if self.op == "einsum":  # einsum('ij,jk->ik', A, B)
@@ -457,8 +459,9 @@ class Tracer:
         return dispatch.function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        raise _escape(self, "np.asarray() / np.array()", "build arrays with np.stack or "
-                      "np.concatenate, or read .value on purpose")
+        raise _escape(self, "np.asarray() / np.array()", "inside the traced function call "
+                      "np.array as np.array (a name bound before trace() is numpy's own), or "
+                      "build arrays with np.stack or np.concatenate, or read .value on purpose")
 
     def __float__(self):
         raise _escape(self, "float()", "use numpy functions (np.exp, not math.exp)")
@@ -710,15 +713,13 @@ class Tracer:
         dispatch._check_options("dot", self, out=out)
         return dispatch.dot(self, other)
 
-    def astype(self, dtype, copy=True):
-        """The same value: a change of dtype is refused rather than silently ignored."""
-        if np.dtype(dtype) != self.dtype:
-            raise TraceError(
-                f"astype({np.dtype(dtype)}) at {_location(self._tape.where())}: graphviz-ad "
-                f"keeps a traced value in its own dtype ({self.dtype}); cast the inputs "
-                "before tracing instead"
-            )
-        return Tracer(self.node, self._tape) if copy else self
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """``astype(float)`` keeps the derivative (to another float type it is a cast node,
+        the identity); ``astype(int)`` or ``astype(bool)`` gives a plain array: a constant,
+        with no derivative, like a comparison.  Like numpy's, the result is a new array
+        unless ``copy=False`` and the type is already right."""
+        result = dispatch.astype(self, dtype)
+        return Tracer(result.node, self._tape) if copy and result is self else result
 
     def copy(self, order="C"):
         """A "copy" node (the identity): a new array that later writes to x do not touch."""
@@ -772,8 +773,14 @@ def plain(value):
 
 def apply(op: str, operands, params=None) -> Tracer:
     """Compute ``op`` on the operands' values and record the node; plain operands become
-    constants.  Shape errors name the op, the shapes and the user's line."""
+    constants.  Shape errors name the op, the shapes and the user's line.
+
+    With no traced operand at all (``np.vstack([np.ones(3), x])`` reshapes the plain
+    ``np.ones(3)`` first) there is nothing to record: the plain result is returned."""
     tape = _tape_of(operands)
+    if tape is None:
+        forward = PRIMITIVES[op].forward
+        return forward(*operands, **params) if params else forward(*operands)
     where = tape.where()
     nodes = tuple([
         operand.node if isinstance(operand, Tracer) else tape.constant(operand, where)
@@ -937,7 +944,9 @@ def _line(where) -> str:
     return linecache.getline(code.co_filename, lineno).strip()
 
 
-def _tape_of(operands) -> _Tape:
+def _tape_of(operands) -> _Tape | None:
+    """The trace the traced operands belong to, found among all of them (None: no operand
+    is traced)."""
     tape = None
     for operand in operands:
         if isinstance(operand, Tracer):
@@ -946,25 +955,36 @@ def _tape_of(operands) -> _Tape:
             elif operand._tape is not tape:
                 raise TraceError("values from two different traces were combined; trace one "
                                  "function that computes everything instead of nesting traces")
-    if not tape.open:
+    if tape is not None and not tape.open:
         raise TraceError("a traced value was used after its trace() finished; use graph.nodes "
                          "and their .value instead")
     return tape
 
 
-def trace(f, *args, **kwargs):
+def trace(f, *args, wrt=None, **kwargs):
     """Run ``f(*args, **kwargs)`` once and return its computation :class:`Graph`.
 
-    Every float-valued argument becomes a named input (its parameter's name; the items of a
-    list, tuple or dict of arrays become ``params[0]``, ``params['W']``…).  Integers are
-    promoted to float; other arguments (strings, flags, callables) are passed through.
-    ``f`` must return one array: the output to differentiate.
+    Every floating-point argument becomes a named input (its parameter's name; the items of
+    a list, tuple or dict of arrays become ``params[0]``, ``params['W']``…).  Integer and
+    boolean arguments are constants, passed to ``f`` as they are, so labels, masks and
+    indices work as written (``p[np.arange(n), y]``); other arguments (strings, flags,
+    callables) are passed through too.  ``f`` must return one array: the output to
+    differentiate.
+
+    ``wrt`` (keyword-only, trace's own: ``f`` sees every other keyword) names the inputs to
+    differentiate, by input name or by parameter (``wrt="p"`` takes ``p['W']`` and
+    ``p['b']``); the other float arguments are constants, drawn with their names.
+
+    While ``f`` runs, ``np.array``, ``np.asarray``, ``np.asanyarray``, ``np.stack``,
+    ``np.r_`` and ``np.c_`` accept lists holding traced values (``dispatch.numpy_builders``).
 
     >>> import numpy as np
     >>> g = trace(lambda w, x, b: np.maximum(0, w @ x + b),
     ...           np.array([1., -2., .5]), np.array([3., 1., 2.]), 0.25)
     >>> float(g.value), g.grad("b")
     (2.25, 1.0)
+    >>> list(trace(lambda w, x, b: w @ x + b, np.ones(2), np.ones(2), 1.0, wrt="w").inputs)
+    ['w']
     """
     from .graph import Graph
 
@@ -974,9 +994,17 @@ def trace(f, *args, **kwargs):
     origin = (code, code.co_firstlineno, ())
     inputs: dict = {}
     given: list = []  # (the caller's array, its traced handle), to find shared memory
+    chosen = _chosen(wrt)
+    offered: list[str] = []  # every float argument's name, to check wrt against
 
     def make_input(name, value):
         array = _as_float(name, value)
+        offered.append(name)
+        if chosen is not None and not chosen.intersection((name, name.split("[")[0])):
+            held = tape.add("const", (), array, name=name, where=origin)
+            if isinstance(value, np.ndarray):  # the same array used in f is this node
+                tape._constants[id(value)] = (weakref.ref(value), held)
+            return value
         node = tape.add("input", (), array, name=name, where=origin)
         inputs[name] = node
         handle = Tracer(node, tape)
@@ -994,10 +1022,12 @@ def trace(f, *args, **kwargs):
             value = _wrap_argument(name, value, make_input)
         bound.arguments[name] = value
     _note_shared_inputs(tape, given)
+    _check_wrt(chosen, offered, bound.arguments, _name(f))
     try:
         buffers.install()
         try:
-            result = f(*bound.args, **bound.kwargs)
+            with dispatch.numpy_builders():
+                result = f(*bound.args, **bound.kwargs)
         except ValueError as error:
             refused = _refused_store(tape, error)
             if refused is None:
@@ -1038,6 +1068,29 @@ def _refused_store(tape: _Tape, error: ValueError):
     while tb.tb_next is not None and not _is_internal(tb.tb_next.tb_frame.f_code.co_filename):
         tb = tb.tb_next
     return refusal if tb.tb_frame is frame and tb.tb_lasti == instruction else None
+def _chosen(wrt) -> frozenset | None:
+    """``wrt`` as a set of names (None: every float argument is an input)."""
+    if wrt is None:
+        return None
+    names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    if not names or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"wrt= takes an input's name or a tuple of names, not {wrt!r}")
+    return frozenset(names)
+
+
+def _check_wrt(chosen, offered, arguments, function: str) -> None:
+    """Every name in ``wrt`` must pick a float argument: a typo is an error, not a zero."""
+    if chosen is None:
+        return
+    for name in sorted(chosen):
+        if any(name in (candidate, candidate.split("[")[0]) for candidate in offered):
+            continue
+        if name in arguments:
+            raise TraceError(f"wrt={name!r}: argument {name!r} of {function} holds no "
+                             "floating-point values (integers and booleans are constants); "
+                             f"pass {name}.astype(float) to differentiate it")
+        raise TraceError(f"wrt={name!r} is not an argument of {function}; its float "
+                         f"arguments: {offered}")
 
 
 def _name(f) -> str:
@@ -1045,22 +1098,28 @@ def _name(f) -> str:
 
 
 def _traceable(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
+    """Floating-point data becomes an input; integers and booleans stay constants.  (Other
+    arrays, complex or object, are offered too, so that ``_as_float`` refuses them.)"""
+    if isinstance(value, (bool, int, np.bool_, np.integer)):
         return False
-    return isinstance(value, (int, float, np.number, np.ndarray))
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "biu"
+    return isinstance(value, (float, np.number))
 
 
 def _wrap_argument(name, value, make_input):
     if _traceable(value):
         return make_input(name, value)
-    if isinstance(value, (list, tuple)) and value:
-        if all(_traceable(item) and np.ndim(item) == 0 for item in value):
-            return make_input(name, np.asarray(value))
-        if all(_traceable(item) for item in value):
-            items = [make_input(f"{name}[{i}]", item) for i, item in enumerate(value)]
-            return type(value)(items) if isinstance(value, list) else tuple(items)
-    if isinstance(value, dict) and value and all(_traceable(v) for v in value.values()):
-        return {key: make_input(f"{name}[{key!r}]", item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and any(_traceable(item) for item in value):
+        numbers = (int, float, np.number)
+        if all(isinstance(item, numbers) and not isinstance(item, bool) for item in value):
+            return make_input(name, np.asarray(value, dtype=float))  # one vector
+        items = [make_input(f"{name}[{i}]", item) if _traceable(item) else item
+                 for i, item in enumerate(value)]
+        return type(value)(items) if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict) and any(_traceable(item) for item in value.values()):
+        return {key: make_input(f"{name}[{key!r}]", item) if _traceable(item) else item
+                for key, item in value.items()}
     return value
 
 
@@ -1070,7 +1129,7 @@ def _as_float(name, value):
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TraceError(f"input {name!r} has dtype {array.dtype}; graphviz-ad traces real "
-                         "floating-point values (integers are promoted to float)")
+                         "floating-point values (integers and booleans are constants)")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
         array.setflags(write=False)

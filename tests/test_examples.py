@@ -345,3 +345,27 @@ def test_rnn_buffer_writes_one_row_per_step():
     module = example("rnn_buffer")
     rows = [node.params["text"] for node in module.buffered.nodes if node.op == "set"]
     assert rows == [str(t) for t in range(module.T)]
+# -- softmax_batch ---------------------------------------------------------------------------------
+
+
+def test_softmax_batch_gradients_are_the_closed_forms():
+    """∂C/∂W = Xᵀ (P − Y)/n + 2λ W and ∂C/∂b = 1ᵀ (P − Y)/n, with Y the one-hot labels."""
+    module = example("softmax_batch")
+    W, b, X, y, penalty = module.W, module.b, module.X, module.y, module.penalty
+    n = len(y)
+    scores = X @ W + b
+    P = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    Y = np.eye(W.shape[1])[y]
+    loss = -np.mean(np.log(P[np.arange(n), y])) + penalty * np.sum(W**2)
+    assert float(module.loss.value) == pytest.approx(loss, rel=1e-13)
+    assert_allclose(module.loss.grad("W"), X.T @ (P - Y) / n + 2 * penalty * W, rtol=1e-12)
+    assert_allclose(module.loss.grad("b"), (P - Y).sum(axis=0) / n, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_batch_differentiates_only_w_and_b():
+    graph = example("softmax_batch").loss
+    assert list(graph.inputs) == ["W", "b"]
+    constants = {node.label for node in graph.nodes if node.op == "const"}
+    assert "X" in constants  # held fixed by wrt=, drawn with its name
+    assert not any(np.asarray(node.value).dtype.kind in "iu" and node.op == "input"
+                   for node in graph.nodes)  # the labels are no input

@@ -163,6 +163,36 @@ def _cases():
     return cases
 
 
+def _shape_and_selection_cases():
+    v, A = normal(4), normal(2, 3)
+    ties = np.array([2.0, -1.0, 2.0, 0.0, -1.0])
+    return [
+        Case("gather", np.flip, (A,), "flip"),
+        Case("gather", lambda x: np.roll(x, 2), (v,), "roll"),
+        Case("gather", lambda x: np.tile(x, (2, 1)), (A,), "tile"),
+        Case("gather", lambda x: np.repeat(x, [1, 0, 2], axis=1), (A,), "repeat, one dropped"),
+        Case("gather", lambda x: np.pad(x, (1, 2), constant_values=3.0), (v,), "pad constant"),
+        Case("gather", lambda x: np.pad(x, 2, mode="reflect"), (A,), "pad reflect"),
+        Case("gather", lambda x: np.pad(x, 1, mode="edge"), (A,), "pad edge"),
+        Case("gather", np.diag, (v,), "diag of a vector"),
+        Case("gather", np.tril, (normal(3, 3),), "tril"),
+        Case("gather", lambda x: np.take(x, [0, 0, 3]), (v,), "take repeated"),
+        Case("gather", np.sort, (ties,), "sort with ties"),
+        Case("gather", lambda x: np.sort(x, axis=0), (A,), "sort axis 0"),
+        Case("gather", lambda x: np.partition(x, 2), (ties,), "partition with ties"),
+        Case("gather", lambda x: np.rot90(x), (A,), "rot90"),
+        Case("gather", lambda x: np.pad(x, 1), (np.zeros((0, 2)),), "pad of an empty array"),
+        Case("broadcast_to", lambda x: np.broadcast_to(x, (2, 3)), (normal(3),), ""),
+        Case("broadcast_to", lambda x: np.broadcast_to(x, (4,)), (normal(),), "scalar"),
+        Case("array", lambda x, y: np.array([x, 2.0, y]), (normal(), normal()), "numbers"),
+        Case("array", lambda x, y: np.array([x, [1.0, 2.0, 3.0], y]), (normal(3), normal(3)),
+             "rows"),
+        Case("array", lambda x: np.asarray([[x[0], 0.0], [0.0, x[1]]]), (normal(2),), "nested"),
+        Case("astype", lambda x: x.astype(np.float64), (normal(3).astype(np.float32),),
+             "float32 to float64"),
+    ]
+
+
 def _coverage_cases():
     """The element-wise (more) and the reductions-and-scans rows of the table."""
     v, w = normal(3), normal(3)
@@ -282,7 +312,7 @@ def _add_at(key):
     return add_at
 
 
-CASES = _cases() + _coverage_cases()
+CASES = _cases() + _coverage_cases() + _shape_and_selection_cases()
 
 
 def test_every_primitive_has_a_case():

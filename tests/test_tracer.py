@@ -100,11 +100,12 @@ def test_dict_and_list_inputs():
     np.testing.assert_array_equal(g.grad("p['b']"), [1.0, 1.0])
 
 
-def test_integers_are_promoted_to_float():
-    g = gad.trace(lambda x, n: np.sum(x**2 * n), np.array([1, 2, 3]), 2)
-    assert g.inputs["x"].value.dtype == np.float64
+def test_integer_arguments_are_constants_and_float_lists_are_promoted():
+    g = gad.trace(lambda x, n: np.sum(x**2 * n), np.array([1.0, 2.0, 3.0]), 2)
+    assert list(g.inputs) == ["x"]
     np.testing.assert_array_equal(g.grad("x"), [4.0, 8.0, 12.0])
-    assert g.grad("n") == 14.0
+    g = gad.trace(lambda xs: np.sum(xs), [1, 2.5])
+    assert g.inputs["xs"].value.dtype == np.float64
 
 
 def test_control_flow_runs_define_by_run():
@@ -205,15 +206,15 @@ def test_memory_is_proportional_to_the_values():
 
 
 class TestErrors:
-    def test_unsupported_function_names_itself_the_line_and_the_alternatives(self):
+    def test_unsupported_function_names_itself_the_line_and_the_rewrite(self):
         def f(x):
-            return np.unwrap(x)
+            return np.median(x)
 
         with pytest.raises(gad.UnsupportedOperation) as error:
             gad.trace(f, np.ones(3))
         message = str(error.value)
-        assert "np.unwrap" in message and "test_tracer.py:" in message
-        assert "np.sum" in message and "np.tanh" in message
+        assert "np.median" in message and "test_tracer.py:" in message
+        assert "np.sort" in message and "np.tanh" not in message  # the rewrite, not a list
 
     def test_shape_mismatch_names_the_op_both_shapes_and_the_line(self):
         def f(x, y):
@@ -258,8 +259,9 @@ class TestErrors:
 
         with pytest.raises(gad.TraceError, match=r"float\(\).*np.exp"):
             gad.trace(lambda x: math.exp(x), 1.0)
+        bound_before_tracing = np.array  # numpy's own, not the one trace() puts in place
         with pytest.raises(gad.TraceError, match=r"np\.stack"):
-            gad.trace(lambda x: np.array([x, x]), 1.0)
+            gad.trace(lambda x: bound_before_tracing([x, x]), 1.0)
 
     def test_using_a_traced_value_after_the_trace(self):
         kept = []

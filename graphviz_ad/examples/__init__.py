@@ -31,6 +31,7 @@ ORDER = (
     "rnn",
     "conv_loops",
     "rnn_buffer",
+    "softmax_batch",
     "derivation_mistakes",
 )
 
