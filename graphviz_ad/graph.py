@@ -22,7 +22,6 @@ import numpy as np
 from . import propagate
 from .explain import explain as explain_gradient
 from .paths import paths as find_paths
-from .tracer import Node
 
 
 class Graph:
@@ -84,10 +83,11 @@ class Graph:
                                f"{ids}); name one by its id")
             raise KeyError(f"{self.name} has no node {key!r}; its nodes are "
                            f"{_names(self)}")
-        if not isinstance(key, Node):
+        node_id = getattr(key, "id", None)  # a Node (the graph does not import the tracer)
+        if not isinstance(node_id, int):
             raise TypeError(f"a node is given as a Node, a node id, an input's name or a "
                             f"label, not {type(key).__name__}")
-        if key.id < len(self.nodes) and self.nodes[key.id] is key:
+        if node_id < len(self.nodes) and self.nodes[node_id] is key:
             return key
         raise KeyError(f"{key!r} is not a node of {self.name} (a node of another trace?)")
 
