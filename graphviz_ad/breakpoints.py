@@ -5,8 +5,8 @@
 traced back to where it was born) and ``When`` (any predicate of the step).
 
 >>> import numpy as np, graphviz_ad as gad
->>> g = gad.trace(lambda x: np.exp(x) * 1e300, 800.0)
 >>> with np.errstate(over="ignore"):
+...     g = gad.trace(lambda x: np.exp(x) * 1e300, 800.0)
 ...     hit = gad.Debugger(g).run_to(NonFinite())
 >>> hit.origin.op
 'exp'

@@ -21,6 +21,7 @@ from ..primitives import PRIMITIVES
 from .binary import pipe
 from .dot import to_dot
 from .options import Options
+from .player import player_html
 from .stepview import state_of
 from .view import build_view
 
@@ -65,8 +66,6 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
     elif fmt == "json":
         path.write_text(to_json(graph, step), encoding="utf-8")
     elif fmt == "html":
-        from .player import player_html
-
         if step is not None:
             raise ValueError("the HTML player shows every step of a pass: give mode= (and "
                              "seed= or direction=), not step=")
