@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .notation import WHAT, array_text, number
+from .notation import WHAT, array_text, derivative, number
 from .primitives import PRIMITIVES
 from .tracer import Node
 
@@ -161,7 +161,7 @@ class NonFinite(Breakpoint):
             return Hit(self, step, reason, step.node)
         operand, local = consumer.inputs[step.arg], step.local
         reason = (f"the {what} of {step.node.label} became {array_text(step.total)} at step "
-                  f"{step.index}: the local Jacobian ∂{consumer.label}/∂{operand.label} = "
+                  f"{step.index}: the local Jacobian {derivative(consumer.label, operand.label)} = "
                   f"{local.rule} of {consumer.describe()}")
         if _finite(local.coefficients):
             reason += (f" is finite but its product with {array_text(step.upstream)} overflowed")

@@ -170,9 +170,14 @@ def bracket(rule: str) -> str:
 # -- adjoints and tangents -------------------------------------------------------------------
 
 
+def derivative(of: str, wrt: str) -> str:
+    """``∂u₃/∂x``: the derivative of ``of`` with respect to ``wrt`` (a local Jacobian's name)."""
+    return f"∂{of}/∂{wrt}"
+
+
 def adjoint(name: str, output: str) -> str:
     """The adjoint of ``name`` (∂output/∂name, what reverse mode carries): ``∂y/∂u₂``."""
-    return f"∂{output}/∂{name}"
+    return derivative(output, name)
 
 
 def tangent(name: str) -> str:

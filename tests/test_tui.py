@@ -137,7 +137,7 @@ async def test_forward_neuron_values_and_local_jacobians():
         assert "∂u₃/∂w  matmul  xᵀ  1×3" in text
         assert "[ 3  1  2 ]" in text
         assert "∂u₃/∂x  matmul  wᵀ  1×3" in text
-        assert "[ 1  -2  0.5 ]" in text
+        assert "[ 1  −2  0.5 ]" in text
 
         await press(app, pilot, "l")  # denominator layout: the transpose, a column
         text = inspector_text(app)
@@ -186,8 +186,8 @@ async def test_modes_cycle_and_tangent_steps():
         assert screen.debugger.mode == "tangent"
         text = inspector_text(app)
         assert "Edge w → u₃" in text
-        assert "tangent of w: [ 1  1  1 ]" in text
-        assert "Tangent of u₃: 1 of 1 contributions received" in text
+        assert "tangent dw: [ 1  1  1 ]" in text
+        assert "Tangent du₃ of u₃: 1 of 1 contributions received" in text
         await press(app, pilot, "m")
         assert screen.debugger.mode == "forward"
 
@@ -270,14 +270,25 @@ async def test_paths_pane_lists_each_path_and_the_sum():
 
 @headless
 async def test_names_with_brackets_are_shown_as_written():
-    graph = gad.trace(lambda xs: xs[0] * xs[1], [2.0, np.ones(2)])
+    graph = gad.trace(lambda xs: (xs[0] * xs[1]).sum(), [2.0, np.ones(2)])
     app = DebuggerApp([graph], mode="backward")
     async with app.run_test(size=(120, 40)) as pilot:
         await press(app, pilot, "P", "G")
         step = app.screen.debugger.current
         assert step.node.label == "xs[1]"
-        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₂ · 1"
+        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₃ · 1"
         assert "xs[1]" in inspector_text(app)
+
+
+@headless
+async def test_a_vector_output_has_no_backward_pass_without_a_seed_as_in_the_engine():
+    graph = gad.trace(lambda x: x * 2.0, np.ones(3))
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.debugger.mode == "forward"  # the pass every graph has
+        await press(app, pilot, "m")  # backward is refused as by Debugger and the CLI
+        assert app.screen.debugger.mode == "tangent"
 
 
 @headless

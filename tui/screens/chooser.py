@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..text import shape_text
+from graphviz_ad.notation import shape_text
 
 
 class GraphChooser(Screen):
