@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import graphviz_ad as gad
+from graphviz_ad.notation import matrix_lines
 from tui import pictures
 from tui.layout import ARROW, NodeSpec, layout
-from graphviz_ad.notation import matrix_lines
 from tui.text import value_lines
 
 
