@@ -265,6 +265,7 @@ def test_the_neuron_diagram_shows_w_receiving_its_gradient(tmp_path):
 
     (path,) = diagrams.write_all(tmp_path)
     texts = svg_texts(path.read_text(encoding="utf-8"))
-    assert "∂u₆/∂w" in texts and "[3, 1, 2]" in texts and "current: receives a contribution now" in texts
+    assert "∂u₆/∂w" in texts and "[3, 1, 2]" in texts
+    assert "current: receives a contribution now" in texts
     committed = Path(__file__).parent.parent / "docs" / "neuron_backward.svg"
     assert "∂u₆/∂w" in svg_texts(committed.read_text(encoding="utf-8"))
