@@ -92,17 +92,17 @@ async def test_backward_x_plus_square_shows_both_contributions_and_their_sum():
         await settle(app, pilot)
         assert "Before the first step of the backward pass" in inspector_text(app)
 
-        await press(app, pilot, "n")  # the seed: ū₃ = 1
+        await press(app, pilot, "n")  # the seed: ∂u₃/∂u₃ = 1
         assert "Seed" in inspector_text(app)
 
-        await press(app, pilot, "n")  # x̄ += ū₃ · 1, the direct path
+        await press(app, pilot, "n")  # ∂u₃/∂x += ∂u₃/∂u₃ · 1, the direct path
         text = inspector_text(app)
         assert "Edge x → u₃" in text
         assert "1 of 2 contributions received" in text
         assert "via u₃: 1" in text
         assert "(1 more to come)" in text
 
-        await press(app, pilot, "n", "n")  # u₂̄, then x̄ += ū₂ · 2x = 6 through u₂
+        await press(app, pilot, "n", "n")  # ∂u₃/∂u₂, then ∂u₃/∂x += ∂u₃/∂u₂ · 2x = 6 through u₂
         text = inspector_text(app)
         assert "Edge x → u₂" in text
         assert "∂u₂/∂x" in text
@@ -415,7 +415,7 @@ async def test_clicking_a_node_jumps_to_its_step():
         await pilot.click("#graph-canvas", offset=offset)
         await settle(app, pilot)
         assert app.screen.debugger.current.node.id == x
-        assert app.screen.debugger.index == 1  # the first contribution to x̄
+        assert app.screen.debugger.index == 1  # the first contribution to the adjoint of x
 
 
 @headless
