@@ -74,6 +74,11 @@ def has_calls(graph) -> bool:
     return bool(user_calls(graph))
 
 
+def collapsed_boxes(graph) -> int:
+    """How many boxes the collapsed picture has (each call one, each other node one)."""
+    return len(set(build_view(graph, COLLAPSED).box.values()))
+
+
 def collapsed(graph, detail: int = 1) -> Collapsed:
     """The graph with each top-level user-function call folded into one box: the view
     model's collapsed picture (:data:`COLLAPSED`), laid out for the terminal.
