@@ -28,7 +28,7 @@ import numpy as np
 
 from . import propagate
 from .linear import Kind
-from .notation import array_text
+from .notation import array_text, constant_name
 
 if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
     from .tracer import Node
@@ -122,8 +122,10 @@ def _contributions(graph, seed) -> list[list]:
 
 def _valued(node: Node) -> str:
     """``u₃ = 0.5``, or just ``0`` for a constant labelled by its value."""
-    value = array_text(node.value)
-    return value if node.label == value else f"{node.label} = {value}"
+    scalar_constant = node.op == "const" and np.ndim(node.value) == 0
+    if scalar_constant and node.label == constant_name(node.value):
+        return node.label
+    return f"{node.label} = {array_text(node.value)}"
 
 
 def _constant(node: Node) -> Reason:
