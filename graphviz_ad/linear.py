@@ -42,9 +42,12 @@ class Kind(str, Enum):
     SELECTION = "selection"  # rows of the identity, or the block placing an operand
     RESHAPE = "reshape"  # I with other shapes
     PERMUTATION = "permutation"  # a permutation matrix
+    SCAN = "scan"  # a triangular block of ones: a cumulative sum
+    LINALG = "linalg"  # a linear-algebra function's Jacobian, given by its formulas
 
     __str__ = str.__str__
     __format__ = str.__format__
+    __hash__ = str.__hash__  # so that a plain "diagonal" finds Kind.DIAGONAL in a dict
 
     def __repr__(self) -> str:
         return repr(self.value)

@@ -130,6 +130,7 @@ def test_the_kind_is_an_enum_that_reads_as_its_name():
     local = gad.trace(lambda x: x * 2.0, np.ones(2)).output.jacobian(0)
     assert local.kind is Kind.DIAGONAL and local.kind == "diagonal"
     assert f"{local.kind}" == str(local.kind) == "diagonal"
+    assert {Kind.DIAGONAL: 1}["diagonal"] == 1  # a kind spelt as a string finds its member
     with pytest.raises(TypeError, match="not a Jacobian Kind"):
         type("Odd", (gad.Jacobian,), {"kind": "odd"})
 
