@@ -33,10 +33,9 @@ from rich.text import Text
 
 from . import check as checking
 from .collect import ScriptError, choose, graph_names, run_script
-from .debugger import Debugger
+from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
-from .notation import MODES
 from .render import FORMATS, player_html, to_json, to_svg
 
 DEMO = "neuron"

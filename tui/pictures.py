@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphviz_ad.errors import RenderError
-from graphviz_ad.render import Options, node_positions
+from graphviz_ad.render import Options
+from graphviz_ad.render.export import node_positions
 from graphviz_ad.render.view import build_view, consumers, neighbourhood, user_calls
 
 from .layout import NodeSpec, Picture, layout

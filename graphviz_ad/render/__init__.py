@@ -7,7 +7,7 @@ the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline displa
 
 from .binary import find_program, pipe
 from .dot import to_dot
-from .export import FORMATS, node_positions, preview_svg, render, to_json, to_svg
+from .export import FORMATS, preview_svg, render, to_json, to_svg
 from .options import Options
 from .player import player_html
 
@@ -15,7 +15,6 @@ __all__ = [
     "FORMATS",
     "Options",
     "find_program",
-    "node_positions",
     "pipe",
     "player_html",
     "preview_svg",

@@ -21,7 +21,6 @@ from ..primitives import PRIMITIVES
 from .binary import pipe
 from .dot import to_dot
 from .options import Options
-from .player import player_html
 from .stepview import state_of
 from .view import build_view
 
@@ -66,6 +65,8 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
     elif fmt == "json":
         path.write_text(to_json(graph, step), encoding="utf-8")
     elif fmt == "html":
+        from .player import player_html
+
         if step is not None:
             raise ValueError("the HTML player shows every step of a pass: give mode= (and "
                              "seed= or direction=), not step=")
@@ -73,29 +74,6 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
     else:
         path.write_bytes(pipe(to_dot(graph, step, **options), fmt, binary))
     return path
-
-
-def node_positions(graph, timeout: float | None = None) -> dict[int, tuple[float, float]]:
-    """Where Graphviz puts each node of ``graph`` (node id → (x, y) in inches, y up), read
-    from its ``plain`` output for the picture ``to_dot`` writes with every node drawn as
-    itself (no folding, clusters, collapsing, values or legend).  Raises RenderError when
-    no Graphviz program answers within ``timeout`` seconds.
-
-    >>> import graphviz_ad as gad
-    >>> g = gad.trace(lambda x: x * 2.0, 3.0)
-    >>> positions = node_positions(g)                   # doctest: +SKIP
-    >>> positions[0][1] > positions[2][1]               # doctest: +SKIP
-    True
-    """
-    dot = to_dot(graph, values=False, fold_constants=False, clusters=False, collapse=False,
-                 legend=False)
-    plain = pipe(dot, "plain", timeout=timeout).decode("utf-8", "replace")
-    positions = {}
-    for line in plain.splitlines():
-        fields = line.split()
-        if fields and fields[0] == "node" and fields[1].startswith("n"):
-            positions[int(fields[1][1:])] = (float(fields[2]), float(fields[3]))
-    return positions
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -184,3 +162,26 @@ def plain(value):
     if np.isfinite(array).all():
         return array.tolist()
     return np.where(np.isfinite(array), array, None).tolist()
+
+
+def node_positions(graph, timeout: float | None = None) -> dict[int, tuple[float, float]]:
+    """Where Graphviz puts each node of ``graph`` (node id → (x, y) in inches, y up), read
+    from its ``plain`` output for the picture ``to_dot`` writes with every node drawn as
+    itself (no folding, clusters, collapsing, values or legend).  Raises RenderError when
+    no Graphviz program answers within ``timeout`` seconds.
+
+    >>> import graphviz_ad as gad
+    >>> g = gad.trace(lambda x: x * 2.0, 3.0)
+    >>> positions = node_positions(g)                   # doctest: +SKIP
+    >>> positions[0][1] > positions[2][1]               # doctest: +SKIP
+    True
+    """
+    dot = to_dot(graph, values=False, fold_constants=False, clusters=False, collapse=False,
+                 legend=False)
+    plain = pipe(dot, "plain", timeout=timeout).decode("utf-8", "replace")
+    positions = {}
+    for line in plain.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "node" and fields[1].startswith("n"):
+            positions[int(fields[1][1:])] = (float(fields[2]), float(fields[3]))
+    return positions
