@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import propagate
-from .linear import Kind
 from .notation import array_text, constant_name
 
 if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
@@ -204,9 +203,9 @@ def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
         return _zero_local(consumer, arg, local)
     if numbers is not None and not np.all(numbers):
         return _zero_local(consumer, arg, local, " wherever its adjoint is not zero")
-    if local.kind in (Kind.BROADCAST, Kind.REDUCE, Kind.MATMUL):
-        what = {Kind.BROADCAST: "the broadcast (scalar expansion) of",
-                Kind.REDUCE: "the reduction of", Kind.MATMUL: "the matrix product with"}[local.kind]
+    if local.kind in ("broadcast", "reduce", "matmul"):
+        what = {"broadcast": "the broadcast (scalar expansion) of",
+                "reduce": "the reduction of", "matmul": "the matrix product with"}[local.kind]
         return Reason("cancel", (
             f"{what} {operand.label} in {consumer.describe()} adds up the adjoint "
             f"{array_text(upstream)} of {consumer.label} over the copies of {operand.label}, and "
@@ -271,7 +270,7 @@ def _gates(graph, start: Node) -> tuple[Reason, ...]:
             if node.op not in _GATES:
                 continue
             local = node.jacobian(arg)
-            if local.kind == Kind.SELECTION:
+            if local.kind == "selection":
                 reasons.append(Reason("not_selected", (
                     f"{node.describe()} selects only part of {operand.label}; the other elements "
                     "get no gradient through it"), node))

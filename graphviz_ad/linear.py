@@ -44,6 +44,7 @@ class Kind(str, Enum):
     PERMUTATION = "permutation"  # a permutation matrix
     SCAN = "scan"  # a triangular block of ones: a cumulative sum
     LINALG = "linalg"  # a linear-algebra function's Jacobian, given by its formulas
+    CONTRACTION = "contraction"  # an einsum with respect to one operand
 
     __str__ = str.__str__
     __format__ = str.__format__
