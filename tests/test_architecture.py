@@ -22,15 +22,16 @@ PACKAGES = ("graphviz_ad", "tui")
 # Lowest first.  A module is placed by the longest prefix listed.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("graphviz_ad.errors", "graphviz_ad.notation", "graphviz_ad.linear",
-              "graphviz_ad.primitives")),
+              "graphviz_ad.primitives", "graphviz_ad.safe_text", "graphviz_ad.gc_pause")),
     ("graph", ("graphviz_ad.propagate", "graphviz_ad.paths", "graphviz_ad.explain",
                "graphviz_ad.graph")),
-    ("tracer", ("graphviz_ad.tracer", "graphviz_ad.dispatch")),
+    ("tracer", ("graphviz_ad.tracer", "graphviz_ad.dispatch", "graphviz_ad.buffers")),
     ("engine", ("graphviz_ad.steps", "graphviz_ad.breakpoints", "graphviz_ad.debugger",
-                "graphviz_ad.check")),
+                "graphviz_ad.check", "graphviz_ad.ops")),
     # the package's facade (what `import graphviz_ad` loads), the scripts' graph collector
     # and the example catalogue, which both front ends offer
-    ("api", ("graphviz_ad", "graphviz_ad.collect", "graphviz_ad.examples")),
+    ("api", ("graphviz_ad", "graphviz_ad.collect", "graphviz_ad.examples",
+             "graphviz_ad.compare")),
     ("render", ("graphviz_ad.render",)),
     ("tui", ("tui",)),
     ("application", ("graphviz_ad.cli", "graphviz_ad.__main__")),
@@ -42,10 +43,11 @@ ALLOWED_UPWARD = {
     ("graphviz_ad", "tui"):
         "gad.debug(g) opens the terminal debugger from a script, like breakpoint()",
 }
-# Modules that are one unit split over two files: dispatch.py is the numpy half of the
-# Tracer class (its operators call dispatch, dispatch makes Tracers); they count as one
-# module when looking for cycles.
-UNITS = {"graphviz_ad.dispatch": "graphviz_ad.tracer"}
+# Modules that are one unit split over several files: dispatch.py is the numpy half of the
+# Tracer class (its operators call dispatch, dispatch makes Tracers), buffers.py its
+# support for writes into preallocated arrays; they count as one module when looking for
+# cycles.
+UNITS = {"graphviz_ad.dispatch": "graphviz_ad.tracer", "graphviz_ad.buffers": "graphviz_ad.tracer"}
 CORE_LAYERS = ("base", "graph", "tracer", "engine", "api", "render")
 
 
