@@ -128,9 +128,10 @@ class _EdgeStep:
         return () if self.via is None else (self.edge,)
 
     @property
-    def consumer(self) -> Node:
-        """The node whose local Jacobian this step applies (the edge's head)."""
-        return self.edge.head
+    def consumer(self) -> Node | None:
+        """The node whose local Jacobian this step applies: the edge's head (None for a
+        seed step)."""
+        return None if self.via is None else self.edge.head
 
     @property
     def operation(self) -> Node:

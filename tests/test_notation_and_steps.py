@@ -87,7 +87,7 @@ def test_steps_carry_their_edge_and_direction():
     forward = list(gad.Debugger(graph).forward())[3]
     assert [edge.key for edge in forward.edges] == [(w.id, u3.id, 0), (1, u3.id, 1)]
     seed = next(gad.Debugger(graph, "backward").backward())
-    assert seed.edge is None and seed.edges == ()
+    assert seed.edge is None and seed.edges == () and seed.consumer is None
 
 
 def test_the_picture_marks_the_edge_the_step_names():
