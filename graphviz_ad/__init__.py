@@ -13,6 +13,7 @@ array([3., 1., 2.])
 """
 
 from .breakpoints import AtNode, AtOp, Exceeds, NonFinite, When
+from .compare import Comparison, compare
 from .debugger import Debugger
 from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
@@ -38,6 +39,7 @@ __all__ = [
     "PRIMITIVES",
     "AtNode",
     "AtOp",
+    "Comparison",
     "Debugger",
     "Exceeds",
     "Graph",
@@ -50,6 +52,7 @@ __all__ = [
     "TraceError",
     "UnsupportedOperation",
     "When",
+    "compare",
     "debug",
     "trace",
 ]

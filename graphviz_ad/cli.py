@@ -6,6 +6,7 @@ graphs it traced.
     graphviz-ad render model.py -o model.svg --mode backward --step 4
     graphviz-ad grad model.py                every input's gradient, as a table
     graphviz-ad check model.py               every local Jacobian against finite differences
+    graphviz-ad compare model.py             a hand-written backward against the traced one
     graphviz-ad examples                     the bundled examples (open one by name)
 
 ``FILE`` is an ordinary Python script that calls ``graphviz_ad.trace`` (or the name of a
@@ -33,6 +34,8 @@ from rich.text import Text
 
 from . import check as checking
 from .collect import ScriptError, choose, graph_names, run_script
+from .compare import compare as compare_backward
+from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
@@ -171,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"the largest error accepted (default: {checking.TOLERANCE:g})")
     check.set_defaults(handler=_check)
 
+    _add_compare_command(commands, script)
+
     examples = commands.add_parser(
         "examples", help="list the bundled examples",
         description="List the bundled examples, one line each.  Open one by name: "
@@ -220,13 +225,13 @@ def _version() -> str:
 # -- running the script ------------------------------------------------------------------------
 
 
-def _run(file: str, script_args=()) -> list:
+def _run(file: str, script_args=(), namespace=None) -> list:
     """Run the script ``file`` (or the bundled example of that name); return its graphs.
 
     An example opened by name runs as a module (not ``__main__``), so it prints nothing.
     """
     if os.path.isfile(file):
-        return run_script(file, script_args)
+        return run_script(file, script_args, namespace=namespace)
     if os.path.isdir(file):
         raise UsageError(f"{file} is a directory; give a Python script")
     example = find(file)
@@ -234,7 +239,7 @@ def _run(file: str, script_args=()) -> list:
         names = ", ".join(example.name for example in catalogue())
         raise UsageError(f"no such file: {file} (nor a bundled example: {names})")
     return run_script(str(example.path), script_args,
-                      run_name=f"graphviz_ad.examples.{example.name}")
+                      run_name=f"graphviz_ad.examples.{example.name}", namespace=namespace)
 
 
 def _collect(args) -> tuple[list, list[str]]:
@@ -477,6 +482,99 @@ def _check_summary(report) -> Text:
     failures = report.failures
     return Text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
                 f"(worst {worst.error:.1e} at {where})", style="bold red")
+
+
+def _add_compare_command(commands, script) -> None:
+    compare = commands.add_parser(
+        "compare", parents=[script], help="check a hand-written backward pass against the "
+        "traced one",
+        description="Check a hand-written backward pass: the comparisons the script makes "
+        "(graphviz_ad.compare(forward, backward, *inputs)), or else the function --backward "
+        "(default: FORWARD_backward, or backward) against the traced function --forward "
+        "(default: forward, or the traced function that has a FORWARD_backward), run on the "
+        "inputs it was traced with.  Prints each gradient's error and the first line of the "
+        "backward that gets an adjoint wrong, with the kind of mistake.  Exits with status 1 "
+        "when a returned gradient differs.",
+    )
+    compare.add_argument("--forward", metavar="NAME",
+                         help="the forward function (a scalar loss the script traces)")
+    compare.add_argument("--backward", metavar="NAME",
+                         help="the hand-written backward: same arguments, returns the "
+                         "gradients (a dict by input name, a tuple in argument order, or "
+                         "one array)")
+    compare.set_defaults(handler=_compare)
+
+
+def _compare(args) -> int:
+    reports: list = []
+    namespace: dict = {}
+    comparison_listeners.append(reports.append)
+    try:
+        graphs = _run(args.file, args.script_args, namespace)
+    finally:
+        comparison_listeners.remove(reports.append)
+    chosen = [report for report in reports
+              if args.forward in (None, report.graph.name)
+              and args.backward in (None, report.backward)]
+    if not chosen:
+        chosen = [_compare_by_name(args, graphs, namespace)]
+    console = Console(highlight=False)
+    for report in chosen:
+        console.print(Text(str(report)), end="\n\n", soft_wrap=True)
+    return 0 if all(report.passed for report in chosen) else 1
+
+
+def _compare_by_name(args, graphs, namespace: dict):
+    """Compare --backward with --forward, run on the inputs the script traced it with."""
+    functions = sorted(name for name, value in namespace.items()
+                       if callable(value) and getattr(value, "__module__", None) ==
+                       namespace.get("__name__"))
+    forward_name = args.forward
+    if forward_name is None:
+        traced = [graph.name for graph in graphs]
+        forward_name = "forward" if "forward" in traced else next(
+            (name for name in traced if f"{name}_backward" in functions), None)
+    if forward_name is None:
+        raise UsageError(f"{args.file} makes no comparison and no traced function has a "
+                         "NAME_backward beside it; name them with --forward NAME --backward "
+                         f"NAME (its functions: {', '.join(functions) or 'none'})")
+    backward_name = args.backward or (f"{forward_name}_backward"
+                                      if f"{forward_name}_backward" in functions else "backward")
+    for name in (forward_name, backward_name):
+        if name not in functions:
+            raise UsageError(f"{args.file} defines no function {name!r}; its functions: "
+                             f"{', '.join(functions) or 'none'}")
+    graph = next((graph for graph in graphs if graph.name == forward_name), None)
+    if graph is None:
+        raise Failure(f"{args.file} never traces {forward_name}, so its inputs are unknown; "
+                      f"call graphviz_ad.trace({forward_name}, *inputs) or "
+                      f"graphviz_ad.compare({forward_name}, {backward_name}, *inputs) in it")
+    forward, backward = namespace[forward_name], namespace[backward_name]
+    arguments = _traced_arguments(forward, graph)
+    try:
+        return compare_backward(forward, backward, *arguments)
+    except Exception as error:
+        raise ScriptError(os.path.abspath(args.file), error) from None
+
+
+def _traced_arguments(forward, graph) -> list:
+    """The arguments ``forward`` was traced with, rebuilt from the graph's inputs: ``W`` is
+    an input, ``xs`` the list of inputs ``xs[0]``, ``xs[1]``…"""
+    from inspect import signature
+
+    arguments = []
+    for name in signature(forward).parameters:
+        if name in graph.inputs:
+            arguments.append(graph.inputs[name].value)
+            continue
+        items = [graph.inputs[f"{name}[{i}]"].value for i in range(len(graph.inputs))
+                 if f"{name}[{i}]" in graph.inputs]
+        if not items:
+            raise Failure(f"the argument {name!r} of {graph.name} is not an array input of its "
+                          "trace, so it cannot be passed again; call graphviz_ad.compare("
+                          f"{graph.name}, backward, *inputs) in the script instead")
+        arguments.append(items)
+    return arguments
 
 
 def _examples(args) -> int:

@@ -70,7 +70,7 @@ class ScriptError(Exception):
             if current is None or id(current) in seen:
                 continue
             seen.add(id(current))
-            kept = [frame for frame in current.stack if _is_user_file(frame.filename, self.script)]
+            kept = [frame for frame in current.stack if is_user_file(frame.filename, self.script)]
             hidden += len(current.stack) - len(kept)
             current.stack = traceback.StackSummary.from_list(kept)
             pending.extend((current.__cause__, current.__context__))
@@ -91,7 +91,7 @@ def _library_dirs() -> tuple[str, ...]:
 _LIBRARY_DIRS = _library_dirs()
 
 
-def _is_user_file(filename: str, script: str) -> bool:
+def is_user_file(filename: str, script: str) -> bool:
     """The script itself and any file outside graphviz-ad, site-packages and the standard
     library (a user's own modules); bundled examples count as the user's code."""
     if filename.startswith("<"):  # frozen modules (runpy) and exec'd strings
@@ -102,13 +102,14 @@ def _is_user_file(filename: str, script: str) -> bool:
     return not path.startswith(_LIBRARY_DIRS)
 
 
-def run_script(path: str, argv=(), run_name: str = "__main__") -> list:
+def run_script(path: str, argv=(), run_name: str = "__main__", namespace=None) -> list:
     """Run the Python file at ``path`` like ``python path *argv`` and return the graphs it
     traced, in the order they were made.
 
     The script's folder comes first on ``sys.path`` and ``sys.argv`` is ``[path, *argv]``
     while it runs (both are restored afterwards).  ``run_name`` is its ``__name__``: the
-    default runs ``if __name__ == "__main__":`` blocks, as Python does.  Raises
+    default runs ``if __name__ == "__main__":`` blocks, as Python does.  A dict given as
+    ``namespace`` receives the script's globals (its functions, for ``compare``).  Raises
     :class:`ScriptError` if the script raises or exits with a non-zero status.
     """
     script = os.path.abspath(path)
@@ -117,7 +118,9 @@ def run_script(path: str, argv=(), run_name: str = "__main__") -> list:
     sys.path.insert(0, os.path.dirname(script))
     try:
         with collecting() as graphs:
-            runpy.run_path(script, run_name=run_name)
+            script_globals = runpy.run_path(script, run_name=run_name)
+        if namespace is not None:
+            namespace.update(script_globals)
     except SystemExit as exit:
         if exit.code not in (None, 0):
             raise ScriptError(script, exit) from None

@@ -10,6 +10,11 @@ class UnsupportedOperation(TraceError):
     """The traced function called a numpy operation that has no derivative rule here."""
 
 
+class UnsupportedAttribute(UnsupportedOperation, AttributeError):
+    """An ndarray attribute or method that a traced value does not offer.  Also an
+    AttributeError, so that ``hasattr`` and ``getattr(x, name, default)`` keep working."""
+
+
 class ShapeError(TraceError, ValueError):
     """The operands of an operation do not fit together (broadcasting, matmul, concat)."""
 

@@ -4,10 +4,11 @@ A gradient ∂y/∂x is zero when every path from x to y carries nothing.  Walki
 pass from x towards the output, each path ends in one of a few ways:
 
 * **no path**: nothing computed from x reaches the output (x is unused, used only where
-  there is no derivative: ``x > 0``, the condition of ``np.where``, ``np.floor``… — or it
+  there is no derivative: ``x > 0``, the condition of ``np.where``, ``argmax``… — or it
   only feeds values the output ignores);
 * **blocked**: an edge whose local Jacobian is zero stops a non-zero adjoint: an inactive
-  ``max(0, z)`` (z ≤ 0), the branch ``np.where`` did not take, a product with 0;
+  ``max(0, z)`` (z ≤ 0), the branch ``np.where`` did not take, a product with 0, a piecewise
+  constant function (``np.floor``, ``np.sign``);
 * **cancelled**: non-zero contributions that add up to zero, at a node used several times
   (``x − x``) or inside one operator (a broadcast whose copies' adjoints sum to zero).
 
@@ -130,7 +131,7 @@ def _valued(node: Node) -> str:
 def _constant(node: Node) -> Reason:
     return Reason("constant", (
         f"{node.label} is a constant (made at {node.source}): plain numbers, or the result of "
-        "an operation without a derivative (a comparison, np.floor, np.sign, argmax), so "
+        "an operation without a derivative (a comparison, np.isnan, argmax), so "
         "nothing is differentiated with respect to it"), node)
 
 
@@ -151,7 +152,7 @@ def _no_path(graph, node: Node) -> Reason:
         return Reason("unused", (
             f"{node.label} takes part in no recorded operation: {graph.name} ignores it, or "
             "uses it only where there is no derivative (a comparison such as "
-            f"{node.label} > 0, the condition of np.where, np.sign, np.floor, argmax, .value)"),
+            f"{node.label} > 0, the condition of np.where, np.isnan, argmax, .value)"),
             node)
     shown = "; ".join(end.describe() for end in ends[:3])
     more = f" and {len(ends) - 3} more" if len(ends) > 3 else ""
@@ -203,9 +204,10 @@ def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
         return _zero_local(consumer, arg, local)
     if numbers is not None and not np.all(numbers):
         return _zero_local(consumer, arg, local, " wherever its adjoint is not zero")
-    if local.kind in ("broadcast", "reduce", "matmul"):
+    if local.kind in ("broadcast", "reduce", "matmul", "contraction"):
         what = {"broadcast": "the broadcast (scalar expansion) of",
-                "reduce": "the reduction of", "matmul": "the matrix product with"}[local.kind]
+                "reduce": "the reduction of", "matmul": "the matrix product with",
+                "contraction": "the product (einsum) of"}[local.kind]
         return Reason("cancel", (
             f"{what} {operand.label} in {consumer.describe()} adds up the adjoint "
             f"{array_text(upstream)} of {consumer.label} over the copies of {operand.label}, and "

@@ -24,7 +24,7 @@ from inspect import Parameter, signature
 
 import numpy as np
 
-from .errors import ShapeError, TraceError
+from .errors import ShapeError, TraceError, UnsupportedAttribute
 from .graph import Graph
 from .notation import constant_name, subscript
 from .primitives import PRIMITIVES, local_jacobian
@@ -131,6 +131,10 @@ class Node:
             return f"{operands[0]}[{params['text']}]"
         if self.op == "where":
             operands.insert(0, "c")
+        if self.op == "einsum":  # einsum('ij,jk->ik', A, B)
+            operands.insert(0, repr(params["subscripts"]))
+        if self.op == "tensordot":
+            operands.append(f"axes={params['axes']}")
         if "axis" in params and (self.op in ("concatenate", "stack") or
                                  len(params["axis"]) < len(self.inputs[0].shape)):
             axis = params["axis"]
@@ -277,6 +281,20 @@ def _location(where) -> str:
     return f"{os.path.basename(code.co_filename)}:{lineno}"
 
 
+class _NoValue:
+    """The default of an option that was not given (numpy shows it as ``<no value>``)."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+NO_VALUE = _NoValue()
+
+# The ndarray attributes a Tracer does not have: asking for one is an UnsupportedOperation
+# naming the user's line, not a bare AttributeError.
+_NDARRAY_NAMES = frozenset(name for name in dir(np.ndarray) if not name.startswith("_"))
+
+
 class Tracer:
     """What the traced function sees instead of an array: numpy routes every operation on it
     back to graphviz-ad, which computes the value and records a node.
@@ -413,17 +431,26 @@ class Tracer:
     def __abs__(self):
         return apply("abs", (self,))
 
-    def __floordiv__(self, other):
-        return np.floor_divide(self.node.value, plain(other))  # piecewise constant: no slope
+    def __floordiv__(self, other):  # piecewise constant: recorded with derivative 0
+        return apply("floor_divide", (self, other))
 
     def __rfloordiv__(self, other):
-        return np.floor_divide(plain(other), self.node.value)
+        return apply("floor_divide", (other, self))
 
     def __mod__(self, other):
-        return dispatch.ufunc(np.remainder, "__call__", (self, other), {})
+        return apply("remainder", (self, other))
 
     def __rmod__(self, other):
-        return dispatch.ufunc(np.remainder, "__call__", (other, self), {})
+        return apply("remainder", (other, self))
+
+    def __divmod__(self, other):
+        return self // other, self % other
+
+    def __rdivmod__(self, other):
+        return other // self, other % self
+
+    def __round__(self, ndigits=None):
+        return dispatch.around(self, ndigits or 0)
 
     def __getitem__(self, key):
         return dispatch.index(self, key)
@@ -449,33 +476,93 @@ class Tracer:
     __hash__ = None  # like an ndarray
 
     # -- methods -----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return dispatch.reduction("sum", self, axis, keepdims)
+    # The reductions take numpy's arguments in numpy's order: x.sum(0, float) is axis 0 with
+    # dtype float, as for an ndarray.  Options a trace cannot honour are refused by name.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+            where=True):
+        return dispatch.reduce_sum(self, axis, dtype, out, keepdims, initial, where)
 
-    def mean(self, axis=None, keepdims=False):
-        return dispatch.reduction("mean", self, axis, keepdims)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+        return dispatch.reduce_mean(self, axis, dtype, out, keepdims, where=where)
 
-    def max(self, axis=None, keepdims=False):
-        return dispatch.reduction("max", self, axis, keepdims)
+    def max(self, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+        return dispatch.reduce_max(self, axis, out, keepdims, initial, where)
 
-    def min(self, axis=None, keepdims=False):
-        return dispatch.reduction("min", self, axis, keepdims)
+    def min(self, axis=None, out=None, keepdims=False, initial=NO_VALUE, where=True):
+        return dispatch.reduce_min(self, axis, out, keepdims, initial, where)
 
-    def reshape(self, *shape, order="C"):
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=NO_VALUE,
+             where=True):
+        return dispatch.reduce_prod(self, axis, dtype, out, keepdims, initial, where)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=NO_VALUE):
+        return dispatch.var(self, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+            mean=NO_VALUE):
+        return dispatch.std(self, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return dispatch.cumsum(self, axis, dtype, out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return dispatch.cumprod(self, axis, dtype, out)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return dispatch.matrix_trace(self, offset, axis1, axis2, dtype, out)
+
+    def round(self, decimals=0, out=None):
+        return dispatch.around(self, decimals, out)
+
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        if out is not None:
+            kwargs["out"] = out
+        return dispatch.clip(self, min, max, **kwargs)
+
+    def conj(self):
+        return self  # the conjugate of a real number is itself
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        return self
+
+    @property
+    def imag(self):
+        return apply("imag", (self,))
+
+    # ndarray's index-valued and boolean reductions: plain values, they have no derivative
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        return np.argmax(self.node.value, axis, out, keepdims=keepdims)
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        return np.argmin(self.node.value, axis, out, keepdims=keepdims)
+
+    def any(self, axis=None, out=None, keepdims=False, *, where=True):
+        return np.any(self.node.value, axis, out, keepdims, where=where)
+
+    def all(self, axis=None, out=None, keepdims=False, *, where=True):
+        return np.all(self.node.value, axis, out, keepdims, where=where)
+
+    def reshape(self, *shape, order="C", copy=None):
+        # copy= only decides whether numpy may share memory: recorded values never change
         return dispatch.reshape(self, shape[0] if len(shape) == 1 else shape, order)
 
     def transpose(self, *axes):
         return dispatch.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
-    def ravel(self):
-        return dispatch.reshape(self, -1)
+    def ravel(self, order="C"):
+        return dispatch.reshape(self, -1, order)
 
     flatten = ravel
 
     def squeeze(self, axis=None):
         return dispatch.squeeze(self, axis)
 
-    def dot(self, other):
+    def dot(self, other, /, out=None):
+        dispatch._check_options("dot", self, out=out)
         return dispatch.dot(self, other)
 
     def astype(self, dtype, copy=True):
@@ -488,8 +575,18 @@ class Tracer:
             )
         return self
 
-    def copy(self):
+    def copy(self, order="C"):
         return self  # recorded values are never mutated, so a copy is the same value
+
+    def __getattr__(self, name):
+        """An ndarray attribute the Tracer does not have is refused with the user's line."""
+        if name in _NDARRAY_NAMES and not name.startswith("__"):  # numpy probes dunders
+            raise UnsupportedAttribute(
+                f"ndarray.{name} on the traced value {self.node.label} at "
+                f"{_location(self._tape.where())} has no derivative rule in graphviz-ad; "
+                "write it with supported numpy functions"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def _escape(tracer: Tracer, what: str, hint: str) -> TraceError:
@@ -517,6 +614,10 @@ def apply(op: str, operands, params=None) -> Tracer:
     values = [node.value for node in nodes]
     try:
         value = forward(*values, **params) if params else forward(*values)
+    except np.linalg.LinAlgError as error:  # a singular or indefinite matrix, not a shape
+        raise np.linalg.LinAlgError(
+            f"{op} at {_location(where)} ({_line(where)}): {error}"
+        ) from None
     except ValueError as error:
         shapes = " and ".join(str(np.shape(node.value)) for node in nodes)
         raise ShapeError(

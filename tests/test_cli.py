@@ -49,7 +49,7 @@ FAILING = """
     import graphviz_ad as gad
 
     def norm(x):
-        return np.linalg.norm(x)   # no derivative rule
+        return np.unwrap(x)   # no derivative rule
 
     def model(x):
         return norm(x) * 2
@@ -113,8 +113,8 @@ def test_an_exception_in_the_script_shows_only_the_users_frames(capsys, tmp_path
     frames = [line for line in err.splitlines() if line.strip().startswith("File ")]
     assert frames and all(path in frame for frame in frames)
     assert [frame.rsplit(" in ", 1)[1] for frame in frames] == ["<module>", "model", "norm"]
-    assert "np.linalg.norm(x)" in err
-    assert "UnsupportedOperation: np.linalg.norm at model.py:6" in err
+    assert "np.unwrap(x)" in err
+    assert "UnsupportedOperation: np.unwrap at model.py:6" in err
     assert "graphviz_ad" not in err.replace("graphviz_ad.errors", "")
     assert "--traceback" in err
 

@@ -110,11 +110,149 @@ def _cases():
         Case("concatenate", lambda x, y: np.concatenate([x, y], axis=1), (A, normal(2, 2)), ""),
         Case("stack", lambda x, y: np.stack([x, y]), (v, w), ""),
         Case("stack", lambda x, y: np.stack([x, y], axis=-1), (A, A * 2), "last axis"),
+        # -- products
+        Case("matmul", lambda X, Y: X @ Y, (normal(2, 2, 3), normal(3, 2)), "stack @ matrix"),
+        Case("matmul", lambda X, Y: X @ Y, (normal(2, 1, 2, 3), normal(3, 3, 2)),
+             "broadcast stacks"),
+        Case("einsum", lambda X, Y: np.einsum("ij,jk->ik", X, Y), (A, B), "matrix product"),
+        Case("einsum", lambda X: np.einsum("ii", X), (normal(3, 3),), "trace"),
+        Case("einsum", lambda X, y: np.einsum("...ij,j->...i", X, y), (normal(2, 2, 3), v),
+             "ellipsis"),
+        Case("einsum", lambda x, X, y: np.einsum("i,ij,j", x, X, y), (normal(2), A, v),
+             "three operands"),
+        Case("tensordot", lambda X, Y: np.tensordot(X, Y, axes=([0], [1])),
+             (A, normal(4, 2)), "pair axes"),
+        Case("dot", lambda X, Y: np.dot(X, Y), (normal(2, 2, 3), normal(2, 3, 2)), "N-d"),
+        Case("inner", lambda X, Y: np.inner(X, Y), (A, normal(4, 3)), ""),
+        Case("vdot", lambda X, Y: np.vdot(X, Y), (A, normal(3, 2)), ""),
+        Case("kron", lambda X, Y: np.kron(X, Y), (A, normal(2, 2)), ""),
+        Case("cross", lambda x, y: np.cross(x, y), (normal(2, 3), v), "broadcast"),
+        Case("cross", lambda x, y: np.cross(x, y), (with_zero, w), "through 0"),
+        # -- linear algebra (square matrices kept well away from singular)
+        Case("inv", np.linalg.inv, (normal(3, 3) + 3 * np.eye(3),), ""),
+        Case("inv", np.linalg.inv, (normal(2, 2, 2) + 2 * np.eye(2),), "stack"),
+        Case("pinv", np.linalg.pinv, (A,), "wide"),
+        Case("det", np.linalg.det, (normal(3, 3),), ""),
+        Case("det", np.linalg.det, (np.array([[1.0, 2.0], [2.0, 4.0]]),), "singular"),
+        Case("logabsdet", lambda X: np.linalg.slogdet(X)[1], (normal(3, 3) + 3 * np.eye(3),),
+             ""),
+        Case("solve", np.linalg.solve, (normal(3, 3) + 3 * np.eye(3), v), "vector"),
+        Case("solve", np.linalg.solve, (normal(2, 3, 3) + 3 * np.eye(3), normal(3, 2)),
+             "stack, broadcast matrix"),
+        Case("cholesky", np.linalg.cholesky, (A @ A.T + np.eye(2),), ""),
+        Case("eigh_values", lambda X: np.linalg.eigh(X)[0], (A.T @ A + np.eye(3),), ""),
+        Case("eigh_vectors", lambda X: np.linalg.eigh(X)[1], (A.T @ A + np.eye(3),), ""),
+        Case("svd_values", lambda X: np.linalg.svd(X, compute_uv=False), (B,), ""),
+        Case("svd_u", lambda X: np.linalg.svd(X, full_matrices=False)[0], (B.T,), "tall"),
+        Case("svd_vh", lambda X: np.linalg.svd(X, full_matrices=False)[2], (B,), "wide"),
+        Case("eig_values", lambda X: np.linalg.eig(X)[0],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
+        Case("eig_vectors", lambda X: np.linalg.eig(X)[1],
+             (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
     ]
     return cases
 
 
-CASES = _cases()
+def _coverage_cases():
+    """The element-wise (more) and the reductions-and-scans rows of the table."""
+    v, w = normal(3), normal(3)
+    A, T = normal(2, 3), normal(2, 3, 4)
+    with_zero = np.array([-1.5, 0.0, 2.0])
+    off_integers = np.array([-1.7, -0.3, 0.4, 2.6])
+    square = normal(3, 3)
+    zero_once = np.array([[2.0, 0.0, 3.0], [1.5, -2.0, 0.5]])
+    zero_twice = np.array([[0.0, 2.0, 0.0], [1.5, 0.0, 0.5]])
+    return [
+        # -- element-wise (more)
+        Case("arcsinh", np.arcsinh, (with_zero,), ""),
+        Case("arccosh", np.arccosh, (positive(3) + 1.0,), ""),
+        Case("arctanh", np.arctanh, (with_zero * 0.4,), ""),
+        Case("log2", np.log2, (positive(3),), ""),
+        Case("log10", np.log10, (positive(2, 2),), ""),
+        Case("exp2", np.exp2, (with_zero,), ""),
+        Case("cbrt", np.cbrt, (np.array([-1.5, 0.3, 2.0]),), ""),
+        Case("deg2rad", np.deg2rad, (v,), ""),
+        Case("deg2rad", np.radians, (A,), "radians"),
+        Case("rad2deg", np.rad2deg, (v,), ""),
+        Case("rad2deg", np.degrees, (A,), "degrees"),
+        Case("sinc", np.sinc, (with_zero,), "through 0"),
+        Case("abs", np.fabs, (with_zero,), "fabs"),
+        Case("nan_to_num", np.nan_to_num, (np.array([1.0, np.inf, np.nan, -np.inf]),), ""),
+        Case("nan_to_num", lambda x: np.nan_to_num(x, nan=2.0, posinf=9.0), (v,), "finite"),
+        Case("sign", np.sign, (with_zero + 0.25,), ""),
+        Case("floor", np.floor, (off_integers,), ""),
+        Case("ceil", np.ceil, (off_integers,), ""),
+        Case("rint", np.rint, (off_integers,), ""),
+        Case("trunc", np.trunc, (off_integers,), ""),
+        Case("trunc", np.fix, (off_integers,), "fix"),
+        Case("round", lambda x: np.round(x, 1), (off_integers + 0.01,), "decimals"),
+        Case("round", lambda x: x.round(), (off_integers,), "method"),
+        Case("angle", np.angle, (with_zero + 0.25,), ""),
+        Case("imag", np.imag, (v,), ""),
+        Case("floor_divide", lambda x, y: x // y, (off_integers, positive(4)), ""),
+        Case("arctan2", np.arctan2, (v, w), ""),
+        Case("arctan2", np.arctan2, (v, positive()), "scalar expansion"),
+        Case("hypot", np.hypot, (v, w), ""),
+        Case("hypot", np.hypot, (A, normal(3)), "row broadcast"),
+        Case("logaddexp", np.logaddexp, (v, w), ""),
+        Case("logaddexp", np.logaddexp, (A, normal(2, 1)), "column broadcast"),
+        Case("logaddexp2", np.logaddexp2, (v, w), ""),
+        Case("fmax", np.fmax, (v, w), ""),
+        Case("fmax", np.fmax, (np.array([np.nan, 1.0, 2.0]), np.array([0.5, np.nan, 1.0])),
+             "past NaN"),
+        Case("fmin", np.fmin, (v, normal()), "with a scalar"),
+        Case("remainder", lambda x: x % 2.0, (off_integers,), "%"),
+        Case("remainder", np.mod, (off_integers * 3, np.array([2.5, -2.5, 1.5, -0.7])),
+             "both traced, signs"),
+        Case("fmod", np.fmod, (off_integers * 3, np.array([2.5, -2.5, 1.5, -0.7])), ""),
+        Case("copysign", np.copysign, (with_zero + 0.25, np.array([1.0, -2.0, -0.5])), ""),
+        Case("float_power", np.float_power, (positive(3), normal(3)), ""),
+        Case("float_power", lambda x: np.float_power(x, 3), (with_zero,), "cube through 0"),
+        # -- reductions and scans
+        Case("prod", np.prod, (A,), "all"),
+        Case("prod", lambda x: x.prod(axis=0, keepdims=True), (A,), "axis 0 keepdims"),
+        Case("prod", lambda x: np.prod(x, axis=1), (zero_once,), "one zero"),
+        Case("prod", np.prod, (zero_twice,), "several zeros"),
+        Case("prod", lambda x: np.prod(x, axis=(0, 2)), (T,), "two axes"),
+        Case("var", np.var, (A,), "all"),
+        Case("var", lambda x: x.var(axis=1, ddof=1, keepdims=True), (A,), "ddof keepdims"),
+        Case("std", np.std, (A,), "all"),
+        Case("std", lambda x: np.std(x, axis=0, ddof=1), (T,), "axis ddof"),
+        Case("average", lambda x, w: np.average(x, weights=w), (A, positive(2, 3)), "all"),
+        Case("average", lambda x, w: np.average(x, axis=1, weights=w), (A, positive(3)),
+             "1-d weights"),
+        Case("average", lambda x, w: np.average(x, axis=0, weights=w, keepdims=True),
+             (T, positive(2)), "1-d weights keepdims"),
+        Case("ptp", np.ptp, (A,), "all"),
+        Case("ptp", lambda x: np.ptp(x, axis=1), (T,), "axis"),
+        Case("trace", np.trace, (square,), ""),
+        Case("trace", lambda x: x.trace(1), (A,), "offset"),
+        Case("trace", lambda x: np.trace(x, -1, 2, 0), (T,), "axes 2 and 0"),
+        Case("cumsum", np.cumsum, (A,), "flattened"),
+        Case("cumsum", lambda x: x.cumsum(axis=1), (T,), "axis 1"),
+        Case("cumprod", lambda x: np.cumprod(x, axis=1), (zero_twice,), "zeros"),
+        Case("cumprod", np.cumprod, (T,), "flattened"),
+        Case("norm", np.linalg.norm, (v,), "2"),
+        Case("norm", lambda x: np.linalg.norm(x, 1, axis=1), (A,), "1"),
+        Case("norm", lambda x: np.linalg.norm(x, np.inf, axis=0), (A,), "inf"),
+        Case("norm", lambda x: np.linalg.norm(x, -np.inf), (v,), "-inf"),
+        Case("norm", lambda x: np.linalg.norm(x, 3, axis=-1, keepdims=True), (T,), "3"),
+        Case("norm", lambda x: np.linalg.norm(x, 0.5), (positive(3),), "0.5"),
+        Case("norm", lambda x: np.linalg.norm(x, 0), (v,), "0"),
+        Case("norm", np.linalg.norm, (A,), "fro"),
+        Case("norm", lambda x: np.linalg.norm(x, "nuc"), (square,), "nuc"),
+        Case("norm", lambda x: np.linalg.norm(x, 2), (A,), "spectral"),
+        Case("norm", lambda x: np.linalg.norm(x, -2), (square,), "-2"),
+        Case("norm", lambda x: np.linalg.norm(x, 1), (A,), "matrix 1"),
+        Case("norm", lambda x: np.linalg.norm(x, -1), (square,), "matrix -1"),
+        Case("norm", lambda x: np.linalg.norm(x, np.inf, axis=(2, 1)), (T,), "matrix inf"),
+        Case("norm", lambda x: np.linalg.norm(x, -np.inf, keepdims=True), (A,), "matrix -inf"),
+        Case("norm", lambda x: np.linalg.norm(x, "fro", axis=(0, 2)), (T,), "fro 3-d"),
+        Case("norm", np.linalg.norm, (T,), "flattened"),
+    ]
+
+
+CASES = _cases() + _coverage_cases()
 
 
 def test_every_primitive_has_a_case():
@@ -165,7 +303,8 @@ def test_rule_text_and_kind(case):
             local = node.jacobian(i)
             assert local.rule and "{" not in local.rule, local.rule
             assert local.kind in {"identity", "diagonal", "broadcast", "reduce", "matmul",
-                                  "selection", "reshape", "permutation"}
+                                  "selection", "reshape", "permutation", "contraction",
+                                  "linalg", "scan"}
 
 
 def test_a_wrong_rule_is_caught(monkeypatch):

@@ -47,6 +47,15 @@ OPS = {
     "stack_sum": lambda ns, a, b, M: (
         ns.sum(ns.stack([a, b]), axis=0) if _shape(a) == _shape(b) else a + b
     ),
+    # -- element-wise (more), reductions and scans (kept smooth: no zeros, no ties)
+    "arcsinh": lambda ns, a, b, M: ns.arcsinh(a),
+    "exp2": lambda ns, a, b, M: ns.exp2(ns.tanh(a)),
+    "arctan2": lambda ns, a, b, M: ns.arctan2(a, 1.0 + b * b),
+    "hypot": lambda ns, a, b, M: ns.hypot(a, 1.0 + b * b),
+    "logaddexp": lambda ns, a, b, M: ns.logaddexp(a, b),
+    "var": lambda ns, a, b, M: ns.var(a) if len(_shape(a)) == 1 else a,
+    "prod": lambda ns, a, b, M: ns.prod(1.0 + a * a),
+    "cumsum": lambda ns, a, b, M: ns.cumsum(a) if len(_shape(a)) == 1 else a,
 }
 
 
@@ -116,6 +125,10 @@ class _TorchNamespace:
         self.concatenate = torch.cat
         self.stack = torch.stack
         self.sum = lambda a, axis=None: torch.sum(a) if axis is None else torch.sum(a, dim=axis)
+        self.arcsinh, self.exp2, self.arctan2 = torch.asinh, torch.exp2, torch.atan2
+        self.hypot, self.logaddexp, self.prod = torch.hypot, torch.logaddexp, torch.prod
+        self.var = lambda a: torch.var(a, correction=0)
+        self.cumsum = lambda a: torch.cumsum(a, 0)
 
 
 @given(programs, vectors, vectors, scalars)

@@ -118,16 +118,19 @@ def test_control_flow_runs_define_by_run():
     assert gad.trace(f, -1.0).grad("x") == -3.0
 
 
-def test_comparisons_and_piecewise_constants_are_plain_values():
+def test_comparisons_are_plain_values_and_piecewise_constants_have_derivative_0():
     def f(x):
         mask = x > 0
         assert isinstance(mask, np.ndarray) and mask.dtype == bool
-        assert isinstance(np.floor(x), np.ndarray) and isinstance(np.argmax(x), np.integer)
+        assert isinstance(np.argmax(x), np.integer)
         return np.sum(x * mask - np.floor(x))
 
     g = gad.trace(f, np.array([-1.5, 0.5, 2.5]))
     np.testing.assert_array_equal(g.grad("x"), [0.0, 1.0, 1.0])
-    assert {node.op for node in g.nodes} == {"input", "const", "multiply", "subtract", "sum"}
+    assert {node.op for node in g.nodes} == {"input", "const", "multiply", "floor", "subtract",
+                                             "sum"}
+    floor = next(node for node in g.nodes if node.op == "floor")
+    assert floor.jacobian(0).rule == "0 (piecewise constant)"
 
 
 def test_nan_and_inf_are_recorded_not_fatal():
@@ -204,12 +207,12 @@ def test_memory_is_proportional_to_the_values():
 class TestErrors:
     def test_unsupported_function_names_itself_the_line_and_the_alternatives(self):
         def f(x):
-            return np.cumsum(x)
+            return np.unwrap(x)
 
         with pytest.raises(gad.UnsupportedOperation) as error:
             gad.trace(f, np.ones(3))
         message = str(error.value)
-        assert "np.cumsum" in message and "test_tracer.py:" in message
+        assert "np.unwrap" in message and "test_tracer.py:" in message
         assert "np.sum" in message and "np.tanh" in message
 
     def test_shape_mismatch_names_the_op_both_shapes_and_the_line(self):
@@ -225,8 +228,8 @@ class TestErrors:
     def test_matmul_shapes(self):
         with pytest.raises(gad.ShapeError, match=r"matmul.*\(2, 3\).*\(2,\)"):
             gad.trace(lambda A, x: A @ x, np.ones((2, 3)), np.ones(2))
-        with pytest.raises(gad.UnsupportedOperation, match="only vectors and matrices"):
-            gad.trace(lambda A: A @ A, np.ones((2, 2, 2)))
+        with pytest.raises(gad.ShapeError, match=r"matmul.*\(2, 2, 3\) and \(2, 2, 3\)"):
+            gad.trace(lambda A: A @ A, np.ones((2, 2, 3)))  # stacks of matrices: inner sizes
 
     def test_complex_and_object_inputs_are_refused(self):
         with pytest.raises(gad.TraceError, match="complex"):
@@ -268,13 +271,11 @@ class TestErrors:
 
 
 def test_more_user_mistakes_get_clear_messages():
-    with pytest.raises(gad.UnsupportedOperation, match=r"np\.linalg\.norm at test_tracer"):
-        gad.trace(lambda x: np.linalg.norm(x), np.ones(2))
-    with pytest.raises(gad.UnsupportedOperation, match=r"np\.remainder"):
-        gad.trace(lambda x: x % 2, np.ones(2))
+    with pytest.raises(gad.UnsupportedOperation, match=r"np\.linalg\.qr at test_tr"):
+        gad.trace(lambda x: np.linalg.qr(x), np.ones((2, 2)))
     with pytest.raises(gad.TraceError, match="returned None"):
         gad.trace(lambda x: None, 1.0)
-    # floor division is piecewise constant: a plain value, no slope
+    # floor division is piecewise constant: derivative 0
     g = gad.trace(lambda x: np.sum(x // 1 + x), np.array([1.5, 2.5]))
     np.testing.assert_array_equal(g.grad("x"), [1.0, 1.0])
 

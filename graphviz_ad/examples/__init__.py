@@ -29,6 +29,7 @@ ORDER = (
     "tied_autoencoder",
     "conv1d",
     "rnn",
+    "derivation_mistakes",
 )
 
 

@@ -29,6 +29,18 @@ def batchnorm_loss(x, gamma, beta, target):
     return 0.5 * np.sum((y - target) ** 2)
 
 
+def batchnorm_loss_backward(x, gamma, beta, target):
+    """The closed form above, by hand (``graphviz-ad compare batchnorm`` checks it)."""
+    n = x.shape[0]
+    mean = np.mean(x, axis=0)
+    std = np.sqrt(np.mean((x - mean) ** 2, axis=0) + EPSILON)
+    x_hat = (x - mean) / std
+    dy = gamma * x_hat + beta - target
+    dx_hat = gamma * dy  # ĝ
+    dx = (n * dx_hat - np.sum(dx_hat, axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0)) / (n * std)
+    return {"x": dx, "gamma": np.sum(x_hat * dy, axis=0), "beta": np.sum(dy, axis=0)}
+
+
 rng = np.random.default_rng(1)
 x = rng.normal(loc=2.0, scale=3.0, size=(5, 3))  # N = 5 samples, 3 features
 gamma = np.array([1.5, 0.5, -1.0])

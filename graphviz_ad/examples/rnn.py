@@ -28,6 +28,24 @@ def rnn_loss(W, U, b, h0, xs, target):
     return 0.5 * np.sum((h - target) ** 2)
 
 
+def rnn_loss_backward(W, U, b, h0, xs, target):
+    """Backpropagation through time by hand (``graphviz-ad compare rnn`` checks it)."""
+    hs = [h0]
+    for x in xs:
+        hs.append(cell(W, U, b, hs[-1], x))
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    dh = hs[-1] - target
+    dxs = []
+    for t in reversed(range(len(xs))):
+        delta = dh * (1 - hs[t + 1] ** 2)  # δₜ
+        dW += np.outer(delta, hs[t])
+        dU += np.outer(delta, xs[t])
+        db += delta
+        dxs.insert(0, U.T @ delta)
+        dh = W.T @ delta
+    return {"W": dW, "U": dU, "b": db, "h0": dh, "xs": dxs}
+
+
 W = np.array([[0.5, -0.4], [0.3, 0.8]])
 U = np.array([[1.0, -0.5, 0.2], [0.4, 0.6, -0.3]])
 b = np.array([0.1, -0.2])

@@ -13,7 +13,7 @@ import re
 # One factor of a rule: an operand name, a number, a selection S[…] or a bracketed group,
 # optionally transposed.
 _ATOM = re.compile(r"^−?(\w+(\[[^\]]*\]|\(.*\))?|\(.*\)|\[.*\])$")
-_SUFFIXES = (" over axis ", " (vec ", " (axes ")
+_SUFFIXES = (" over axis ", " (vec ", " (axes ", " (for each ")
 
 
 def transposed_rule(rule: str, symmetric: bool = False) -> str:
@@ -22,9 +22,10 @@ def transposed_rule(rule: str, symmetric: bool = False) -> str:
     A symmetric Jacobian (I, diag(·), any 1×1) is its own transpose.  Otherwise Kronecker
     products transpose factor by factor, (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ; a transposed name loses its ᵀ
     and a plain one gains it; anything else is wrapped as (…)ᵀ.  ``1ᵀ over axis 0`` becomes
-    ``1 over axis 0``.
+    ``1 over axis 0``.  A rule given as the reverse-mode map itself (``Ḡ ↦ einsum(…)``, for
+    products of any shape) reads the same in either layout.
     """
-    if symmetric:
+    if symmetric or rule.startswith("Ḡ ↦ "):
         return rule
     rule, suffix = _split_suffix(rule)
     factors = _top_level_split(rule, " ⊗ ")
