@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from importlib import metadata
 
@@ -39,10 +38,13 @@ from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
-from .render import FORMATS, player_html, to_json, to_svg
+from .render import FORMATS, TEXT_FORMATS, picture_text
+from .render.options import COLLAPSE_THRESHOLD
+from .safe_text import file_stem, printable
 
 DEMO = "neuron"
 JACOBIAN_ENTRIES = 100_000  # grad prints a non-scalar output's Jacobian up to this size
+CHECK_ROWS = 40  # check lists this many nodes of a larger graph (every failure, always)
 
 
 class UsageError(Exception):
@@ -78,7 +80,9 @@ def main(argv=None) -> int:
 
 
 def _complain(message: str) -> None:
-    sys.stderr.write(f"graphviz-ad: error: {message}\n")
+    """An error on standard error; the names it quotes are shown, never obeyed."""
+    lines = "\n".join(printable(line) for line in message.splitlines())
+    sys.stderr.write(f"graphviz-ad: error: {lines}\n")
 
 
 # -- the parser --------------------------------------------------------------------------------
@@ -140,7 +144,25 @@ def _parser() -> argparse.ArgumentParser:
                         "an input's name or a node id")
     render.add_argument("--hops", type=_count, default=2, metavar="K",
                         help="with --focus: how many edges away to draw (default: 2)")
-    graph_option(render, "the graph to draw when the script traced several")
+    render.add_argument("--legend", action=argparse.BooleanOptionalAction, default=False,
+                        help="draw the legend of colours and line styles (default: no)")
+    render.add_argument("--values", action=argparse.BooleanOptionalAction, default=True,
+                        help="show values, gradients and tangents (default: yes); "
+                        "--no-values draws the structure only")
+    render.add_argument("--digits", type=_positive_int, default=4, metavar="D",
+                        help="significant digits of numbers (default: 4)")
+    render.add_argument("--max-elements", type=_positive_int, default=6, metavar="N",
+                        help="arrays with more elements are shown abbreviated (default: 6)")
+    render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
+                        help="draw each call of your functions as one box (default: only "
+                        f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
+    render.add_argument("--dpi", type=_positive_int, metavar="DPI",
+                        help="resolution of PNG output in dots per inch (Graphviz's default: "
+                        "96); --scale 2 is --dpi 192")
+    render.add_argument("--scale", type=_positive_float, metavar="S",
+                        help="PNG output S times the default size")
+    graph_option(render, "the graph to draw when the script traced several (default: each "
+                 "graph, to its own file)")
     render.set_defaults(handler=_render)
 
     tui = commands.add_parser(
@@ -172,6 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     graph_option(check, "only this graph")
     check.add_argument("--tol", type=_positive_float, default=checking.TOLERANCE, metavar="TOL",
                        help=f"the largest error accepted (default: {checking.TOLERANCE:g})")
+    check.add_argument("--all", action="store_true",
+                       help=f"list every node (default: at most {CHECK_ROWS}: every failure, "
+                       "then undefined entries, kinks and the largest errors)")
     check.set_defaults(handler=_check)
 
     _add_compare_command(commands, script)
@@ -259,12 +284,6 @@ def _selected(args) -> list[tuple[str, object]]:
     return [(args.graph, _choose(graphs, args.graph))]
 
 
-def _one(args) -> tuple[str, object]:
-    graphs, names = _collect(args)
-    graph = _choose(graphs, args.graph)
-    return names[graphs.index(graph)], graph
-
-
 def _choose(graphs, name):
     try:
         return choose(graphs, name)
@@ -276,11 +295,45 @@ def _choose(graphs, name):
 
 
 def _render(args) -> int:
-    name, graph = _one(args)
-    fmt = args.format or _format_of(args.output)
+    if args.dpi is not None and args.scale is not None:
+        raise UsageError("give --dpi or --scale, not both")
+    graphs, names = _collect(args)
+    if args.graph is not None:
+        graph = _choose(graphs, args.graph)
+        jobs = [(names[graphs.index(graph)], graph, args.output)]
+    elif len(graphs) == 1 or args.output == "-":
+        jobs = [(names[0], _choose(graphs, None), args.output)]
+    else:  # one file per graph: neuron-1.svg, neuron-2.svg (or OUT-1.svg, OUT-2.svg)
+        jobs = [(name, graph, _numbered(args.output, name))
+                for name, graph in zip(names, graphs, strict=True)]
+    for name, graph, output in jobs:
+        _render_one(args, name, graph, output)
+    return 0
+
+
+def _numbered(output: str | None, name: str) -> str | None:
+    """Where graph ``name`` goes when a script traced several: OUT with the graph's number
+    (``n.svg`` → ``n-2.svg`` for ``neuron#2``), or None for the default name."""
+    if output is None:
+        return None
+    stem, suffix = os.path.splitext(output)
+    number = name.rpartition("#")[2] if "#" in name else file_stem(name)
+    return f"{stem}-{number}{suffix}"
+
+
+def _render_one(args, name: str, graph, output: str | None) -> None:
+    fmt = args.format or _format_of(output)
     focus = None if args.focus is None else _node(graph, args.focus, "--focus")
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
-               "hops": args.hops}
+               "hops": args.hops, "legend": args.legend, "values": args.values,
+               "digits": args.digits, "max_elements": args.max_elements,
+               "collapse": args.collapse}
+    dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
+    if dpi is not None:
+        if fmt != "png":
+            raise UsageError(f"--dpi and --scale set a PNG's resolution; {fmt} is not a "
+                             "bitmap")
+        options["dpi"] = dpi
     if fmt == "html":
         if args.step is not None:
             raise UsageError("the HTML player shows every step of a pass; give --mode, not "
@@ -290,24 +343,19 @@ def _render(args) -> int:
     else:
         state = _state_at(graph, args.mode, args.step)
     try:
-        if args.output == "-":
-            sys.stdout.write(_picture_text(graph, fmt, state, options))
+        if output == "-":
+            if fmt not in TEXT_FORMATS:
+                raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
+            sys.stdout.write(picture_text(graph, fmt, state, **options))
         else:
-            output = args.output or f"{_file_stem(name)}.{fmt}"
+            output = output or f"{file_stem(name)}.{fmt}"
             written = graph.render(output, format=fmt, step=state, **options)
             print(f"wrote {written}")
     except RenderError as error:
         raise Failure(str(error)) from error
     except OSError as error:  # a missing folder, no permission, a full disk
-        raise Failure(f"cannot write {error.filename or args.output}: "
+        raise Failure(f"cannot write {error.filename or output}: "
                       f"{error.strerror or error}") from error
-    return 0
-
-
-def _file_stem(name: str) -> str:
-    """A graph's name as a file name: ``<lambda>`` gives ``lambda``, ``f#2`` gives ``f-2``
-    (only letters, digits, ``_``, ``.`` and ``-``; never empty, never hidden)."""
-    return re.sub(r"[^\w.-]+", "-", name).strip("-.") or "graph"
 
 
 def _node(graph, text: str, option: str):
@@ -354,19 +402,6 @@ def _debugger(graph, mode: str) -> Debugger:
                       "instead") from None
 
 
-def _picture_text(graph, fmt: str, state, options: dict) -> str:
-    """The picture as text, for ``-o -``."""
-    if fmt == "dot":
-        return graph.to_dot(state, **options)
-    if fmt == "json":
-        return to_json(graph, state)
-    if fmt == "svg":
-        return to_svg(graph, state, **options)
-    if fmt == "html":
-        return player_html(graph, **options)
-    raise UsageError(f"{fmt} is binary; write it to a file with -o FILE")
-
-
 def _tui(args) -> int:
     graphs, _ = _collect(args)
     start = None if args.graph is None else graphs.index(_choose(graphs, args.graph))
@@ -402,10 +437,10 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
     else:
         title += f" has output shape {graph.output.shape}: each input has a Jacobian"
         header = "∂output/∂input (output size × input size)"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_text(title), title_justify="left")
     for column in ("input", "shape", "value"):
         table.add_column(column)
-    table.add_column(header)
+    table.add_column(_text(header))
     gradients = graph.grad() if scalar else None
     for input_name, node in graph.inputs.items():
         entries = np.size(graph.value) * np.size(node.value)
@@ -416,7 +451,7 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
             derivative = _format(jacobian, digits)
         else:
             derivative = f"{entries:,} entries: too many to print (Graph.jacobian computes it)"
-        table.add_row(Text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
+        table.add_row(_text(input_name), Text(str(node.shape)), Text(_format(node.value, digits)),
                       Text(derivative))
     return table
 
@@ -435,7 +470,7 @@ def _check(args) -> int:
     failed = False
     for name, graph in _selected(args):
         report = checking.check_graph(graph, tolerance=args.tol)
-        console.print(_check_table(name, report))
+        console.print(_check_table(name, report, None if args.all else CHECK_ROWS))
         console.print(_check_summary(report))
         failed = failed or not report.passed
     return 1 if failed else 0
@@ -444,22 +479,48 @@ def _check(args) -> int:
 _STATUS_STYLE = {"ok": "green", "FAIL": "bold red", "kink": "yellow", "undefined": "yellow"}
 
 
-def _check_table(name: str, report) -> Table:
-    table = Table(title=f"{name}: local Jacobians against finite differences",
-                  title_justify="left")
+def _check_table(name: str, report, rows: int | None = None) -> Table:
+    """One row per checked node, in tape order; at most ``rows`` of them (None: all), the
+    ones worth reading first (see :func:`_rows_shown`), and a caption saying so."""
+    shown = _rows_shown(report, rows)
+    caption = None
+    if len(shown) < len(report.nodes):
+        caption = _text(f"{len(shown)} of {len(report.nodes):,} nodes shown: failures, undefined, "
+                        "kinks, then the largest errors (--all lists every node)")
+    table = Table(title=_text(f"{name}: local Jacobians against finite differences"),
+                  title_justify="left", caption=caption, caption_justify="left")
     table.add_column("node", no_wrap=True)
     table.add_column("line", no_wrap=True)
-    table.add_column("w.r.t.")
+    table.add_column("w.r.t.", min_width=6)
     table.add_column("error", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    for node_check in report.nodes:
+    for node_check in shown:
         node = node_check.node
         status = _status(node_check, report.tolerance)
         operands = ", ".join(edge.operand.label for edge in node_check.edges)
         error = "—" if np.isnan(node_check.error) else f"{node_check.error:.1e}"
-        table.add_row(Text(f"{node.label} = {node.call_text}"), Text(str(node.source)),
-                      Text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
+        table.add_row(_text(f"{node.label} = {node.call_text}"), _text(node.source),
+                      _text(operands), Text(error), Text(status, style=_STATUS_STYLE[status]))
     return table
+
+
+def _rows_shown(report, rows: int | None) -> list:
+    """The node checks to list, in tape order: all of them when they fit in ``rows``, else
+    every failure and then, up to ``rows``, undefined ones, kinks and the largest errors
+    (a table of 10⁵ rows says less, and takes a minute to print)."""
+    if rows is None or len(report.nodes) <= rows:
+        return list(report.nodes)
+    order = {"FAIL": 0, "undefined": 1, "kink": 2, "ok": 3}
+
+    def priority(index: int):
+        node_check = report.nodes[index]
+        error = node_check.error
+        return (order[_status(node_check, report.tolerance)],
+                -error if not np.isnan(error) else 0.0, index)
+
+    ranked = sorted(range(len(report.nodes)), key=priority)
+    keep = max(rows, len(report.failures))
+    return [report.nodes[index] for index in sorted(ranked[:keep])]
 
 
 def _status(node_check, tolerance: float) -> str:
@@ -477,11 +538,17 @@ def _check_summary(report) -> Text:
         return Text(f"nothing to check: no operation depends on an input ({count} edges)")
     where = f"{worst.node.label} = {worst.node.call_text}, {worst.node.source}"
     if report.passed:
-        return Text(f"{count} local Jacobians within {report.tolerance:g} (worst {worst.error:.1e}"
-                    f" at {where})", style="green")
+        return _text(f"{count} local Jacobians within {report.tolerance:g} (worst "
+                     f"{worst.error:.1e} at {where})", style="green")
     failures = report.failures
-    return Text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
-                f"(worst {worst.error:.1e} at {where})", style="bold red")
+    return _text(f"{len(failures)} of {len(report.nodes)} nodes exceed {report.tolerance:g} "
+                 f"(worst {worst.error:.1e} at {where})", style="bold red")
+
+
+def _text(text, style: str = "") -> Text:
+    """Text that holds the user's names, for Rich: shown as written, never read as markup,
+    control characters escaped (see :mod:`graphviz_ad.safe_text`)."""
+    return Text(printable(text), style=style)
 
 
 def _add_compare_command(commands, script) -> None:

@@ -21,6 +21,7 @@ import os
 import runpy
 import sys
 import sysconfig
+import threading
 import traceback
 from collections import Counter
 from contextlib import contextmanager
@@ -110,14 +111,16 @@ def run_script(path: str, argv=(), run_name: str = "__main__", namespace=None) -
     while it runs (both are restored afterwards).  ``run_name`` is its ``__name__``: the
     default runs ``if __name__ == "__main__":`` blocks, as Python does.  A dict given as
     ``namespace`` receives the script's globals (its functions, for ``compare``).  Raises
-    :class:`ScriptError` if the script raises or exits with a non-zero status.
+    :class:`ScriptError` if the script raises or exits with a non-zero status; an
+    ``os._exit(status)`` in the script ends the script as ``sys.exit(status)`` would, not
+    the program that runs it (see :func:`_exit_ends_the_script`).
     """
     script = os.path.abspath(path)
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [script, *argv]
     sys.path.insert(0, os.path.dirname(script))
     try:
-        with collecting() as graphs:
+        with collecting() as graphs, _exit_ends_the_script():
             script_globals = runpy.run_path(script, run_name=run_name)
         if namespace is not None:
             namespace.update(script_globals)
@@ -129,6 +132,27 @@ def run_script(path: str, argv=(), run_name: str = "__main__", namespace=None) -
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
     return graphs
+
+
+@contextmanager
+def _exit_ends_the_script():
+    """Within the block, ``os._exit(status)`` called by the script's own thread raises
+    ``SystemExit(status)``: the process would otherwise end at once, with the script's
+    status and without a word, before the graphs it traced are drawn or checked.  A child
+    process (after ``fork``) or another thread still exits for real."""
+    real_exit = os._exit
+    pid, thread = os.getpid(), threading.current_thread()
+
+    def script_exit(status):
+        if os.getpid() != pid or threading.current_thread() is not thread:
+            real_exit(status)
+        raise SystemExit(status)
+
+    os._exit = script_exit
+    try:
+        yield
+    finally:
+        os._exit = real_exit
 
 
 def graph_names(graphs) -> list[str]:

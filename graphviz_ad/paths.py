@@ -18,6 +18,7 @@ they are counted by dynamic programming and only the first ``limit`` are listed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,35 @@ def _chain(start: Node, end: Node, edges: tuple[Edge, ...]) -> np.ndarray:
     return np.array(flat, dtype=float).reshape(end.shape + start.shape)
 
 
+class PathCount(int):
+    """A number of paths: an ``int`` that prints exactly up to ``EXACT_DIGITS`` digits and
+    as ``≈1.2·10⁴⁵¹⁵`` beyond (n stacked diamonds have 2ⁿ paths, more digits than Python
+    converts to text, and more than anyone reads).
+
+    >>> str(PathCount(2**40)), f"{PathCount(2**15000)}"
+    ('1099511627776', '≈2.8·10⁴⁵¹⁵')
+    """
+
+    EXACT_DIGITS = 16
+
+    def __str__(self) -> str:
+        if -(10**self.EXACT_DIGITS) < self < 10**self.EXACT_DIGITS:
+            return int.__repr__(self)
+        exponent = math.floor(math.log10(self))
+        mantissa = round(10 ** (math.log10(self) - exponent), 1)
+        if mantissa >= 10:  # 9.96 rounds up to the next power
+            mantissa, exponent = 1.0, exponent + 1
+        return f"≈{mantissa:.1f}·10{str(exponent).translate(_SUPERSCRIPT)}"
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else int.__format__(self, spec)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 class Paths(Sequence):
     """The paths from ``start`` to ``end`` (listed up to ``limit``), and how many there are.
 
@@ -117,7 +147,7 @@ class Paths(Sequence):
         self.start = start
         self.end = end
         self._paths = paths
-        self.total_count = total_count
+        self.total_count = PathCount(total_count)
         self.limit = limit
 
     @property
@@ -153,7 +183,7 @@ class Paths(Sequence):
         lines = [f"{title}: {self.total_count} path{'s' if self.total_count != 1 else ''}"]
         lines += [f"  {path.text}" for path in self._paths]
         if self.truncated:
-            lines.append(f"  … {self.total_count - len(self)} more not listed "
+            lines.append(f"  … {PathCount(self.total_count - len(self))} more not listed "
                          f"(limit={self.limit})")
         else:
             lines.append(f"  sum = {array_text(self.sum())}")

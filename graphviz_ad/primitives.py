@@ -175,7 +175,8 @@ def _reduce(node, i: int) -> Jacobian:
     if node.op == "sum":
         return Reduce(in_shape, out_shape, axes, keepdims, 1, "1ᵀ" + over, node)
     if node.op == "mean":
-        count = prod(in_shape[a] for a in axes)
+        # the mean of nothing is NaN, as in numpy; its Jacobian has no entries to weight
+        count = max(prod(in_shape[a] for a in axes), 1)
         return Reduce(in_shape, out_shape, axes, keepdims, 1.0 / count, "1ᵀ/n" + over, node)
     extremum = node.value if keepdims else np.expand_dims(node.value, axes)
     weights = _shares(x, extremum, axes)

@@ -28,6 +28,7 @@ from .errors import ShapeError, TraceError, UnsupportedAttribute
 from .graph import Graph
 from .notation import constant_name, subscript
 from .primitives import PRIMITIVES, local_jacobian
+from .safe_text import printable
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
@@ -107,8 +108,8 @@ class Node:
         number, ``c₅`` for other constants, ``u₇`` for intermediate results (as in the paper's
         u₁ = x², y = x + u₁)."""
         if self._label is None:
-            if self.name is not None:
-                self._label = self.name
+            if self.name is not None:  # a name is shown as text: control characters escaped
+                self._label = printable(self.name)
             elif self.op == "const" and np.ndim(self.value) == 0:
                 self._label = constant_name(self.value)
             else:

@@ -165,9 +165,20 @@ def test_an_example_opened_by_name_runs_quietly(capsys):
     assert "backward pass" not in out  # the example's own printout stays off
 
 
-def test_graph_selection(capsys):
-    status, _, err = run(capsys, "render", "neuron")
+def test_render_draws_every_graph_of_a_script_to_its_own_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "render", "neuron", "--format", "dot")
+    assert status == 0
+    assert out.split() == ["wrote", "neuron-1.dot", "wrote", "neuron-2.dot"]
+    active, inactive = ((tmp_path / f"neuron-{k}.dot").read_text() for k in (1, 2))
+    assert "2.25" in active and "2.25" not in inactive  # the output max(0, z) of each
+    status, out, _ = run(capsys, "render", "neuron", "-o", "n.dot")
+    assert status == 0 and "n-1.dot" in out and "n-2.dot" in out
+    status, _, err = run(capsys, "render", "neuron", "-o", "-")
     assert status == 2 and "neuron#1, neuron#2" in err and "--graph" in err
+
+
+def test_graph_selection(capsys):
     status, _, err = run(capsys, "grad", "neuron", "--graph", "nope")
     assert status == 2 and "no graph named 'nope'" in err
     status, out, _ = run(capsys, "grad", "neuron", "--graph", "neuron#2")
@@ -306,6 +317,27 @@ def test_render_the_html_player(capsys, tmp_path):
                        "-o", str(target))
     assert status == 0
     assert target.read_text(encoding="utf-8").count("<svg") == 5  # start and 4 steps
+
+
+def test_render_slide_options(capsys, tmp_path):
+    def dot(*argv):
+        status, out, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                             "-o", "-", "--format", "dot", *argv)
+        assert status == 0
+        return out
+
+    plain = dot()
+    assert "legend" not in plain.lower()  # no legend unless asked for
+    assert "legend" in dot("--legend").lower()
+    assert ">12<" in plain and ">12<" not in dot("--no-values")
+    assert "dpi" not in plain
+    png = tmp_path / "x.png"
+    status, _, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                       "-o", str(png), "--scale", "2")
+    assert status == 0 and png.read_bytes().startswith(b"\x89PNG")
+    status, _, err = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "-o", "-", "--format", "dot", "--dpi", "200")
+    assert status == 2 and "not a bitmap" in err
 
 
 @pytest.mark.parametrize(("argv", "message"), [

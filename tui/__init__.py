@@ -16,6 +16,10 @@ def run_app(graphs, mode: str = "forward", start: int | None = None,
     when there are several), ``graphviz_layout`` takes the pictures' ranks and order from
     Graphviz when it is installed (our own layout otherwise, and always for large graphs'
     focus view).
+
+    An error inside the app ends it: Textual restores the terminal and prints the
+    traceback, and ``SystemExit`` carries its non-zero status out, so a crash is never
+    mistaken for a normal quit.
     """
     from graphviz_ad import Graph
 
@@ -23,7 +27,10 @@ def run_app(graphs, mode: str = "forward", start: int | None = None,
 
     if isinstance(graphs, Graph):
         graphs = [graphs]
-    DebuggerApp(graphs, mode=mode, start=start, graphviz_layout=graphviz_layout).run()
+    app = DebuggerApp(graphs, mode=mode, start=start, graphviz_layout=graphviz_layout)
+    app.run()
+    if app.return_code:
+        raise SystemExit(app.return_code)
 
 
 __all__ = ["run_app"]

@@ -7,14 +7,16 @@ the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline displa
 
 from .binary import find_program, pipe
 from .dot import to_dot
-from .export import FORMATS, preview_svg, render, to_json, to_svg
+from .export import FORMATS, TEXT_FORMATS, picture_text, preview_svg, render, to_json, to_svg
 from .options import Options
 from .player import player_html
 
 __all__ = [
     "FORMATS",
+    "TEXT_FORMATS",
     "Options",
     "find_program",
+    "picture_text",
     "pipe",
     "player_html",
     "preview_svg",

@@ -82,6 +82,8 @@ class _Writer:
         graph_attrs = {"rankdir": self.options.rankdir, "fontname": FONT, "labelloc": "t",
                        "label": self._title(), "newrank": "true", "nodesep": "0.3",
                        "ranksep": "0.35"}
+        if self.options.dpi is not None:  # a bitmap's resolution (Graphviz's default: 96)
+            graph_attrs["dpi"] = str(self.options.dpi)
         if self.view.effort > QUICK_LAYOUT_EFFORT:
             graph_attrs.update(QUICK_LAYOUT)
         node_attrs = {"shape": "box", "fontname": FONT, "fontsize": "11", "margin": "0.04,0.03"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from .stepview import state_of
 from .view import build_view
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
+TEXT_FORMATS = ("svg", "dot", "json", "html")
 _SUFFIXES = {"gv": "dot", "htm": "html"}
 PREVIEW_EFFORT = 50_000  # dot takes a few seconds at this layout effort (see preview_svg)
 
@@ -48,35 +50,50 @@ def preview_svg(graph) -> str:
     return to_svg(graph)
 
 
-def render(graph, path, format=None, step=None, binary=None, **options) -> Path:
+def render(graph, path, format=None, step=None, binary=None, **options) -> Path | None:
     """Write the picture to ``path`` in ``format`` (by default, from the file's suffix):
     ``svg``, ``png``, ``pdf``, ``dot`` (or ``.gv``), ``json`` or ``html`` (the step player;
     it takes ``mode``, ``seed`` and ``direction`` besides the drawing options).
 
     ``binary`` chooses the Graphviz program (``"dot"`` or ``"graphviz-pure"``; by default
-    ``dot`` when it is on PATH).  Returns the path written.
+    ``dot`` when it is on PATH).  Returns the path written.  ``"-"`` writes a text format
+    (svg, the default, dot, json or html) to standard output and returns None.
     """
+    if str(path) == "-":
+        sys.stdout.write(picture_text(graph, _format(None, format or "svg"), step, binary,
+                                      **options))
+        return None
     path = Path(path)
     fmt = _format(path, format)
+    if fmt in TEXT_FORMATS:
+        path.write_text(picture_text(graph, fmt, step, binary, **options), encoding="utf-8")
+    else:
+        Options.of(options)
+        path.write_bytes(pipe(to_dot(graph, step, **options), fmt, binary))
+    return path
+
+
+def picture_text(graph, fmt: str, step=None, binary=None, **options) -> str:
+    """The picture in a text format: ``svg``, ``dot``, ``json`` or ``html`` (the player)."""
     if fmt != "html":
         Options.of(options)  # a misspelt option is an error for every format, JSON included
     if fmt == "dot":
-        path.write_text(to_dot(graph, step, **options), encoding="utf-8")
-    elif fmt == "json":
-        path.write_text(to_json(graph, step), encoding="utf-8")
-    elif fmt == "html":
+        return to_dot(graph, step, **options)
+    if fmt == "json":
+        return to_json(graph, step)
+    if fmt == "svg":
+        return to_svg(graph, step, binary, **options)
+    if fmt == "html":
         from .player import player_html
 
         if step is not None:
             raise ValueError("the HTML player shows every step of a pass: give mode= (and "
                              "seed= or direction=), not step=")
-        path.write_text(player_html(graph, binary=binary, **options), encoding="utf-8")
-    else:
-        path.write_bytes(pipe(to_dot(graph, step, **options), fmt, binary))
-    return path
+        return player_html(graph, binary=binary, **options)
+    raise ValueError(f"{fmt} is binary: write it to a file, not as text")
 
 
-def _format(path: Path, fmt: str | None) -> str:
+def _format(path: Path | None, fmt: str | None) -> str:
     if fmt is None:
         suffix = path.suffix.lower().lstrip(".")
         if not suffix:

@@ -31,6 +31,7 @@ class Options:
     ``digits``                significant digits of numbers
     ``jacobian_numbers``      show a local Jacobian's numbers when it has at most this many
                               entries (0: never)
+    ``dpi``                   resolution of bitmaps (PNG) in dots per inch; None: 96
     ========================= ============================================================
     """
 
@@ -47,12 +48,15 @@ class Options:
     max_elements: int = 6
     digits: int = 4
     jacobian_numbers: int = 9
+    dpi: int | None = None
 
     def __post_init__(self):
         if self.rankdir not in ("TB", "LR", "BT", "RL"):
             raise ValueError(f"rankdir must be 'TB', 'LR', 'BT' or 'RL', not {self.rankdir!r}")
         if self.layout not in ("numerator", "denominator"):
             raise ValueError(f"layout must be 'numerator' or 'denominator', not {self.layout!r}")
+        if self.dpi is not None and self.dpi <= 0:
+            raise ValueError(f"dpi must be positive, not {self.dpi}")
         if self.hops < 0:
             raise ValueError(f"hops must be 0 or more, not {self.hops}")
 

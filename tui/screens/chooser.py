@@ -12,6 +12,25 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from graphviz_ad.notation import shape_text
+from graphviz_ad.safe_text import printable
+
+
+class GraphList(OptionList):
+    """The list of graphs.  Page keys move one graph at a time when the terminal is too
+    small to show a line of the list (Textual's page move looks up the lines on screen, and
+    then there are none)."""
+
+    def action_page_down(self) -> None:
+        if self.scrollable_content_region:
+            super().action_page_down()
+        else:
+            self.action_cursor_down()
+
+    def action_page_up(self) -> None:
+        if self.scrollable_content_region:
+            super().action_page_up()
+        else:
+            self.action_cursor_up()
 
 
 class GraphChooser(Screen):
@@ -29,13 +48,13 @@ class GraphChooser(Screen):
                      id="chooser-title")
         options = []
         for index, (graph, name) in enumerate(zip(self.graphs, self.names)):
-            inputs = ", ".join(f"{label}: {shape_text(node.shape)}"
+            inputs = ", ".join(f"{printable(label)}: {shape_text(node.shape)}"
                                for label, node in graph.inputs.items())
-            line = Text(name, style="bold")
+            line = Text(printable(name), style="bold")
             line.append(f"({inputs}) → {shape_text(graph.output.shape)}")
             line.append(f"   {len(graph.nodes)} nodes", style="dim")
             options.append(Option(line, id=str(index)))
-        yield OptionList(*options, id="chooser")
+        yield GraphList(*options, id="chooser")
         yield Footer()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 import graphviz_ad as gad
 from graphviz_ad.notation import MODES
+from graphviz_ad.safe_text import file_stem
 
 from ..widgets.graph_pane import GraphPane
 from ..widgets.inspector import Inspector
@@ -247,8 +248,8 @@ class DebugScreen(Screen):
         """Write the current state as SVG (through the renderer, in a thread: Graphviz runs
         as a separate program)."""
         debugger = self.debugger
-        target = self.app.export_folder / (
-            f"{self.graph.name}-{debugger.mode}-step{max(debugger.index, 0)}.svg")
+        stem = file_stem(self.graph.name)  # a name like ../x must not leave the folder
+        target = self.app.export_folder / f"{stem}-{debugger.mode}-step{max(debugger.index, 0)}.svg"
         step = debugger.state() if debugger.current is not None else None
         layout = "numerator" if self.numerator else "denominator"
         self.notify(f"exporting {target.name}…", timeout=2)
