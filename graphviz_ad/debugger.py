@@ -82,8 +82,10 @@ class _Trail:
         node = fields[0]
         touched = self.touches.setdefault(node.id, [])
         index = len(self.records)
-        counts = () if self.make is ForwardStep else (len(touched) + 1, self.expected[node.id])
-        step = self.make(index, *fields, *counts, self)
+        if self.make is ForwardStep:
+            step = ForwardStep(index, *fields, self)
+        else:
+            step = self.make(index, *fields, len(touched) + 1, self.expected[node.id], self)
         touched.append(index)
         self.records.append(step)
 
