@@ -20,7 +20,7 @@ from math import prod
 import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedOperation
-from .tracer import NO_VALUE, Tracer, _location, apply, plain
+from .tracer import NO_VALUE, Tracer, _location, apply, note_view, plain, snapshot
 
 # ufuncs recorded as the primitive of that name
 _UFUNCS = {
@@ -79,7 +79,7 @@ def ufunc(function, method, inputs, kwargs):
     if function is np.reciprocal:
         return apply("divide", (1.0, inputs[0]))
     if function in (np.positive, np.conjugate):  # the conjugate of a real number is itself
-        return inputs[0]
+        return Tracer(inputs[0].node, inputs[0]._tape)  # a new array, not an alias
     raise _unsupported(f"np.{name}", inputs)
 
 
@@ -108,7 +108,8 @@ def supported() -> list[str]:
     # np.linalg.inv, not np.inv
     names = {_numpy_name(f) for f in (*_UFUNCS, *_FUNCTIONS, *_PRODUCT_UFUNCS, np.matmul,
                                       np.square, np.reciprocal, np.conjugate)}
-    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T"]
+    return [*sorted(names), "operators + - * / ** @ and unary -", "x[index]", ".T",
+            "x[index] = v", "in-place += -= *= /= **= @="]
 
 
 # -- reductions --------------------------------------------------------------------------
@@ -364,7 +365,11 @@ def transpose(x, axes=None):
                          f"{_where((x,))}")
     if axes == tuple(range(ndim)):
         return x  # a vector's transpose is itself in numpy
-    return apply("transpose", (x,), {"axes": axes})
+    params = {"axes": axes}
+    result = apply("transpose", (x,), params)
+    if isinstance(x, Tracer):
+        note_view(x, result, "transpose", params)
+    return result
 
 
 def reshape(x, shape, order="C"):
@@ -378,7 +383,11 @@ def reshape(x, shape, order="C"):
                          f"{_where((x,))}: {error}") from None
     if new_shape == np.shape(value):
         return x
-    return apply("reshape", (x,), {"shape": new_shape})
+    params = {"shape": new_shape}
+    result = apply("reshape", (x,), params)
+    if isinstance(x, Tracer):
+        note_view(x, result, "reshape", params)
+    return result
 
 
 def squeeze(x, axis=None):
@@ -441,7 +450,8 @@ def where(condition, x=None, y=None):
     """np.where(c, x, y): x where c holds, else y; c is a plain mask (no derivative)."""
     if x is None and y is None:
         return np.where(plain(condition))
-    return apply("where", (x, y), {"condition": np.asarray(plain(condition), dtype=bool)})
+    condition = snapshot(np.asarray(plain(condition), dtype=bool))  # the caller may reuse it
+    return apply("where", (x, y), {"condition": condition})
 
 
 def clip(a, a_min=None, a_max=None, **extra):
@@ -457,7 +467,25 @@ def clip(a, a_min=None, a_max=None, **extra):
 
 
 def index(x, key):
-    """x[key] for ints, slices, None, ..., integer arrays and boolean masks."""
+    """x[key] for ints, slices, None, ..., integer arrays and boolean masks.  A basic index
+    (no arrays) is a view in numpy: it is remembered as one, so that writes carry over."""
+    parts, text = index_parts(x, key)
+    params = {"index": parts, "text": text}
+    try:
+        result = apply("index", (x,), params)
+    except ShapeError:
+        raise
+    except IndexError as error:
+        raise ShapeError(f"index {text} does not fit shape {np.shape(plain(x))} "
+                         f"at {_where((x,))}: {error}") from None
+    if not any(isinstance(part, np.ndarray) for part in parts):
+        note_view(x, result, "index", params)
+    return result
+
+
+def index_parts(x, key) -> tuple[tuple, str]:
+    """``key`` in a standard form (masks as integer arrays, ``...`` spelled out, index
+    arrays as read-only snapshots) and as text for pictures."""
     parts = []
     for part in key if isinstance(key, tuple) else (key,):
         if isinstance(part, Tracer):
@@ -465,12 +493,14 @@ def index(x, key):
                              "derivative; index with .value if that is what you mean")
         if isinstance(part, (list, np.ndarray)):
             array = np.asarray(part)
+            if isinstance(part, list) and not part:
+                array = array.astype(np.intp)  # x[[]]: numpy reads an empty list as indices
             if array.dtype == bool:
-                parts.extend(np.nonzero(array))
+                parts.extend(snapshot(where) for where in np.nonzero(array))
                 continue
             if array.dtype.kind not in "iu":
                 raise TraceError(f"index of dtype {array.dtype} at {_where((x,))}")
-            parts.append(array)
+            parts.append(snapshot(array))
         else:
             parts.append(part)
     ndim = np.ndim(plain(x))
@@ -478,13 +508,22 @@ def index(x, key):
     if Ellipsis in [p for p in parts if not isinstance(p, np.ndarray)]:
         at = next(i for i, p in enumerate(parts) if p is Ellipsis)
         parts[at : at + 1] = [slice(None)] * (ndim - used)
-    try:
-        return apply("index", (x,), {"index": tuple(parts), "text": _index_text(parts)})
-    except ShapeError:
-        raise
-    except IndexError as error:
-        raise ShapeError(f"index {_index_text(parts)} does not fit shape {np.shape(plain(x))} "
-                         f"at {_where((x,))}: {error}") from None
+    return tuple(parts), _index_text(parts)
+
+
+def fit_value(x, parts, value):
+    """The value of ``x[parts] = value`` without the leading axes of length 1 that numpy
+    drops when it is longer than the selection (``a[0] = np.ones((1, 3))``)."""
+    if isinstance(value, (list, tuple)) and _find_tracer(value) is not None:
+        value = stack(value)  # x[:2] = [a, b] with traced a, b: numpy builds the array
+    shape = np.shape(plain(value))
+    if not shape or shape[0] != 1:  # the usual case, decided without indexing
+        return value
+    extra = len(shape) - np.ndim(plain(x)[parts])
+    if extra > 0 and all(n == 1 for n in shape[:extra]):
+        return reshape(value, shape[extra:]) if isinstance(value, Tracer) else \
+            np.reshape(value, shape[extra:])
+    return value
 
 
 def _index_text(parts) -> str:
@@ -890,6 +929,9 @@ _PLAIN_FUNCTIONS |= {np.einsum_path, np.linalg.matrix_rank}
 # numpy ≥ 2 ufuncs for products of stacks, recorded as einsum
 _PRODUCT_UFUNCS = {getattr(np, name): handler for name, handler in (
     ("vecdot", vecdot), ("matvec", _matvec), ("vecmat", _vecmat)) if hasattr(np, name)}
+# -- writes: copies are new arrays ("copy" nodes), never aliases of the original
+_FUNCTIONS[np.copy] = lambda a, order="K", subok=False: apply("copy", (a,))
+
 for _alias in ("amax", "amin"):  # older numpy spells max and min this way
     if hasattr(np, _alias) and getattr(np, _alias) not in _FUNCTIONS:
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[np.max if _alias == "amax" else np.min]

@@ -1021,3 +1021,65 @@ class CumProd(CumSum):
         tangent_at_zero = np.sum(np.where(self._first_zero, lines, 0.0), axis=-1, keepdims=True)
         late = self._others * tangent_at_zero
         return self._restore(np.where(self._before, early, late), batch, self.out_shape)
+class Overwrite(Jacobian):
+    """``out = x`` with ``out[index] = v`` (item assignment), w.r.t. x or w.r.t. v.
+
+    With S the selection matrix of the entries written (``x[index]`` is S vec x):
+
+    * w.r.t. x: ``I − SᵀS``, the identity with the written entries masked out: an
+      overwritten entry passes no gradient to the old array;
+    * w.r.t. v: ``Sᵀ E``: v is broadcast (E) to the selection's shape and scattered into
+      place, so its adjoint is the selection S g, summed where v was broadcast.
+
+    Where an index repeats, numpy keeps the last write (``a[[0, 0]] = [1, 2]`` leaves 2;
+    ``a[[0, 0]] += 1`` adds 1 once): ``targets`` lists the entries of out that were
+    written (flat, row-major) and ``sources`` which element of the broadcast selection
+    won each of them, so only that one receives the gradient.
+
+    >>> J = Overwrite(False, np.array([1]), np.array([0]), (3,), (), (3,), "S[1]", {})
+    >>> J.vjp(np.array([5.0, 6.0, 7.0])), J.jvp(2.0)
+    (array(6.), array([0., 2., 0.]))
+    """
+
+    __slots__ = ("selection_shape", "sources", "targets", "wrt_value")
+
+    def __init__(self, wrt_value, targets, sources, x_shape, v_shape, selection_shape,
+                 template, labels):
+        in_shape = v_shape if wrt_value else x_shape
+        super().__init__(in_shape, x_shape, template, labels)
+        self.wrt_value = wrt_value
+        self.targets = targets
+        self.sources = sources
+        self.selection_shape = selection_shape
+
+    @property
+    def kind(self) -> str:
+        return "selection" if self.wrt_value else "diagonal"
+
+    def _kept(self) -> np.ndarray:
+        """True where out still holds x (the diagonal of I − SᵀS), shaped like out."""
+        kept = np.ones(prod(self.out_shape), dtype=bool)
+        kept[self.targets] = False
+        return kept.reshape(self.out_shape)
+
+    def vjp(self, g):
+        g = np.asarray(g)
+        if not self.wrt_value:  # np.where, not g · mask: a NaN overwritten passes nothing
+            return np.where(self._kept(), g, 0.0)
+        batch = self._batch(g, self.out_shape)
+        flat = g.reshape((*batch, -1))
+        selected = np.zeros((*batch, prod(self.selection_shape)), dtype=np.result_type(g, float))
+        selected[..., self.sources] = flat[..., self.targets]
+        return sum_to(selected.reshape(batch + self.selection_shape), len(batch), self.in_shape)
+
+    def jvp(self, v):
+        v = np.asarray(v)
+        if not self.wrt_value:
+            return np.where(self._kept(), v, 0.0)
+        batch = self._batch(v, self.in_shape)
+        padding = (1,) * (len(self.selection_shape) - len(self.in_shape))
+        spread = np.broadcast_to(np.reshape(v, batch + padding + self.in_shape),
+                                 batch + self.selection_shape).reshape((*batch, -1))
+        result = np.zeros((*batch, prod(self.out_shape)), dtype=np.result_type(v, float))
+        result[..., self.targets] = spread[..., self.sources]
+        return result.reshape(batch + self.out_shape)

@@ -43,6 +43,7 @@ from .linear import (
     Inverse,
     Jacobian,
     MatMul,
+    Overwrite,
     Permute,
     PiecewiseConstant,
     PseudoInverse,
@@ -242,6 +243,42 @@ def _join(node, i: int) -> Jacobian:
     text = f"[{'; '.join(blocks)}]"
     out_shape = shape_of(node.value)
     return Embed(axis, start, start + sizes[i], new_axis, in_shape, out_shape, text, node)
+
+
+# -- writes: item assignment (x[i] = v, x[mask] += v) and copies
+
+
+def _set_forward(x, v, index, text):
+    """``x`` with ``[index]`` overwritten by ``v``, as numpy's item assignment does it (the
+    recorded x itself is never changed)."""
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
+def _overwrite(node, i: int) -> Jacobian:
+    """set(x, index, v): ∂/∂x = I − SᵀS (written entries pass nothing back), ∂/∂v = Sᵀ E.
+
+    Which entry each element of the (broadcast) selection lands on is found the way numpy
+    finds it, by the same assignment of element numbers, so that a repeated index keeps
+    its last write here as in the forward pass."""
+    x, v = (operand.value for operand in node.inputs)
+    index, text = node.params["index"], node.params["text"]
+    x_shape = shape_of(x)
+    written = np.full(x_shape, -1, dtype=np.intp)
+    selection_shape = np.shape(written[index])
+    written[index] = np.arange(prod(selection_shape)).reshape(selection_shape)
+    flat = written.reshape(-1)
+    targets = np.flatnonzero(flat >= 0)
+    sources = flat[targets]
+    v_shape = shape_of(v)
+    if i == 0:
+        template = f"I − SᵀS, S = S[{text}]"
+    elif v_shape == selection_shape:
+        template = f"S[{text}]ᵀ"
+    else:  # E broadcasts v to the selection's shape
+        template = f"S[{text}]ᵀ E"
+    return Overwrite(i == 1, targets, sources, x_shape, v_shape, selection_shape, template, node)
 
 
 def _reduction_forward(function):
@@ -916,6 +953,10 @@ def _table() -> dict[str, Primitive]:
         Primitive("cumsum", "cumsum", _scan_forward(np.cumsum), (_cumsum,)),
         Primitive("cumprod", "cumprod", _scan_forward(np.cumprod), (_cumprod,)),
         Primitive("norm", "‖·‖", _norm_forward, (_norm,)),
+        # -- writes
+        Primitive("set", "[·]=", _set_forward, (_overwrite, _overwrite)),
+        # recorded values are read-only, so a copy's value can be the same array
+        _unary("copy", "copy", lambda x: x, lambda x, o: _ONE, "1"),
     ]
     return {primitive.name: primitive for primitive in primitives}
 

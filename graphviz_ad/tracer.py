@@ -16,11 +16,14 @@ table and are only looked up when someone asks for a Jacobian.
 
 from __future__ import annotations
 
+import dis
 import linecache
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from inspect import Parameter, signature
+from math import prod
 
 import numpy as np
 
@@ -130,6 +133,8 @@ class Node:
         params = self.params or {}
         if self.op == "index":
             return f"{operands[0]}[{params['text']}]"
+        if self.op == "set":
+            return f"{operands[0]}[{params['text']}] ← {operands[1]}"
         if self.op == "where":
             operands.insert(0, "c")
         if self.op == "einsum":  # einsum('ij,jk->ik', A, B)
@@ -176,6 +181,10 @@ class _Tape:
         self._last_frame = None
         self._last_where = (None, 0, ())
         self._constants: dict[int, tuple] = {}  # id(array) -> (array, node): one node per array
+        self.views: dict[int, _View] = {}  # id(traced view) -> what it is a view of
+        self.roots: dict[int, _Root] = {}  # id(traced array with views) -> its views
+        self.aliased_inputs: set[int] = set()  # ids of inputs that share memory in the caller
+        self.refused_store = None  # (frame, instruction, TraceError) of a refused a[...] = x
 
     def add(self, op, inputs, value, params=None, name=None, where=None) -> Node:
         code, lineno, calls = where if where is not None else self.where()
@@ -231,32 +240,97 @@ class _Tape:
         return len(self.calls) - 1
 
     def constant(self, value, where) -> Node:
-        """A node for a plain operand; the same array object used twice is one node.
+        """A node for a plain operand, holding a read-only snapshot of it: changing the array
+        afterwards changes nothing in the graph.  The same array used again unchanged is the
+        same node; changed in between (a one-hot buffer reused in a loop), a new one.
 
         Python numbers stay Python numbers, so that numpy treats them as weak scalars
         (``float32_array * 2.0`` stays float32, as it would without tracing)."""
         if type(value) in (int, float):
             return self.add("const", (), value, where=where)
         if isinstance(value, np.ndarray):
+            if isinstance(value, buffers.TracedBuffer):  # a buffer a traced value was written to
+                return buffers.handle_of(value).node
             known = self._constants.get(id(value))
-            if known is not None and known[0] is value:
+            if known is not None and known[0]() is value and _unchanged(value, known[1].value):
                 return known[1]
-        array = np.asarray(value)
+            array = snapshot(value)
+        else:
+            array = np.array(value)  # a list, a numpy scalar: a new array of our own
+            array.setflags(write=False)
         if array.dtype.kind not in "biuf":
             raise TraceError(
                 f"an operand of dtype {array.dtype} at {_location(where)} cannot be traced: "
                 "graphviz-ad differentiates real floating-point arrays only"
             )
         node = self.add("const", (), array if array.ndim else array[()], where=where)
-        if isinstance(value, np.ndarray):
-            self._constants[id(value)] = (value, node)
+        if isinstance(value, np.ndarray):  # weakly: holding it would keep a view alive
+            self._constants[id(value)] = (weakref.ref(value), node)
         return node
 
     def close(self) -> None:
         self.open = False
         self._frames.clear()  # release the user's frames (and their locals)
         self._constants.clear()
+        self.views.clear()
+        self.roots.clear()
+        self.refused_store = None
         self._last_frame = None
+
+    def forget_view(self, view: _View) -> None:
+        """The weak reference's callback: a traced view was freed."""
+        if self.views.get(view.key) is view:
+            del self.views[view.key]
+
+
+def snapshot(array: np.ndarray) -> np.ndarray:
+    """A read-only copy of a user's array, taken when the graph records it.
+
+    >>> a = np.ones(2); s = snapshot(a); a[0] = 5.0
+    >>> s, s.flags.writeable
+    (array([1., 1.]), False)
+
+    A large array is copied into a buffer kept from an earlier trace whose snapshots have
+    all been freed (see ``_pooled``): fresh memory costs a page fault per 4 KiB, ~1 ms for
+    a 784×256 weight matrix, five times the copy itself.
+    """
+    if array.nbytes >= _POOLED_FROM and array.flags.c_contiguous and array.dtype.isnative:
+        copy = _pooled(array.shape, array.dtype).view()
+        np.copyto(copy, array)
+    else:
+        copy = np.array(array, copy=True, subok=False)
+    copy.setflags(write=False)
+    return copy
+
+
+_POOLED_FROM = 1 << 16  # bytes: below this the allocator's own free lists are as quick
+_POOL_LIMIT = 1 << 28  # bytes kept for snapshots at most
+_pool: dict[tuple, list[np.ndarray]] = {}  # (shape, dtype) -> buffers, each private to it
+
+
+def _pooled(shape, dtype) -> np.ndarray:
+    """A buffer for a snapshot: one no snapshot refers to any more (only the pool holds it,
+    as every view of it holds its base), or a new one while the pool is under its limit."""
+    buffers = _pool.setdefault((shape, dtype), [])
+    for buffer in buffers:
+        if sys.getrefcount(buffer) == 3:  # the list, this loop's name, the call's argument
+            return buffer
+    buffer = np.empty(shape, dtype)
+    if sum(b.nbytes for bs in _pool.values() for b in bs) + buffer.nbytes <= _POOL_LIMIT:
+        buffers.append(buffer)
+    return buffer
+
+
+def _unchanged(array: np.ndarray, recorded) -> bool:
+    """Whether ``array`` still holds the values of its snapshot, bit for bit."""
+    if array.shape != np.shape(recorded) or array.dtype != np.result_type(recorded):
+        return False
+    if array.nbytes <= _SMALL:  # comparing the bytes is 20× cheaper than np.array_equal
+        return array.tobytes() == recorded.tobytes()
+    return bool(np.array_equal(array, recorded, equal_nan=array.dtype.kind in "fc"))
+
+
+_SMALL = 1 << 16
 
 
 _INTERNAL: dict[str, bool] = {}
@@ -300,14 +374,16 @@ class Tracer:
     """What the traced function sees instead of an array: numpy routes every operation on it
     back to graphviz-ad, which computes the value and records a node.
 
-    It behaves like a read-only float array: operators, ufuncs, numpy functions, ``.T``,
-    ``.sum()``, ``.reshape()``, indexing.  Comparisons give plain boolean arrays (they have
-    no derivative), so ``if x > 0:`` just runs.  Turning it into a plain number or array
+    It behaves like a float array: operators, ufuncs, numpy functions, ``.T``, ``.sum()``,
+    ``.reshape()``, indexing, and writes (``x[i] = v``, ``x += 1``), which move this very
+    object to a new node, so that every alias of it sees the write as in numpy (see
+    :func:`_write`).  Comparisons give plain boolean arrays (they have no derivative), so
+    ``if x > 0:`` just runs.  Turning it into a plain number or array
     (``float(x)``, ``np.asarray(x)``) is refused, since the result would silently fall out of
     the graph; ``x.value`` is the explicit way to peek at the number.
     """
 
-    __slots__ = ("_tape", "node")
+    __slots__ = ("__weakref__", "_tape", "node")
     __array_priority__ = 1000  # ndarray ⊕ Tracer defers to the Tracer
 
     def __init__(self, node: Node, tape: _Tape):
@@ -381,10 +457,57 @@ class Tracer:
         raise _escape(self, ".tolist()", "read .value on purpose if the numbers are wanted")
 
     def __setitem__(self, key, value):
+        """``x[key] = value``: a "set" node, x with those entries overwritten.
+
+        Python runs ``x[key] += v`` as ``t = x[key]; t += v; x[key] = t``; when t is a view
+        of x, ``t += v`` has already written into x, and the final store changes nothing."""
+        parts, text = dispatch.index_parts(self, key)
+        value = dispatch.fit_value(self, parts, value)
+        view = self._tape.views.get(id(value))
+        if view is not None and view.root is self and _same_index(view.steps, parts):
+            return  # x[key] = x[key]: numpy copies the elements onto themselves
+        result = apply("set", (self, value), {"index": parts, "text": text})
+        _write(self, result.node, parts)
+
+    # -- in-place operators: the result is written into this array, as numpy does -----------
+    def _update(self, operator: str, result: Tracer):
+        if result.shape != self.shape:
+            raise ShapeError(
+                f"x {operator}= y at {_location(self._tape.where())}: the result has shape "
+                f"{result.shape}, which does not fit into x of shape {self.shape} (numpy "
+                "cannot write a broadcast result into x in place); write x = x "
+                f"{operator} y for a new array"
+            )
+        if self.ndim == 0 and id(self) not in self._tape.views:
+            return result  # a number (a numpy scalar) is immutable: x += 1 makes a new one
+        _write(self, result.node, None)
+        return self
+
+    def __iadd__(self, other):
+        return self._update("+", apply("add", (self, other)))
+
+    def __isub__(self, other):
+        return self._update("-", apply("subtract", (self, other)))
+
+    def __imul__(self, other):
+        return self._update("*", apply("multiply", (self, other)))
+
+    def __itruediv__(self, other):
+        return self._update("/", apply("divide", (self, other)))
+
+    def __ipow__(self, other):
+        return self._update("**", apply("power", (self, other)))
+
+    def __imatmul__(self, other):
+        return self._update("@", dispatch.matmul(self, other))
+
+    def __ifloordiv__(self, other):
         raise TraceError(
-            f"in-place assignment x[...] = ... at {_location(self._tape.where())} would change a "
-            "recorded value; build a new array instead (np.where, np.concatenate, np.stack)"
+            f"x //= y at {_location(self._tape.where())} would turn a traced array into a "
+            "piecewise-constant one in place; write z = x // y for a plain array (no derivative)"
         )
+
+    __imod__ = __ifloordiv__
 
     # -- operators ---------------------------------------------------------------------------
     def __add__(self, other):
@@ -427,7 +550,7 @@ class Tracer:
         return apply("negative", (self,))
 
     def __pos__(self):
-        return self
+        return Tracer(self.node, self._tape)  # +x is a new array in numpy: not an alias
 
     def __abs__(self):
         return apply("abs", (self,))
@@ -557,7 +680,9 @@ class Tracer:
     def ravel(self, order="C"):
         return dispatch.reshape(self, -1, order)
 
-    flatten = ravel
+    def flatten(self, order="C"):
+        """Always a copy in numpy (ravel may be a view): a new array, not an alias."""
+        return Tracer(dispatch.reshape(self, -1, order).node, self._tape)
 
     def squeeze(self, axis=None):
         return dispatch.squeeze(self, axis)
@@ -574,10 +699,11 @@ class Tracer:
                 f"keeps a traced value in its own dtype ({self.dtype}); cast the inputs "
                 "before tracing instead"
             )
-        return self
+        return Tracer(self.node, self._tape) if copy else self
 
     def copy(self, order="C"):
-        return self  # recorded values are never mutated, so a copy is the same value
+        """A "copy" node (the identity): a new array that later writes to x do not touch."""
+        return apply("copy", (self,))
 
     def __getattr__(self, name):
         """An ndarray attribute the Tracer does not have is refused with the user's line."""
@@ -591,15 +717,38 @@ class Tracer:
 
 
 def _escape(tracer: Tracer, what: str, hint: str) -> TraceError:
+    tape = tracer._tape
+    where = tape.where()
+    frame = tape._last_frame  # the user's frame, found by where()
+    if frame is not None and frame.f_code.co_code[frame.f_lasti] == _STORE_SUBSCR:
+        error = TraceError(
+            f"a[...] = {tracer.node.label} at {_location(where)} writes a traced value into "
+            "a plain numpy array made outside the traced function (or by a constructor bound "
+            "before tracing, such as `from numpy import zeros`): numpy would keep only its "
+            "numbers and lose the derivative. Make the array inside the function with "
+            "np.zeros / np.empty / np.ones / np.full (it then becomes traced), or collect the "
+            "values in a list and np.stack them"
+        )
+        # numpy may replace this error by its own ValueError ("setting an array element
+        # with a sequence"); trace() puts it back (see _refused_store)
+        tape.refused_store = (frame, frame.f_lasti, error)
+        return error
     return TraceError(
-        f"{what} of the traced value {tracer.node.label} at {_location(tracer._tape.where())} "
+        f"{what} of the traced value {tracer.node.label} at {_location(where)} "
         f"would cut it out of the graph and lose its derivative; {hint}"
     )
 
 
+_STORE_SUBSCR = dis.opmap["STORE_SUBSCR"]
+
+
 def plain(value):
     """The numbers behind a traced value (for comparisons and other non-differentiable ops)."""
-    return value.node.value if isinstance(value, Tracer) else value
+    if isinstance(value, Tracer):
+        return value.node.value
+    if isinstance(value, buffers.TracedBuffer):
+        return buffers.handle_of(value).node.value
+    return value
 
 
 def apply(op: str, operands, params=None) -> Tracer:
@@ -625,7 +774,143 @@ def apply(op: str, operands, params=None) -> Tracer:
             f"{op}: operands of shapes {shapes} do not fit together at {_location(where)} "
             f"({_line(where)}): {error}"
         ) from None
+    if type(value) is np.ndarray:
+        value.setflags(write=False)  # the graph's own array: read-only, so never copied
     return Tracer(tape.add(op, nodes, value, params, where=where), tape)
+
+
+# -- aliasing ---------------------------------------------------------------------------------
+# In numpy a basic index (x[1:3], x[0] of a matrix), a transpose and most reshapes are views:
+# they share x's memory, so a write into one shows in the other.  A traced view remembers
+# the array it views (its "root", which is no view itself) and the steps that made it; a
+# write into the root or into any view of it is carried to all the others that share
+# written elements.  Whether numpy made a view is read off the recorded values, which have
+# numpy's own memory layout: a reshape numpy has to copy shares no memory with its input.
+
+
+class _View(weakref.ref):
+    """A weak reference to a traced view, with the facts that make it one: ``root`` and the
+    ``steps`` from it ((op, params) pairs of index, reshape and transpose)."""
+
+    __slots__ = ("key", "root", "steps")
+
+
+class _Root:
+    """The views taken of one traced array (weakly: dead ones are dropped on a write)."""
+
+    __slots__ = ("array", "views")
+
+    def __init__(self, root: Tracer):
+        self.array = weakref.ref(root)
+        self.views: list[_View] = []
+
+
+def note_view(base: Tracer, view: Tracer, op: str, params: dict) -> None:
+    """Remember that ``view`` (just made from ``base`` by ``op``) is a view of the same
+    memory in numpy, unless numpy copied (a scalar ``x[0]``, a reshape of a transpose)."""
+    if not np.may_share_memory(view.node.value, base.node.value):
+        return  # an array of its own
+    tape = base._tape
+    known = tape.views.get(id(base))
+    root = base if known is None else known.root
+    entry = tape.roots.get(id(root))
+    if entry is None or entry.array() is not root:  # new, or an id reused by a new array
+        entry = tape.roots[id(root)] = _Root(root)
+    reference = _View(view, tape.forget_view)
+    reference.key = id(view)
+    reference.root = root
+    reference.steps = (() if known is None else known.steps) + ((op, params),)
+    tape.views[id(view)] = reference
+    entry.views.append(reference)
+
+
+def _positions(shape, steps, key=None) -> np.ndarray:
+    """The flat positions in a root shaped ``shape`` of the elements that ``steps`` (and
+    then ``key``) select."""
+    positions = np.arange(prod(shape)).reshape(shape)
+    for op, params in steps:
+        positions = _step(positions, op, params)
+    return positions if key is None else positions[key]
+
+
+def _same_index(steps, parts) -> bool:
+    """Whether a view made by ``steps`` is exactly ``x[parts]`` (basic indices only)."""
+    if len(steps) != 1 or steps[0][0] != "index":
+        return False
+    if any(isinstance(part, np.ndarray) for part in parts):
+        return False
+    return steps[0][1]["index"] == parts
+
+
+def _step(array: np.ndarray, op: str, params: dict) -> np.ndarray:
+    """One view step applied to a plain array (to the positions of the elements)."""
+    if op == "index":
+        return array[params["index"]]
+    if op == "reshape":
+        return array.reshape(params["shape"])
+    return array.transpose(params["axes"])
+
+
+def _write(handle: Tracer, node: Node, key) -> None:
+    """Point ``handle`` at ``node``, the result of writing ``key`` (None: all of it) into it,
+    and bring every array sharing its memory up to date, as numpy would see them.
+
+    A write into a view is written on into the array it views (a "set" node through each
+    step back to the root); every other live view holding a written element is then read
+    again from the root.  A view whose elements were not written keeps its node: its
+    values are still the root's."""
+    tape = handle._tape
+    known = tape.views.get(id(handle))
+    root = handle if known is None else known.root
+    if id(root) in tape.aliased_inputs:
+        raise TraceError(
+            f"a write into {handle.node.label} at {_location(tape.where())}: this input shares "
+            "its memory with another input in the caller, so numpy would change both; pass "
+            "copies (x.copy()) to trace()"
+        )
+    handle.node = node
+    if known is not None:
+        root.node = _write_back(tape, root.node, known.steps, node)
+    entry = tape.roots.get(id(root))
+    if entry is None or entry.array() is not root:
+        return
+    entry.views = [view for view in entry.views if view() is not None]
+    others = [view for view in entry.views if view() is not handle]
+    if not others:
+        return
+    shape = root.shape
+    written = np.zeros(prod(shape), dtype=bool)
+    written[np.ravel(_positions(shape, () if known is None else known.steps, key))] = True
+    for view in others:
+        target = view()
+        if target is not None and written[np.ravel(_positions(shape, view.steps))].any():
+            target.node = _read(root, view.steps)
+
+
+def _read(root: Tracer, steps) -> Node:
+    """The view that ``steps`` make of root's current value, recorded afresh."""
+    current = root
+    for op, params in steps:
+        current = apply(op, (current,), params)
+    return current.node
+
+
+def _write_back(tape: _Tape, root_node: Node, steps, new_node: Node) -> Node:
+    """The root after its view (reached by ``steps``) became ``new_node``: each step
+    undone in turn, an index by a "set" into the array it was taken from."""
+    bases = [Tracer(root_node, tape)]
+    for op, params in steps[:-1]:
+        bases.append(apply(op, (bases[-1],), params))
+    current = Tracer(new_node, tape)
+    for (op, params), base in zip(reversed(steps), reversed(bases)):
+        if op == "index":
+            current = apply("set", (base, current), params)
+        elif op == "reshape":
+            current = apply("reshape", (current,), {"shape": base.shape})
+        else:
+            inverse = tuple(int(axis) for axis in np.argsort(params["axes"]))
+            current = apply("transpose", (current,), {"axes": inverse})
+    return current.node
 
 
 def _line(where) -> str:
@@ -667,12 +952,15 @@ def trace(f, *args, **kwargs):
     code = getattr(f, "__code__", tape.root_code)
     origin = (code, code.co_firstlineno, ())
     inputs: dict = {}
+    given: list = []  # (the caller's array, its traced handle), to find shared memory
 
     def make_input(name, value):
         array = _as_float(name, value)
         node = tape.add("input", (), array, name=name, where=origin)
         inputs[name] = node
-        return Tracer(node, tape)
+        handle = Tracer(node, tape)
+        given.append((value, handle))
+        return handle
 
     kinds = {name: parameter.kind for name, parameter in bound.signature.parameters.items()}
     for name, value in list(bound.arguments.items()):
@@ -684,8 +972,20 @@ def trace(f, *args, **kwargs):
         else:
             value = _wrap_argument(name, value, make_input)
         bound.arguments[name] = value
+    _note_shared_inputs(tape, given)
     try:
-        result = f(*bound.args, **bound.kwargs)
+        buffers.install()
+        try:
+            result = f(*bound.args, **bound.kwargs)
+        except ValueError as error:
+            refused = _refused_store(tape, error)
+            if refused is None:
+                raise
+            raise refused from None
+        finally:
+            buffers.uninstall()
+        if isinstance(result, buffers.TracedBuffer):
+            result = buffers.handle_of(result)
         if isinstance(result, Tracer):
             if result._tape is not tape:
                 raise TraceError(f"{_name(f)} returned a value traced by another trace()")
@@ -704,6 +1004,19 @@ def trace(f, *args, **kwargs):
     for listener in tuple(listeners):
         listener(graph)
     return graph
+
+
+def _refused_store(tape: _Tape, error: ValueError):
+    """The TraceError numpy replaced by ``error`` when the user's ``a[...] = x`` wrote a
+    traced x into a plain array (numpy reports any failed conversion there as "setting an
+    array element with a sequence"), or None when ``error`` came from elsewhere."""
+    if tape.refused_store is None:
+        return None
+    frame, instruction, refusal = tape.refused_store
+    tb = error.__traceback__
+    while tb.tb_next is not None and not _is_internal(tb.tb_next.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return refusal if tb.tb_frame is frame and tb.tb_lasti == instruction else None
 
 
 def _name(f) -> str:
@@ -731,13 +1044,38 @@ def _wrap_argument(name, value, make_input):
 
 
 def _as_float(name, value):
+    """The input's value: a read-only copy (the caller may change the array after tracing:
+    an optimiser's ``w -= lr * g.grad("w")``), integers promoted to float."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TraceError(f"input {name!r} has dtype {array.dtype}; graphviz-ad traces real "
                          "floating-point values (integers are promoted to float)")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
+        array.setflags(write=False)
+    else:
+        array = snapshot(array)
     return array if array.ndim else array[()]
 
 
-from . import dispatch  # noqa: E402  (dispatch builds on Tracer and apply above)
+def _note_shared_inputs(tape: _Tape, given: list) -> None:
+    """Mark the inputs whose arrays overlap in the caller's memory (``trace(f, a, a)``, or
+    a row and its matrix): a write into one would change the other in numpy.
+
+    Arrays can only overlap when they are views of the same memory owner, so only inputs
+    with a common owner are compared."""
+    by_owner: dict[int, list] = {}
+    for value, handle in given:
+        if isinstance(value, np.ndarray) and value.size:
+            owner = value
+            while isinstance(owner, np.ndarray) and owner.base is not None:
+                owner = owner.base
+            by_owner.setdefault(id(owner), []).append((value, handle))
+    for group in by_owner.values():
+        for i, (value, handle) in enumerate(group):
+            for other, other_handle in group[:i]:
+                if np.may_share_memory(value, other):
+                    tape.aliased_inputs.update((id(handle), id(other_handle)))
+
+
+from . import buffers, dispatch  # noqa: E402  (both build on Tracer and apply above)

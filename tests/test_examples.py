@@ -311,3 +311,37 @@ def test_rnn_shared_weights_sum_their_per_step_contributions():
 def test_rnn_forward_mode_through_time_agrees_with_reverse_mode():
     graph = example("rnn").loss
     assert_allclose(graph.jacobian("W", mode="forward"), graph.jacobian("W"), rtol=1e-12)
+
+
+# -- conv_loops and rnn_buffer: writes into preallocated buffers -------------------------------
+
+
+@pytest.mark.parametrize("name, written, twin, names", [
+    ("conv_loops", "loops", "vectorised", ("x", "w", "b")),
+    ("rnn_buffer", "buffered", "stacked", ("Wx", "Wh", "b", "xs", "h0", "ys")),
+])
+def test_buffer_examples_match_their_vectorised_twins(name, written, twin, names):
+    module = example(name)
+    graph, reference = getattr(module, written), getattr(module, twin)
+    assert_allclose(graph.value, reference.value, rtol=1e-13)
+    for input_name in names:
+        assert_allclose(graph.grad(input_name), reference.grad(input_name), rtol=1e-12,
+                        atol=1e-14, err_msg=input_name)
+    sets = [node for node in graph.nodes if node.op == "set"]
+    assert sets and all(node.jacobian(0).rule.startswith("I − SᵀS") for node in sets)
+    assert "[·]=" in graph.to_dot()
+    debugger = gad.Debugger(graph, "backward")
+    steps = list(debugger.backward())
+    assert len(steps) >= len(sets)
+
+
+def test_conv_loops_writes_each_output_element_once():
+    module = example("conv_loops")
+    F, positions = module.w.shape[0], 3 * 3
+    assert sum(node.op == "set" for node in module.loops.nodes) == F * positions
+
+
+def test_rnn_buffer_writes_one_row_per_step():
+    module = example("rnn_buffer")
+    rows = [node.params["text"] for node in module.buffered.nodes if node.op == "set"]
+    assert rows == [str(t) for t in range(module.T)]

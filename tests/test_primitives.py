@@ -149,6 +149,16 @@ def _cases():
              (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
         Case("eig_vectors", lambda X: np.linalg.eig(X)[1],
              (np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.4, 0.2, 5.0]]),), ""),
+        # -- writes
+        Case("set", _assign(slice(0, 2)), (v, normal(2)), "slice"),
+        Case("set", _assign(slice(None)), (v, s), "scalar broadcast"),
+        Case("set", _assign((slice(None), 1)), (A, normal(2)), "column"),
+        Case("set", _assign((slice(None), slice(1, 3))), (A, normal(2)), "row broadcast"),
+        Case("set", _assign([0, 0, 2]), (v, normal(3)), "repeated index keeps the last"),
+        Case("set", _assign(np.array([True, False, True])), (v, normal(2)), "boolean mask"),
+        Case("set", _add_at([1, 1]), (v, s), "x[[1, 1]] += z adds once"),
+        Case("copy", lambda x: x.copy(), (A,), ".copy()"),
+        Case("copy", np.copy, (v,), "np.copy"),
     ]
     return cases
 
@@ -250,6 +260,26 @@ def _coverage_cases():
         Case("norm", lambda x: np.linalg.norm(x, "fro", axis=(0, 2)), (T,), "fro 3-d"),
         Case("norm", np.linalg.norm, (T,), "flattened"),
     ]
+
+
+def _assign(key):
+    """x with x[key] = v (on a copy: the input itself stays as it was)."""
+
+    def assign(x, v):
+        out = x * 1.0
+        out[key] = v
+        return out
+
+    return assign
+
+
+def _add_at(key):
+    def add_at(x, v):
+        out = x * 1.0
+        out[key] += v
+        return out
+
+    return add_at
 
 
 CASES = _cases() + _coverage_cases()

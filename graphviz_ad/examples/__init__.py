@@ -29,6 +29,8 @@ ORDER = (
     "tied_autoencoder",
     "conv1d",
     "rnn",
+    "conv_loops",
+    "rnn_buffer",
     "derivation_mistakes",
 )
 
