@@ -12,8 +12,9 @@ pass, the backward pass and forward-mode tangents.
 array([3., 1., 2.])
 """
 
+from .breakpoints import AtNode, AtOp, Exceeds, NonFinite, When
 from .compare import Comparison, compare
-from .debugger import AtNode, AtOp, Debugger, Exceeds, NonFinite, When
+from .debugger import Debugger
 from .errors import RenderError, ShapeError, TraceError, UnsupportedOperation
 from .graph import Graph
 from .linear import Jacobian
@@ -28,7 +29,9 @@ def debug(*graphs, mode: str = "forward") -> None:
     >>> g = trace(lambda x: x + x ** 2, 3.0)
     >>> debug(g, mode="backward")  # doctest: +SKIP
     """
-    from tui import run_app  # the app (and Textual) load only when asked for
+    # The one import of a front end from the package's facade, inside the function that
+    # opens it: `import graphviz_ad` never loads Textual (tests/test_architecture.py).
+    from tui import run_app
 
     run_app(list(graphs), mode=mode)
 

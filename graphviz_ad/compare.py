@@ -39,8 +39,8 @@ import numpy as np
 
 from . import propagate
 from .collect import is_user_file
-from .debugger import bracket, show
 from .linear import Elementwise, MatMul, Reduce
+from .notation import array_text, bracket
 from .primitives import PRIMITIVES
 from .tracer import Node, Source, trace
 
@@ -340,7 +340,7 @@ class Comparison:
         if len(names) > _INPUTS_SHOWN:
             names = [*names[: _INPUTS_SHOWN - 2], "…", names[-1]]
         lines = [f"{self.backward} against the traced {graph.name}({', '.join(names)}) = "
-                 f"{show(graph.value)}"]
+                 f"{array_text(graph.value)}"]
         returned = [result for result in self.inputs.values() if result.status != "missing"]
         width = max((len(result.name) for result in returned), default=0)
         for result in returned:
@@ -374,7 +374,7 @@ def _diagnosis_lines(name: str, diagnosis: Diagnosis, mismatch: Mismatch | None 
     lines.append(f"   expected {diagnosis.expected}")
     yours = f"   yours    {name} = {diagnosis.yours}"
     if value is not None and diagnosis.kind != "differs":
-        yours += f" = {show(np.asarray(value) + 0.0)}"
+        yours += f" = {array_text(np.asarray(value) + 0.0)}"
     if mismatch is not None:
         yours += f": {mismatch}"
     lines.append(yours)
@@ -751,7 +751,7 @@ class _Engine:
             return None
         mismatch = Mismatch.between(value, adjoint, self.rtol)
         return Diagnosis("differs", f"no single mistake of a known kind explains it: {mismatch}",
-                         expected, show(value + 0.0))
+                         expected, array_text(value + 0.0))
 
     def expected_text(self, node: Node, edges) -> str:
         """``z̄ = h̄ · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs (the first
@@ -769,7 +769,7 @@ class _Engine:
                  for edge in edges[:_TERMS_SHOWN]]
         if len(edges) > _TERMS_SHOWN:
             terms.append(f"… ({len(edges)} terms)")
-        return f"{_bar(node)} = {' + '.join(terms)} = {show(self.adjoints[node.id] + 0.0)}"
+        return f"{_bar(node)} = {' + '.join(terms)} = {array_text(self.adjoints[node.id] + 0.0)}"
 
     def _transposed(self, value, node, adjoint, edges, expected):
         if adjoint.ndim != 2 or adjoint.shape[0] != adjoint.shape[1]:
@@ -855,8 +855,8 @@ class _Engine:
         for edge in edges:
             lines.append(f"  via {edge.consumer.label} = {edge.consumer.call_text} "
                          f"({edge.consumer.source}): {_bar(edge.consumer)} · "
-                         f"{bracket(edge.local.rule)} = {show(edge.contribution)}")
-        lines.append(f"  sum = {show(self.adjoints[node.id] + 0.0)}")
+                         f"{bracket(edge.local.rule)} = {array_text(edge.contribution)}")
+        lines.append(f"  sum = {array_text(self.adjoints[node.id] + 0.0)}")
         paths = self.graph.paths(node, limit=8)
         if len(paths) > len(edges):
             lines.append(f"the {paths.total_count} paths to the output:")

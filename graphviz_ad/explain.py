@@ -23,11 +23,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .debugger import Debugger, resolve, show
-from .tracer import Node
+from . import propagate
+from .notation import array_text, constant_name
+
+if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
+    from .tracer import Node
 
 _GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index"}
 
@@ -64,7 +68,7 @@ class Explanation:
     def text(self) -> str:
         size = int(np.size(self.gradient))
         if self.zero_count == 0:
-            head = f"∂/∂{self.name} = {show(self.gradient)} is not zero."
+            head = f"∂/∂{self.name} = {array_text(self.gradient)} is not zero."
         elif self.is_zero:
             head = f"∂/∂{self.name} is zero because:"
         else:
@@ -85,11 +89,12 @@ def explain(graph, name, seed=None) -> Explanation:
 
     ``seed`` is the output's adjoint, needed only for a non-scalar output.
     """
-    node = resolve(graph, name)
-    debugger = Debugger(graph, "backward", seed=seed)
-    debugger.run()
-    state = debugger.state()
-    total = state.total(node)
+    node = graph.node(name)
+    seed = propagate.output_seed(graph, seed)
+    arrived = _contributions(graph, seed)
+    total = arrived[node.id][-1].total if arrived[node.id] else None
+    if node is graph.output:
+        total = seed
     gradient = np.zeros(node.shape) if total is None else total
     zero = np.asarray(gradient) == 0
     label = node.label
@@ -101,16 +106,26 @@ def explain(graph, name, seed=None) -> Explanation:
     elif not reaches[node.id] or not depends[graph.output.id]:
         reasons = (_no_path(graph, node),)
     elif zero.all():
-        reasons = _blocked(graph, node, state)
+        reasons = _blocked(graph, node, seed, arrived)
     else:
         reasons = _gates(graph, node)
     return Explanation(label, gradient, int(zero.sum()), reasons)
 
 
+def _contributions(graph, seed) -> list[list]:
+    """For each node id, the contributions of one backward pass to its adjoint, in order."""
+    arrived: list[list] = [[] for _ in graph.nodes]
+    for contribution in propagate.reverse(graph, seed):
+        arrived[contribution.operand.id].append(contribution)
+    return arrived
+
+
 def _valued(node: Node) -> str:
     """``u₃ = 0.5``, or just ``0`` for a constant labelled by its value."""
-    value = show(node.value)
-    return value if node.label == value else f"{node.label} = {value}"
+    scalar_constant = node.op == "const" and np.ndim(node.value) == 0
+    if scalar_constant and node.label == constant_name(node.value):
+        return node.label
+    return f"{node.label} = {array_text(node.value)}"
 
 
 def _constant(node: Node) -> Reason:
@@ -146,7 +161,7 @@ def _no_path(graph, node: Node) -> Reason:
         f"from it ends unused in {shown}{more}"), node)
 
 
-def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
+def _blocked(graph, start: Node, seed, arrived: list) -> tuple[Reason, ...]:
     """Walk from ``start`` towards the output over nodes whose adjoint is zero, and report
     where each path's adjoint stops: a zero local Jacobian, or contributions that cancel."""
     _, reaches = graph.activity
@@ -156,13 +171,13 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
         node = queue.popleft()
         if node is graph.output:
             reasons[("zero_seed", node.id)] = Reason(
-                "zero_seed", f"the seed (the output's adjoint) is {show(state.total(node))}",
+                "zero_seed", f"the seed (the output's adjoint) is {array_text(seed)}",
                 node)
             continue
-        steps = state.contributions(node)
+        steps = arrived[node.id]
         nonzero = [step for step in steps if np.any(step.contribution)]
         if len(nonzero) > 1:
-            parts = ", ".join(f"via {step.via.label}: {show(step.contribution)}"
+            parts = ", ".join(f"via {step.consumer.label}: {array_text(step.contribution)}"
                               for step in nonzero)
             reasons[("cancel", node.id)] = Reason("cancel", (
                 f"the contributions to {node.label}'s adjoint cancel: {parts} add up to 0"),
@@ -170,13 +185,13 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
         for step in steps:
             if np.any(step.contribution):
                 continue
-            consumer = step.via
-            if not np.any(step.upstream):
+            consumer = step.consumer
+            if not np.any(step.incoming):
                 if consumer.id not in seen and reaches[consumer.id]:
                     seen.add(consumer.id)
                     queue.append(consumer)
                 continue
-            reason = _stop(consumer, step.arg, step.local, step.upstream)
+            reason = _stop(consumer, step.arg, step.local, step.incoming)
             reasons.setdefault((reason.kind, consumer.id), reason)
     return tuple(sorted(reasons.values(), key=lambda reason: reason.node.id))
 
@@ -184,7 +199,7 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
 def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
     """Why the edge ``operand → consumer`` turns a non-zero adjoint into a zero one."""
     operand = consumer.inputs[arg]
-    numbers = _local_numbers(local)
+    numbers = local.coefficients
     if numbers is not None and not np.any(numbers):
         return _zero_local(consumer, arg, local)
     if numbers is not None and not np.all(numbers):
@@ -195,21 +210,11 @@ def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
                 "contraction": "the product (einsum) of"}[local.kind]
         return Reason("cancel", (
             f"{what} {operand.label} in {consumer.describe()} adds up the adjoint "
-            f"{show(upstream)} of {consumer.label} over the copies of {operand.label}, and "
+            f"{array_text(upstream)} of {consumer.label} over the copies of {operand.label}, and "
             f"those sums are 0 (local Jacobian {local.rule})"), consumer)
     return Reason("not_selected", (
         f"{consumer.describe()} uses only the part of {operand.label} whose adjoint is zero "
         f"(local Jacobian {local.rule})"), consumer)
-
-
-def _local_numbers(local):
-    """The numbers of a structured Jacobian that can vanish: an element-wise factor, a
-    reduction's weights, the other matrix of a product (None for purely structural ones)."""
-    for name in ("factor", "weights", "other"):
-        numbers = getattr(local, name, None)
-        if numbers is not None:
-            return numbers
-    return None
 
 
 def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
@@ -272,7 +277,7 @@ def _gates(graph, start: Node) -> tuple[Reason, ...]:
                     f"{node.describe()} selects only part of {operand.label}; the other elements "
                     "get no gradient through it"), node))
                 continue
-            numbers = _local_numbers(local)
+            numbers = local.coefficients
             if numbers is None or np.all(numbers):
                 continue
             zeros = int(np.size(numbers) - np.count_nonzero(numbers))

@@ -20,9 +20,9 @@ import networkx as nx
 import numpy as np
 
 from . import propagate
+from .errors import RenderError
 from .explain import explain as explain_gradient
 from .paths import paths as find_paths
-from .tracer import Node
 
 
 class Graph:
@@ -84,10 +84,11 @@ class Graph:
                                f"{ids}); name one by its id")
             raise KeyError(f"{self.name} has no node {key!r}; its nodes are "
                            f"{_names(self)}")
-        if not isinstance(key, Node):
+        node_id = getattr(key, "id", None)  # a Node (the graph does not import the tracer)
+        if not isinstance(node_id, int):
             raise TypeError(f"a node is given as a Node, a node id, an input's name or a "
                             f"label, not {type(key).__name__}")
-        if key.id < len(self.nodes) and self.nodes[key.id] is key:
+        if node_id < len(self.nodes) and self.nodes[node_id] is key:
             return key
         raise KeyError(f"{key!r} is not a node of {self.name} (a node of another trace?)")
 
@@ -173,7 +174,10 @@ class Graph:
                 graph.add_edge(operand.id, node.id, key=arg, arg=arg)
         return graph
 
-    # -- pictures (graphviz_ad.render, imported only when a picture is asked for) ---------------
+    # -- pictures -------------------------------------------------------------------------------
+    # The renderer is a higher layer: these entry points (and Jupyter's display hooks) import
+    # it when a picture is asked for, the one upward import tests/test_architecture.py allows
+    # the core, so that a Graph can draw itself.
     def to_dot(self, step=None, **options) -> str:
         """The picture as DOT text, at a debugger ``step`` if given (no Graphviz needed).
 
@@ -194,7 +198,6 @@ class Graph:
     def _repr_svg_(self):
         """Jupyter shows the graph as a picture (nothing when no Graphviz is installed or
         the graph is too big to lay out quickly)."""
-        from .errors import RenderError
         from .render import preview_svg
 
         try:
@@ -205,7 +208,6 @@ class Graph:
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter's rich display: the SVG picture, or the text and why there is no picture
         (no Graphviz, or a graph too big to lay out in a few seconds)."""
-        from .errors import RenderError
         from .render import preview_svg
 
         bundle = {"text/plain": repr(self)}

@@ -21,11 +21,37 @@ Jacobian from a single pass).
 
 from __future__ import annotations
 
+from enum import Enum
 from math import prod
 
 import numpy as np
 
 Shape = tuple[int, ...]
+
+
+class Kind(str, Enum):
+    """The structure of a local Jacobian.  A member is its own name as a string
+    (``Kind.DIAGONAL == "diagonal"``) and prints as one, so tables and texts read plainly."""
+
+    DENSE = "dense"
+    IDENTITY = "identity"  # I
+    DIAGONAL = "diagonal"  # diag(d)
+    BROADCAST = "broadcast"  # diag(d) E: scalar expansion
+    REDUCE = "reduce"  # rows of weighted ones
+    MATMUL = "matmul"  # I ⊗ Bᵀ or A ⊗ I
+    SELECTION = "selection"  # rows of the identity, or the block placing an operand
+    RESHAPE = "reshape"  # I with other shapes
+    PERMUTATION = "permutation"  # a permutation matrix
+    SCAN = "scan"  # a triangular block of ones: a cumulative sum
+    LINALG = "linalg"  # a linear-algebra function's Jacobian, given by its formulas
+    CONTRACTION = "contraction"  # an einsum with respect to one operand
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+    __hash__ = str.__hash__  # so that a plain "diagonal" finds Kind.DIAGONAL in a dict
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 class Jacobian:
@@ -36,7 +62,17 @@ class Jacobian:
     """
 
     __slots__ = ("_labels", "_template", "in_shape", "out_shape")
-    kind = "dense"
+    kind = Kind.DENSE
+
+    def __init_subclass__(cls, **kwargs):
+        """A subclass may spell its kind as a string; it must be one of :class:`Kind`."""
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if isinstance(kind, str) and not isinstance(kind, Kind):
+            if kind not in Kind._value2member_map_:
+                raise TypeError(f"{cls.__name__}.kind = {kind!r} is not a Jacobian Kind; add "
+                                f"it to graphviz_ad.linear.Kind")
+            cls.kind = Kind(kind)
 
     def __init__(self, in_shape: Shape, out_shape: Shape, template: str, labels: dict):
         self.in_shape = in_shape
@@ -75,6 +111,29 @@ class Jacobian:
         rows, cols = self.shape
         seeds = np.eye(rows).reshape((rows, *self.out_shape))
         return np.asarray(self.vjp(seeds), dtype=float).reshape(rows, cols)
+
+    def numbers(self, limit: int = 6) -> np.ndarray:
+        """The top-left ``limit × limit`` corner of the dense matrix (all of it when smaller),
+        from one VJP per row kept: what an inspector shows without building the matrix.
+
+        >>> Elementwise(np.arange(1.0, 101.0), (100,), (100,), "{x}", {"x": "x"}).numbers(2)
+        array([[1., 0.],
+               [0., 2.]])
+        """
+        rows, cols = self.shape
+        if rows <= limit:
+            return self.matrix()[:, :limit]
+        seeds = np.zeros((limit, rows))
+        seeds[np.arange(limit), np.arange(limit)] = 1.0
+        kept = self.vjp(seeds.reshape((limit, *self.out_shape)))
+        return np.asarray(kept, dtype=float).reshape(limit, cols)[:, :limit]
+
+    @property
+    def coefficients(self):
+        """The numbers this Jacobian is made of that can vanish or overflow: an element-wise
+        factor, a reduction's weights, the other operand of a product; None for purely
+        structural ones (selection, reshape, permutation)."""
+        return None
 
     def _batch(self, array: np.ndarray, core: Shape) -> Shape:
         """The leading batch axes of ``array`` whose trailing axes are shaped ``core``."""
@@ -152,12 +211,16 @@ class Elementwise(Jacobian):
         return f"diag({d}) ({expansion})"
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Kind:
         if self.in_shape != self.out_shape:
-            return "broadcast"
+            return Kind.BROADCAST
         if type(self.factor) is int and self.factor == 1:  # structurally I (x + y), not a mask
-            return "identity"
-        return "diagonal"
+            return Kind.IDENTITY
+        return Kind.DIAGONAL
+
+    @property
+    def coefficients(self):
+        return self.factor
 
     def vjp(self, g):
         product = g if _is_one(self.factor) else g * self.factor
@@ -215,13 +278,17 @@ class Reduce(Jacobian):
     """
 
     __slots__ = ("axes", "keepdims", "weights")
-    kind = "reduce"
+    kind = Kind.REDUCE
 
     def __init__(self, in_shape, out_shape, axes, keepdims, weights, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
         self.axes = axes  # a tuple of non-negative axes of the input
         self.keepdims = keepdims
         self.weights = weights  # a number or an array shaped like the input
+
+    @property
+    def coefficients(self):
+        return self.weights
 
     def vjp(self, g):
         batch = self._batch(g, self.out_shape)
@@ -245,7 +312,7 @@ class MatMul(Jacobian):
     """
 
     __slots__ = ("left", "other", "other_ndim", "own_ndim")
-    kind = "matmul"
+    kind = Kind.MATMUL
 
     def __init__(self, left, own_ndim, other, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
@@ -253,6 +320,10 @@ class MatMul(Jacobian):
         self.own_ndim = own_ndim
         self.other = other
         self.other_ndim = np.ndim(other)
+
+    @property
+    def coefficients(self):
+        return self.other
 
     def vjp(self, g):
         other = self.other
@@ -283,7 +354,7 @@ class Select(Jacobian):
     """
 
     __slots__ = ("index", "scatter")
-    kind = "selection"
+    kind = Kind.SELECTION
 
     def __init__(self, index, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
@@ -318,7 +389,7 @@ class Embed(Jacobian):
     """
 
     __slots__ = ("axis", "new_axis", "start", "stop")
-    kind = "selection"
+    kind = Kind.SELECTION
 
     def __init__(self, axis, start, stop, new_axis, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)
@@ -345,7 +416,7 @@ class Reshape(Jacobian):
     """``out = reshape(x)``: over row-major vec this is exactly I; only the shape changes."""
 
     __slots__ = ()
-    kind = "reshape"
+    kind = Kind.RESHAPE
 
     def vjp(self, g):
         return np.reshape(g, self._batch(g, self.out_shape) + self.in_shape)
@@ -359,7 +430,7 @@ class Permute(Jacobian):
     commutation matrix K with vec(Xᵀ) = K vec(X))."""
 
     __slots__ = ("axes",)
-    kind = "permutation"
+    kind = Kind.PERMUTATION
 
     def __init__(self, axes, in_shape, out_shape, template, labels):
         super().__init__(in_shape, out_shape, template, labels)

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .debugger import bracket, resolve, show
-from .tracer import Node
+from .notation import array_text, bracket
+
+if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
+    from .tracer import Node
 
 Edge = tuple  # (operand node, consumer node, argument position)
 
@@ -66,7 +69,7 @@ class Path:
     def text(self) -> str:
         """``x → u₂ → u₃: [1] · [2x] = 6`` (factors in numerator-layout order)."""
         factors = " · ".join(bracket(rule) for rule in reversed(self.rules)) or "I"
-        return f"{self}: {factors} = {show(self.product)}"
+        return f"{self}: {factors} = {array_text(self.product)}"
 
     def __str__(self) -> str:
         """``x → u₂ → u₃``; an edge into a node that uses its operand twice names its
@@ -183,7 +186,7 @@ class Paths(Sequence):
             lines.append(f"  … {PathCount(self.total_count - len(self))} more not listed "
                          f"(limit={self.limit})")
         else:
-            lines.append(f"  sum = {show(self.sum())}")
+            lines.append(f"  sum = {array_text(self.sum())}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -195,8 +198,8 @@ def paths(graph, wrt, to=None, limit: int = 64) -> Paths:
     """Every path over edges from ``wrt`` (an input's name, or any node) to ``to`` (default:
     the output), the first ``limit`` of them listed in a fixed order (depth first, consumers
     in tape order)."""
-    start = resolve(graph, wrt)
-    end = graph.output if to is None else resolve(graph, to)
+    start = graph.node(wrt)
+    end = graph.output if to is None else graph.node(to)
     if limit < 0:
         raise ValueError(f"limit must be at least 0, not {limit}")
     counts = count_paths(graph, end)

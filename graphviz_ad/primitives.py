@@ -1048,3 +1048,19 @@ def _check(table: dict[str, Primitive]) -> None:
 
 PRIMITIVES: dict[str, Primitive] = _table()
 _check(PRIMITIVES)
+
+
+def local_jacobian(node, i: int) -> Jacobian:
+    """The local Jacobian ∂node/∂node.inputs[i], from the node's row of the table.
+
+    >>> import numpy as np
+    >>> from graphviz_ad import trace
+    >>> g = trace(lambda w, x: w @ x, np.ones(3), np.arange(3.0))
+    >>> local_jacobian(g.output, 0).rule, local_jacobian(g.output, 0).kind
+    ('xᵀ', 'matmul')
+    """
+    if not 0 <= i < len(node.inputs):
+        if not node.inputs:
+            raise ValueError(f"{node.op} node {node.label} has no inputs, so no local Jacobian")
+        raise IndexError(f"{node.op} node {node.label} has {len(node.inputs)} inputs, not {i + 1}")
+    return PRIMITIVES[node.op].partial(i)(node, i)

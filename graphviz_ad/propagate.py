@@ -6,9 +6,9 @@ used several times **adds** the contributions of all of them.  Forward mode walk
 forwards carrying tangents (∂node/∂input · direction): every edge contributes
 ``∂consumer/∂operand · ṫ_operand`` (a JVP), and a node with several inputs adds them.
 
-Both are generators of :data:`Edge` records, so that ``Graph.grad`` (which just drains them)
-and the step-through debugger (which shows them one at a time) share one loop and give the
-same numbers to the last bit.
+Both are generators of :class:`Contribution` records, so that ``Graph.grad`` (which just
+drains them) and the step-through debugger (which shows them one at a time) share one loop
+and give the same numbers to the last bit.
 
 >>> import numpy as np
 >>> from graphviz_ad import trace
@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 
-class Edge(NamedTuple):
+
+class Contribution(NamedTuple):
     """One contribution along one edge ``operand → consumer`` (``operand`` is argument
     ``arg`` of ``consumer``).  In reverse mode ``incoming`` is the consumer's adjoint and
     ``total`` the operand's adjoint so far; in forward mode ``incoming`` is the operand's
@@ -60,7 +62,7 @@ def active(graph) -> tuple[list[bool], list[bool]]:
 
 def reverse(graph, seed):
     """Reverse accumulation from the output, seeded with ``seed`` (shaped like the output,
-    with optional leading batch axes); yields an :class:`Edge` per contribution."""
+    with optional leading batch axes); yields a :class:`Contribution` per edge it crosses."""
     depends, _ = graph.activity
     nodes = graph.nodes
     adjoint: list = [None] * len(nodes)
@@ -77,13 +79,13 @@ def reverse(graph, seed):
             previous = adjoint[operand.id]
             total = contribution if previous is None else previous + contribution
             adjoint[operand.id] = total
-            yield Edge(operand, node, arg, local, upstream, contribution, total)
+            yield Contribution(operand, node, arg, local, upstream, contribution, total)
         adjoint[node.id] = None  # every consumer came later on the tape: no longer needed
 
 
 def forward(graph, tangents: dict):
     """Forward-mode propagation of ``tangents`` (node id → tangent, optional leading batch
-    axes) to the output; yields an :class:`Edge` per contribution."""
+    axes) to the output; yields a :class:`Contribution` per edge it crosses."""
     _, reaches = graph.activity
     tangent: list = [None] * len(graph.nodes)
     for node_id, value in tangents.items():
@@ -100,7 +102,61 @@ def forward(graph, tangents: dict):
             previous = tangent[node.id]
             total = contribution if previous is None else previous + contribution
             tangent[node.id] = total
-            yield Edge(operand, node, arg, local, incoming, contribution, total)
+            yield Contribution(operand, node, arg, local, incoming, contribution, total)
+
+
+def output_seed(graph, seed=None) -> np.ndarray:
+    """The adjoint a backward pass starts from: ``seed`` checked against the output's shape,
+    or 1 for a scalar output.  A non-scalar output has no default (ones would silently
+    differentiate its sum), so every front end refuses alike and says what to pass.
+
+    >>> from graphviz_ad import trace
+    >>> output_seed(trace(lambda x: x * x, 3.0))
+    array(1.)
+    """
+    output = graph.output
+    if seed is None:
+        if np.size(output.value) != 1:
+            raise ValueError(
+                f"a backward pass of {graph.name} needs a seed: it returns shape "
+                f"{output.shape}, not a scalar; pass seed=an array of that shape (the adjoint "
+                "of the output), or step its forward or tangent pass"
+            )
+        return np.ones(output.shape)
+    seed = np.asarray(seed, dtype=float)
+    if seed.shape != output.shape:
+        raise ValueError(f"backward seed of shape {seed.shape} does not match the output "
+                         f"{output.label}'s shape {output.shape}")
+    return seed
+
+
+def input_tangents(graph, direction=None) -> dict:
+    """The tangents a forward-mode pass starts from, by node id in the inputs' order:
+    ``direction`` (input name → tangent, each checked against its input's shape), by
+    default ones on the first input.
+
+    >>> from graphviz_ad import trace
+    >>> input_tangents(trace(lambda x, y: x * y, 3.0, 4.0))
+    {0: array(1.)}
+    """
+    if direction is None:
+        if not graph.inputs:
+            raise ValueError(f"{graph.name} has no inputs to take a tangent along")
+        first = next(iter(graph.inputs.values()))
+        direction = {first.name: np.ones(first.shape)}
+    unknown = [name for name in direction if name not in graph.inputs]
+    if unknown:
+        raise KeyError(f"tangent direction names {unknown}, which are not inputs of "
+                       f"{graph.name}; inputs: {list(graph.inputs)}")
+    seeds = {}
+    for name, node in graph.inputs.items():  # in the inputs' order, whatever the dict's
+        if name in direction:
+            tangent = np.asarray(direction[name], dtype=float)
+            if tangent.shape != node.shape:
+                raise ValueError(f"tangent for {name!r} has shape {tangent.shape}, the input "
+                                 f"has shape {node.shape}")
+            seeds[node.id] = tangent
+    return seeds
 
 
 def input_adjoints(graph, seed) -> dict:

@@ -28,12 +28,13 @@ from math import prod
 import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedAttribute
-from .primitives import PRIMITIVES
+from .graph import Graph
+from .notation import constant_name, subscript
+from .primitives import PRIMITIVES, local_jacobian
 from .safe_text import printable
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,9 @@ class Node:
             if self.name is not None:  # a name is shown as text: control characters escaped
                 self._label = printable(self.name)
             elif self.op == "const" and np.ndim(self.value) == 0:
-                self._label = _format_number(self.value)
+                self._label = constant_name(self.value)
             else:
-                self._label = _sub("c" if self.op == "const" else "u", self.id)
+                self._label = subscript("c" if self.op == "const" else "u", self.id)
         return self._label
 
     def labels(self) -> dict[str, str]:
@@ -161,33 +162,13 @@ class Node:
         return f"{text} at {self.source}" + (f" (`{line}`)" if line else "")
 
     def jacobian(self, i: int):
-        """The local Jacobian ∂self/∂self.inputs[i], a structured operator.
-
-        >>> import numpy as np
-        >>> g = trace(lambda w, x: w @ x, np.ones(3), np.arange(3.0))
-        >>> g.output.jacobian(0).rule, g.output.jacobian(0).kind
-        ('xᵀ', 'matmul')
-        """
-        if not 0 <= i < len(self.inputs):
-            if not self.inputs:
-                raise ValueError(f"{self.op} node {self.label} has no inputs, so no local "
-                                 "Jacobian")
-            raise IndexError(
-                f"{self.op} node {self.label} has {len(self.inputs)} inputs, not {i + 1}"
-            )
-        return PRIMITIVES[self.op].partial(i)(self, i)
+        """The local Jacobian ∂self/∂self.inputs[i], a structured operator: looked up in the
+        primitive table (:func:`graphviz_ad.primitives.local_jacobian`), never made here."""
+        return local_jacobian(self, i)
 
     def __repr__(self) -> str:
         call = self.call_text if self.inputs else self.op
         return f"<Node {self.id} {self.label} = {call} shape={self.shape}>"
-
-
-def _sub(letter: str, number: int) -> str:
-    return letter + str(number).translate(_SUBSCRIPT)
-
-
-def _format_number(value) -> str:
-    return f"{float(value):g}" if np.isrealobj(value) else str(value)
 
 
 class _Tape:
@@ -986,8 +967,6 @@ def trace(f, *args, wrt=None, **kwargs):
     >>> list(trace(lambda w, x, b: w @ x + b, np.ones(2), np.ones(2), 1.0, wrt="w").inputs)
     ['w']
     """
-    from .graph import Graph
-
     bound = signature(f).bind(*args, **kwargs)
     tape = _Tape(sys._getframe(0).f_code)
     code = getattr(f, "__code__", tape.root_code)

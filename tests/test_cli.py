@@ -299,7 +299,7 @@ def test_render_dot_at_a_backward_step(capsys):
                          "--step", "4", "-o", "-", "--format", "dot")
     assert status == 0
     assert out.startswith('digraph "x_plus_square"')
-    assert "backward pass, step 4" in out and "x̄ += u₂̄ · [2x] = 6" in out
+    assert "backward pass, step 4" in out and "∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6" in out
 
 
 def test_render_json_in_forward_mode(capsys):

@@ -29,7 +29,7 @@ def test_inactive_neuron_names_the_relu_and_its_line():
         reason = explanation.reasons[0]
         assert reason.node is graph.output and reason.node.op == "maximum"
         assert line_of(neuron) in reason.text
-        assert "= -1 ≤ 0" in reason.text
+        assert "= −1 ≤ 0" in reason.text
         assert "is zero because" in explanation.text
 
 
@@ -73,7 +73,7 @@ def test_constant_output():
 def test_fan_out_whose_contributions_cancel():
     explanation = gad.trace(lambda x: x * 3 - x * 3, 2.0).explain("x")
     assert kinds(explanation) == ["cancel"]
-    assert "3" in explanation.text and "-3" in explanation.text
+    assert "3" in explanation.text and "−3" in explanation.text
 
 
 def test_broadcast_whose_contributions_cancel():

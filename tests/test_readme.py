@@ -32,6 +32,6 @@ def test_the_step_engine_quick_start_runs_as_written(capsys, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks()[1], str(README), "exec"), {})
     printed = capsys.readouterr().out
-    assert "x̄ += u₂̄ · [2x] = 6  → x̄ = 7  (2 of 2, complete)" in printed
+    assert "∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6  → ∂u₃/∂x = 7  (2 of 2, complete)" in printed
     assert "sum = 7" in printed
     assert "1 + 6 = 7" in (tmp_path / "x_plus_x2.svg").read_text(encoding="utf-8")

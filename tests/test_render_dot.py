@@ -91,7 +91,7 @@ def test_golden_square_has_two_edges():
 
 def test_golden_x_plus_x_squared_at_the_last_backward_step():
     graph = gad.trace(x_plus_x_squared, 3.0)
-    debugger = backward_at(graph, 3)  # x̄ += ū₂ · 2x: the second path arrives
+    debugger = backward_at(graph, 3)  # ∂u₃/∂x += ∂u₃/∂u₂ · 2x: the second path arrives
     text = to_dot(graph, debugger.current)
     check_golden("x_plus_x_squared_backward", text)
     assert "1 + 6 = 7" in node_statement(text, "n0")
@@ -289,7 +289,7 @@ def test_long_edges_get_a_quick_layout():
 
 def test_backward_step_styles_done_current_pending_and_the_contribution_edge():
     graph = gad.trace(x_plus_x_squared, 3.0)
-    text = to_dot(graph, backward_at(graph, 1).current)  # x̄ += ū₃ · 1 (1 of 2)
+    text = to_dot(graph, backward_at(graph, 1).current)  # ∂u₃/∂x += ∂u₃/∂u₃ · 1 (1 of 2)
     assert 'penwidth="3.5"' in node_statement(text, "n0")  # x: current
     assert "1  (1 of 2)" in node_statement(text, "n0")
     assert 'style="rounded,dashed"' in node_statement(text, "n2")  # u₂: pending
@@ -307,7 +307,7 @@ def test_tangent_and_forward_steps_use_their_own_scheme():
     debugger.goto(1)
     tangent = to_dot(graph, debugger.current)
     assert "#009E73" in node_statement(tangent, "n3")  # bluish green
-    assert "u̇₃" in node_statement(tangent, "n3")
+    assert ">du₃<" in node_statement(tangent, "n3")
     assert "tangent pass" in tangent
     debugger.set_mode("forward")
     debugger.goto(3)

@@ -92,17 +92,17 @@ async def test_backward_x_plus_square_shows_both_contributions_and_their_sum():
         await settle(app, pilot)
         assert "Before the first step of the backward pass" in inspector_text(app)
 
-        await press(app, pilot, "n")  # the seed: ū₃ = 1
+        await press(app, pilot, "n")  # the seed: ∂u₃/∂u₃ = 1
         assert "Seed" in inspector_text(app)
 
-        await press(app, pilot, "n")  # x̄ += ū₃ · 1, the direct path
+        await press(app, pilot, "n")  # ∂u₃/∂x += ∂u₃/∂u₃ · 1, the direct path
         text = inspector_text(app)
         assert "Edge x → u₃" in text
         assert "1 of 2 contributions received" in text
         assert "via u₃: 1" in text
         assert "(1 more to come)" in text
 
-        await press(app, pilot, "n", "n")  # u₂̄, then x̄ += ū₂ · 2x = 6 through u₂
+        await press(app, pilot, "n", "n")  # ∂u₃/∂u₂, then ∂u₃/∂x += ∂u₃/∂u₂ · 2x = 6 through u₂
         text = inspector_text(app)
         assert "Edge x → u₂" in text
         assert "∂u₂/∂x" in text
@@ -137,7 +137,7 @@ async def test_forward_neuron_values_and_local_jacobians():
         assert "∂u₃/∂w  matmul  xᵀ  1×3" in text
         assert "[ 3  1  2 ]" in text
         assert "∂u₃/∂x  matmul  wᵀ  1×3" in text
-        assert "[ 1  -2  0.5 ]" in text
+        assert "[ 1  −2  0.5 ]" in text
 
         await press(app, pilot, "l")  # denominator layout: the transpose, a column
         text = inspector_text(app)
@@ -186,8 +186,8 @@ async def test_modes_cycle_and_tangent_steps():
         assert screen.debugger.mode == "tangent"
         text = inspector_text(app)
         assert "Edge w → u₃" in text
-        assert "tangent of w: [ 1  1  1 ]" in text
-        assert "Tangent of u₃: 1 of 1 contributions received" in text
+        assert "tangent dw: [ 1  1  1 ]" in text
+        assert "Tangent du₃ of u₃: 1 of 1 contributions received" in text
         await press(app, pilot, "m")
         assert screen.debugger.mode == "forward"
 
@@ -270,14 +270,25 @@ async def test_paths_pane_lists_each_path_and_the_sum():
 
 @headless
 async def test_names_with_brackets_are_shown_as_written():
-    graph = gad.trace(lambda xs: xs[0] * xs[1], [2.0, np.ones(2)])
+    graph = gad.trace(lambda xs: (xs[0] * xs[1]).sum(), [2.0, np.ones(2)])
     app = DebuggerApp([graph], mode="backward")
     async with app.run_test(size=(120, 40)) as pilot:
         await press(app, pilot, "P", "G")
         step = app.screen.debugger.current
         assert step.node.label == "xs[1]"
-        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₂ · 1"
+        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₃ · 1"
         assert "xs[1]" in inspector_text(app)
+
+
+@headless
+async def test_a_vector_output_has_no_backward_pass_without_a_seed_as_in_the_engine():
+    graph = gad.trace(lambda x: x * 2.0, np.ones(3))
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.debugger.mode == "forward"  # the pass every graph has
+        await press(app, pilot, "m")  # backward is refused as by Debugger and the CLI
+        assert app.screen.debugger.mode == "tangent"
 
 
 @headless
@@ -404,7 +415,7 @@ async def test_clicking_a_node_jumps_to_its_step():
         await pilot.click("#graph-canvas", offset=offset)
         await settle(app, pilot)
         assert app.screen.debugger.current.node.id == x
-        assert app.screen.debugger.index == 1  # the first contribution to x̄
+        assert app.screen.debugger.index == 1  # the first contribution to the adjoint of x
 
 
 @headless

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import graphviz_ad as gad
+from graphviz_ad.notation import matrix_lines
 from tui import pictures
 from tui.layout import ARROW, NodeSpec, layout
-from tui.text import matrix_lines, value_lines
+from tui.text import value_lines
 
 
 def char_at(picture, y: int, x: int) -> str:
@@ -155,7 +156,7 @@ def test_detail_levels():
     assert "u₁ exp" in captions.text() and "│ u₁ exp" not in captions.text()
     values = pictures.whole(graph, detail=2)
     assert all(box.height == 4 for box in values.boxes.values())
-    assert "5.4366" in values.text()  # the output's value on its second line
+    assert "5.437" in values.text()  # the output's value on its second line, 4 digits
 
 
 def test_matrices_are_abbreviated_at_both_ends():
@@ -169,8 +170,8 @@ def test_matrices_are_abbreviated_at_both_ends():
 
 def test_graphviz_placement_gives_ranks_that_edges_go_down():
     graph = gad.trace(lambda w, x, b: np.maximum(0, w @ x + b), np.ones(3), np.ones(3), 0.5)
-    nodes, edges = specs(graph)
-    placement = pictures.graphviz_placement(nodes, edges, boxed=True)
+    _, edges = specs(graph)
+    placement = pictures.graphviz_placement(graph)
     if placement is None:
         pytest.skip("no Graphviz program installed")
     assert set(placement) == {node.id for node in graph.nodes}
@@ -183,8 +184,7 @@ def test_without_graphviz_the_whole_picture_is_our_own(monkeypatch):
     monkeypatch.setenv("PATH", "")
     monkeypatch.setattr("graphviz_ad.render.binary.script_folders", lambda: [])
     graph = gad.trace(lambda x: x + x**2, 3.0)
-    nodes, edges = specs(graph)
-    assert pictures.graphviz_placement(nodes, edges, boxed=True) is None
+    assert pictures.graphviz_placement(graph) is None
     assert pictures.whole(graph, use_graphviz=True).text() == pictures.whole(graph).text()
 
 

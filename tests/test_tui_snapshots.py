@@ -15,7 +15,7 @@ def neuron(w, x, b):
     return np.maximum(0, z)
 
 
-KEYS = {"forward": "nnnn", "backward": "nnnnn"}  # at u₃ = w @ x / at w̄ += ū₃ · xᵀ
+KEYS = {"forward": "nnnn", "backward": "nnnnn"}  # at u₃ = w @ x / at ∂u₆/∂w += ∂u₆/∂u₃ · xᵀ
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

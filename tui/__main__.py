@@ -11,9 +11,9 @@ import sys
 
 from graphviz_ad import examples
 from graphviz_ad.collect import ScriptError, choose, run_script
+from graphviz_ad.notation import MODES
 
 from . import run_app
-from .screens.debug import MODES
 
 
 def main(argv=None) -> int:

@@ -15,10 +15,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from graphviz_ad.collect import graph_names
+from graphviz_ad.notation import MODES
 
 from .commands import NodeCommands
 from .screens.chooser import GraphChooser
-from .screens.debug import MODES, DebugScreen
+from .screens.debug import DebugScreen
 from .screens.help import HelpScreen
 from .widgets.graph_pane import GraphPane
 from .widgets.steps_list import StepsList

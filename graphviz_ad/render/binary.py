@@ -71,11 +71,12 @@ def find_program(prefer: str | None = None) -> Program | None:
     return None
 
 
-def pipe(dot_text: str, fmt: str, prefer: str | None = None) -> bytes:
+def pipe(dot_text: str, fmt: str, prefer: str | None = None,
+         timeout: float | None = None) -> bytes:
     """Lay out ``dot_text`` and return it in format ``fmt`` (``"svg"``, ``"png"``, ``"pdf"``…).
 
-    Raises RenderError, naming the fix, when no program is found or the one found cannot
-    write ``fmt``.
+    Raises RenderError, naming the fix, when no program is found, the one found cannot
+    write ``fmt``, or it takes longer than ``timeout`` seconds (if given).
     """
     program = find_program(prefer)
     if program is None:
@@ -94,9 +95,9 @@ def pipe(dot_text: str, fmt: str, prefer: str | None = None) -> bytes:
             "`sudo apt-get install graphviz`, or export SVG or PNG instead"
         )
     data = dot_text.encode("utf-8")
-    if program.name == "dot":
+    if program.name == "dot" and timeout is None:
         return _run_dot(data, fmt)
-    return _run_pure(program.path, data, fmt)
+    return _run(program, data, fmt, timeout)
 
 
 def _run_dot(data: bytes, fmt: str) -> bytes:
@@ -110,14 +111,17 @@ def _run_dot(data: bytes, fmt: str) -> bytes:
                           f"{_message(error.stderr)}") from None
 
 
-def _run_pure(path: str, data: bytes, fmt: str) -> bytes:
+def _run(program: Program, data: bytes, fmt: str, timeout: float | None) -> bytes:
+    name, path = program.name, program.path
     try:
-        done = subprocess.run([path, f"-T{fmt}"], input=data, capture_output=True, check=False)
+        done = subprocess.run([path, f"-T{fmt}"], input=data, capture_output=True, check=False,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"{name} took longer than {timeout:g} s to lay out the graph") from None
     except OSError as error:
-        raise RenderError(f"cannot run graphviz-pure ({path}): {error}; {INSTALL_HINT}") from None
+        raise RenderError(f"cannot run {name} ({path}): {error}; {INSTALL_HINT}") from None
     if done.returncode != 0:
-        raise RenderError(f"graphviz-pure failed to render {fmt.upper()}: "
-                          f"{_message(done.stderr)}")
+        raise RenderError(f"{name} failed to render {fmt.upper()}: {_message(done.stderr)}")
     return done.stdout
 
 

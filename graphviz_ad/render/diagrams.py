@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..debugger import Debugger
+from ..tracer import trace
 from .export import to_svg
 
 
@@ -23,9 +25,6 @@ def neuron_backward() -> str:
     """The neuron w = [1, −2, 0.5], x = [3, 1, 2], b = 0.25 in the middle of its backward pass:
     the step where w receives its gradient ∂activation/∂w = xᵀ = [3, 1, 2]; x is still
     pending, u₃, u₄, b and the output are done."""
-    from ..debugger import Debugger
-    from ..tracer import trace
-
     graph = trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), 0.25)
     debugger = Debugger(graph)
     debugger.set_mode("backward")

@@ -10,8 +10,8 @@ How to read a picture (the legend in each picture says the same):
 
 * A **node** is a table: its name (an input's name, ``u₇`` for a result, ``c₅`` for a
   constant array) with the op's symbol, the operation as code (``multiply(x, x)``), the
-  shape and the value; at a debugger step also the running total: the adjoint ``x̄`` in a
-  backward pass, the tangent ``ẋ`` in a tangent pass, written ``1 + 6 = 7`` when several
+  shape and the value; at a debugger step also the running total: the adjoint ``∂y/∂x`` in
+  a backward pass, the tangent ``dx`` in a tangent pass, written ``1 + 6 = 7`` when several
   paths have contributed.  The first row's colour says what the node is: inputs yellow,
   the output reddish purple (and the word *output*), constants grey.
 * An **edge** ``operand → consumer`` carries the consumer's local Jacobian
@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import os
 
+from ..linear import Kind
+from ..notation import adjoint, array_text, matrix_rows, number, shape_text, tangent
 from ..primitives import PRIMITIVES
 from .options import Options
 from .stepview import StepView, step_view
 from .styles import EDGE_MEANING, FONT, STATUS_MEANING, STYLES
-from .text import array_text, html_text, matrix_rows, number, quoted, shape_text, transposed_rule
+from .text import html_text, quoted, transposed_rule
 from .view import View, build_view
 
 _KEY_COLOUR = "#555555"  # row names in node tables
@@ -44,7 +46,7 @@ _KEY_COLOUR = "#555555"  # row names in node tables
 # over 5 minutes -> 2 s.
 QUICK_LAYOUT_EFFORT = 1000
 QUICK_LAYOUT = {"mclimit": "0.05", "nslimit": "0.2", "nslimit1": "2", "splines": "line"}
-_SYMMETRIC_KINDS = ("identity", "diagonal", "reshape")
+_SYMMETRIC_KINDS = (Kind.IDENTITY, Kind.DIAGONAL, Kind.RESHAPE)
 
 
 class Html(str):
@@ -338,12 +340,12 @@ class _Writer:
         if self.options.fold_constants:
             lines.append("constants are drawn inside the nodes that use them")
         if self.steps is not None and self.steps.mode == "backward":
-            lines.append(f"x̄ = ∂{out}/∂x, the adjoint; 1 + 6 = 7: the contribution of each "
-                         "path and their sum; (1 of 2): contributions so far")
+            lines.append(f"{adjoint('x', out)}: the adjoint of x; 1 + 6 = 7: the contribution "
+                         "of each path and their sum; (1 of 2): contributions so far")
             lines.append("→ 6 on an edge: the contribution it carried")
         elif self.steps is not None and self.steps.mode == "tangent":
-            lines.append("ẋ = tangent of x (∂x/∂inputs · direction); 1 + 6 = 7: the "
-                         "contribution of each operand and their sum")
+            lines.append(f"{tangent('x')}: the tangent of x (∂x/∂inputs · direction); 1 + 6 = 7: "
+                         "the contribution of each operand and their sum")
             lines.append("→ 6 on an edge: the contribution it carried")
         elif self.steps is not None:
             lines.append("value ?: not computed yet")

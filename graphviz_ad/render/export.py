@@ -179,3 +179,26 @@ def plain(value):
     if np.isfinite(array).all():
         return array.tolist()
     return np.where(np.isfinite(array), array, None).tolist()
+
+
+def node_positions(graph, timeout: float | None = None) -> dict[int, tuple[float, float]]:
+    """Where Graphviz puts each node of ``graph`` (node id → (x, y) in inches, y up), read
+    from its ``plain`` output for the picture ``to_dot`` writes with every node drawn as
+    itself (no folding, clusters, collapsing, values or legend).  Raises RenderError when
+    no Graphviz program answers within ``timeout`` seconds.
+
+    >>> import graphviz_ad as gad
+    >>> g = gad.trace(lambda x: x * 2.0, 3.0)
+    >>> positions = node_positions(g)                   # doctest: +SKIP
+    >>> positions[0][1] > positions[2][1]               # doctest: +SKIP
+    True
+    """
+    dot = to_dot(graph, values=False, fold_constants=False, clusters=False, collapse=False,
+                 legend=False)
+    plain = pipe(dot, "plain", timeout=timeout).decode("utf-8", "replace")
+    positions = {}
+    for line in plain.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "node" and fields[1].startswith("n"):
+            positions[int(fields[1][1:])] = (float(fields[2]), float(fields[3]))
+    return positions

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..debugger import Debugger
 from ..errors import RenderError
 from .binary import pipe
 from .dot import to_dot
@@ -75,8 +76,6 @@ def player_html(graph, mode: str = "backward", seed=None, direction=None, binary
 
     All frames are laid out by one Graphviz run.  Drawing options as for ``to_dot``.
     """
-    from ..debugger import Debugger
-
     effort = build_view(graph, Options.of(options)).effort
     debugger = Debugger(graph)
     debugger.set_mode(mode, seed=seed, direction=direction)

@@ -20,6 +20,8 @@ header     ``("header", kind)``: the background of a node's first row, by what t
 
 from __future__ import annotations
 
+from ..notation import MODES
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky blue": "#56B4E9",
@@ -33,13 +35,12 @@ OKABE_ITO = {
 GREY = "#8C8C8C"
 FONT = "Helvetica,Arial,sans-serif"
 
-# (strong colour, light fill, stronger fill) per propagation mode
-_MODES = {
+# (strong colour, light fill, stronger fill) per propagation mode (notation.MODES)
+_COLOURS = {
     "forward": (OKABE_ITO["blue"], "#D9E8F3", "#A6CBE3"),
     "backward": (OKABE_ITO["vermillion"], "#F9E2D1", "#F0BD96"),
     "tangent": (OKABE_ITO["bluish green"], "#D4EFE7", "#9DDAC8"),
 }
-MODES = tuple(_MODES)
 
 
 def _mode_styles(mode: str, colour: str, fill: str, strong_fill: str) -> dict:
@@ -72,8 +73,8 @@ STYLES: dict[tuple[str, str], dict[str, str]] = {
     ("header", "output"): {"bgcolor": "#F3DDE9"},  # a tint of reddish purple
     ("header", "op"): {},
 }
-for _mode, _colours in _MODES.items():
-    STYLES.update(_mode_styles(_mode, *_colours))
+for _mode in MODES:
+    STYLES.update(_mode_styles(_mode, *_COLOURS[_mode]))
 
 # What each status means, per mode, for the legend.
 STATUS_MEANING = {

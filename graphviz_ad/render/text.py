@@ -1,11 +1,6 @@
-"""Numbers, shapes and rules as the short texts a picture shows.
+"""Rules and labels as a picture writes them: a rule transposed for the denominator layout,
+text escaped for Graphviz.  Numbers, shapes and names come from :mod:`graphviz_ad.notation`.
 
-Everything here turns data into text; nothing computes a derivative.
-
->>> number(2.25), number(-0.0), shape_text((2, 3)), shape_text(())
-('2.25', '0', '2×3', 'scalar')
->>> array_text(np.array([3.0, 1.0, 2.0]))
-'[3, 1, 2]'
 >>> transposed_rule("xᵀ"), transposed_rule("I ⊗ u₇ᵀ"), transposed_rule("1ᵀ/n")
 ('x', 'I ⊗ u₇', '1/n')
 """
@@ -14,65 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-
-import numpy as np
-
-
-def number(value, digits: int = 4) -> str:
-    """A real number in ``digits`` significant digits, with a true minus sign (−)."""
-    value = float(value)
-    if value == 0:
-        return "0"  # also for −0.0, which only confuses a reader
-    return f"{value:.{digits}g}".replace("-", "−").replace("inf", "∞").replace("nan", "NaN")
-
-
-def shape_text(shape: tuple) -> str:
-    """``()`` → ``scalar``, ``(3,)`` → ``3``, ``(2, 3)`` → ``2×3``."""
-    return "×".join(map(str, shape)) if shape else "scalar"
-
-
-def array_text(value, digits: int = 4, max_elements: int = 6) -> str:
-    """A value in full when it has at most ``max_elements`` elements, otherwise abbreviated:
-    a long vector by its first and last elements, a larger array by its range.  NaN and ∞
-    are always called out, since they are what someone debugging a graph looks for."""
-    array = np.asarray(value, dtype=float)
-    if array.ndim == 0:
-        return number(array, digits)
-    if array.size <= max_elements:
-        return _nested(array, digits)
-    finite = array[np.isfinite(array)]
-    warning = "" if finite.size == array.size else f" ({array.size - finite.size} not finite)"
-    if array.ndim == 1:
-        head = ", ".join(number(x, digits) for x in array[:3])
-        return f"[{head}, …, {number(array[-1], digits)}]{warning}"
-    if finite.size == 0:
-        return f"all {array.size} not finite"
-    return f"range [{number(finite.min(), digits)}, {number(finite.max(), digits)}]{warning}"
-
-
-def _nested(array: np.ndarray, digits: int) -> str:
-    if array.ndim == 0:
-        return number(array, digits)
-    return "[" + ", ".join(_nested(row, digits) for row in array) + "]"
-
-
-def matrix_rows(matrix: np.ndarray, digits: int = 3) -> list[str]:
-    """A small dense matrix as one text line per row: ``[1, 0]``, ``[0, 1]``."""
-    return [_nested(row, digits) for row in np.asarray(matrix, dtype=float)]
-
-
-def running_sum(parts: list, total, digits: int = 4, max_elements: int = 6) -> str:
-    """The contributions that reached a node and their sum: ``1 + 6 = 7``.
-
-    One contribution is just its value; more than four are elided in the middle.
-    """
-    if len(parts) <= 1:
-        return array_text(total, digits, max_elements)
-    shown = [array_text(part, digits, max_elements) for part in parts]
-    if len(shown) > 4:
-        shown = [*shown[:2], "…", shown[-1]]
-    return " + ".join(shown) + " = " + array_text(total, digits, max_elements)
-
 
 # One factor of a rule: an operand name, a number, a selection S[…] or a bracketed group,
 # optionally transposed.

@@ -1,5 +1,9 @@
 """Which boxes and arrows a picture has: the graph walk, kept apart from writing DOT.
 
+This is the one view model of the project: the Graphviz renderer and the terminal
+debugger's Graph pane both ask it what to draw (``build_view``, ``neighbourhood``,
+``consumers``, ``user_calls``) and only differ in how they draw it.
+
 A *box* is what Graphviz draws as one node: a graph node (DOT name ``n5``), a collapsed
 user function call (``call3``) or a collapsed run of nodes one source line made in a row
 (``line17``, named after its first node).  Constants can be folded into their consumers, a
@@ -61,29 +65,29 @@ class View:
 def build_view(graph, options: Options) -> View:
     """Decide what to draw: fold, focus, collapse and cluster, in tape order throughout."""
     focus = graph.node(options.focus) if options.focus is not None else None
-    consumers = _consumers(graph)
-    keep = _neighbourhood(graph, focus, consumers, options.hops) if focus is not None else None
+    users = consumers(graph)
+    keep = neighbourhood(graph, [focus.id], options.hops, users) if focus is not None else None
 
     folded: dict[int, list] = {}
     drawn = []
     for node in graph.nodes:
         if keep is not None and node.id not in keep:
             continue
-        if _foldable(node, graph, consumers, keep, options):
-            for consumer in dict.fromkeys(consumers[node.id]):  # once per consumer
+        if _foldable(node, graph, users, keep, options):
+            for consumer in dict.fromkeys(users[node.id]):  # once per consumer
                 folded.setdefault(consumer.id, []).append(node)
             continue
         drawn.append(node)
 
     collapsing = _collapsing(graph, options, len(drawn), focus)
-    user_calls = _user_calls(graph)
-    line_of = _line_runs(graph, drawn) if collapsing is True and not user_calls else {}
+    calls = user_calls(graph)
+    line_of = _line_runs(graph, drawn) if collapsing is True and not calls else {}
     box: dict[int, str] = {}
     collapsed: dict[str, Group] = {}
     cluster_of: dict[str, int] = {}
     shown = []
     for node in drawn:
-        path = [i for i in node.call_path if i in user_calls]
+        path = [i for i in node.call_path if i in calls]
         closed = next((i for i in path if _collapses(graph.calls[i], collapsing)), None)
         if closed is not None:
             box[node.id] = name = f"call{closed}"
@@ -102,41 +106,50 @@ def build_view(graph, options: Options) -> View:
 
     hidden = len(graph.nodes) - len(keep) if keep is not None else 0
     arrows = _arrows(graph, box)
-    return View(shown, folded, collapsed, box, arrows, cluster_of, hidden, focus, consumers,
+    return View(shown, folded, collapsed, box, arrows, cluster_of, hidden, focus, users,
                 _effort(graph, arrows, len(shown) + len(collapsed)))
 
 
-def _consumers(graph) -> list[list]:
-    consumers: list[list] = [[] for _ in graph.nodes]
+def consumers(graph) -> list[list]:
+    """For each node id, the nodes that use it, in tape order (twice for ``x * x``)."""
+    users: list[list] = [[] for _ in graph.nodes]
     for node in graph.nodes:
         for operand in node.inputs:
-            consumers[operand.id].append(node)
-    return consumers
+            users[operand.id].append(node)
+    return users
 
 
-def _neighbourhood(graph, focus, consumers, hops: int) -> set[int]:
-    """Ids of the nodes within ``hops`` edges of ``focus``, either direction (a BFS)."""
-    distance = {focus.id: 0}
-    queue = deque([focus])
+def neighbourhood(graph, centres, hops: int, users=None) -> set[int]:
+    """Ids of the nodes within ``hops`` edges of any of the ``centres`` (node ids), in
+    either direction: a breadth-first search over operands and consumers.
+
+    >>> import graphviz_ad as gad
+    >>> g = gad.trace(lambda x: (x * 2.0) ** 2, 3.0)
+    >>> sorted(neighbourhood(g, [0], 1))
+    [0, 2]
+    """
+    users = consumers(graph) if users is None else users
+    distance = dict.fromkeys(centres, 0)
+    queue = deque(graph.nodes[i] for i in distance)
     while queue:
         node = queue.popleft()
         if distance[node.id] == hops:
             continue
-        for other in (*node.inputs, *consumers[node.id]):
+        for other in (*node.inputs, *users[node.id]):
             if other.id not in distance:
                 distance[other.id] = distance[node.id] + 1
                 queue.append(other)
     return set(distance)
 
 
-def _foldable(node, graph, consumers, keep, options: Options) -> bool:
+def _foldable(node, graph, users, keep, options: Options) -> bool:
     if not options.fold_constants or node.op != "const" or node is graph.output:
         return False
-    users = consumers[node.id]
-    return bool(users) and all(keep is None or user.id in keep for user in users)
+    used_by = users[node.id]
+    return bool(used_by) and all(keep is None or user.id in keep for user in used_by)
 
 
-def _user_calls(graph) -> set[int]:
+def user_calls(graph) -> set[int]:
     """The calls worth a cluster: every call but the traced function itself."""
     return {call.index for call in graph.calls if call.parent is not None}
 

@@ -11,9 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from graphviz_ad.notation import shape_text
 from graphviz_ad.safe_text import printable
-
-from ..text import shape_text
 
 
 class GraphList(OptionList):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -12,6 +11,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 import graphviz_ad as gad
+from graphviz_ad.notation import MODES
 from graphviz_ad.safe_text import file_stem
 
 from ..widgets.graph_pane import GraphPane
@@ -19,8 +19,6 @@ from ..widgets.inspector import Inspector
 from ..widgets.paths_pane import PathsPane
 from ..widgets.source_view import SourceView
 from ..widgets.steps_list import StepsList
-
-MODES = ("forward", "backward", "tangent")
 
 
 class DebugScreen(Screen):
@@ -61,7 +59,6 @@ class DebugScreen(Screen):
         self.numerator = True
         self.breakpoints: set[int] = set()
         self.break_on_nonfinite = False
-        self._seed = None
         self._first_mode = mode
 
     def compose(self):
@@ -77,7 +74,8 @@ class DebugScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#paths").display = False
-        self._set_mode(self._first_mode)
+        if not self._set_mode(self._first_mode):
+            self._set_mode("forward")  # the pass every graph has
         self.query_one("#graph-canvas").focus()
 
     # -- showing the cursor --------------------------------------------------------------------
@@ -122,17 +120,8 @@ class DebugScreen(Screen):
         return centres
 
     def _edges(self, step) -> list[tuple[int, int, int]]:
-        """The edges the step is about: (source id, target id, argument)."""
-        if step is None:
-            return []
-        if step.mode == "forward":
-            node = step.node
-            return [(operand.id, node.id, arg) for arg, operand in enumerate(node.inputs)]
-        if step.via is None:
-            return []
-        if step.mode == "backward":
-            return [(step.node.id, step.via.id, step.arg)]
-        return [(step.via.id, step.node.id, step.arg)]
+        """The edges the step is about, as the step record names them."""
+        return [] if step is None else [edge.key for edge in step.edges]
 
     def _source_node(self, step):
         """The node whose line the Source pane shows: the operation the step applies."""
@@ -143,33 +132,30 @@ class DebugScreen(Screen):
         return next(iter(self.graph.inputs.values()), self.graph.nodes[0])
 
     # -- modes ---------------------------------------------------------------------------------
-    def _set_mode(self, mode: str) -> None:
+    def _set_mode(self, mode: str) -> bool:
+        """Put the cursor on ``mode``'s pass; False (and a warning saying why) when the engine
+        refuses it: a backward pass of a non-scalar output needs a seed, as everywhere."""
         debugger = self.debugger
-        self._seed = None
         try:
             debugger.set_mode(mode)
         except ValueError as error:
-            if mode != "backward":
-                self.notify(str(error), severity="warning")
-                return
-            # A non-scalar output: seed with ones, i.e. the gradient of sum(output).
-            self._seed = np.ones(self.graph.output.shape)
-            debugger.set_mode(mode, seed=self._seed)
-            self.notify(f"{self.graph.name} returns shape {self.graph.output.shape}: the "
-                        "backward pass is seeded with ones (the gradient of its sum)")
+            self.notify(str(error), severity="warning")
+            return False
         self.query_one(StepsList).load(self._steps(), len(debugger))
         self.refresh_panes()
+        return True
 
     def _steps(self):
         """The steps of the pass the cursor is on, from the first (made once, then kept)."""
-        debugger = self.debugger
-        if debugger.mode == "backward":
-            return debugger.backward(self._seed)
-        return getattr(debugger, debugger.mode)()
+        return getattr(self.debugger, self.debugger.mode)()
 
     def action_switch_mode(self) -> None:
-        """Forward values → backward (adjoints) → tangent (forward mode) → forward…"""
-        self._set_mode(MODES[(MODES.index(self.debugger.mode) + 1) % len(MODES)])
+        """Forward values → backward (adjoints) → tangent (forward mode) → forward…, skipping
+        a pass the engine refuses."""
+        start = MODES.index(self.debugger.mode)
+        for offset in range(1, len(MODES)):
+            if self._set_mode(MODES[(start + offset) % len(MODES)]):
+                return
 
     # -- moving the cursor ---------------------------------------------------------------------
     def goto(self, index: int) -> None:

@@ -248,11 +248,9 @@ class GraphPane(PaneTitles, Vertical):
 
 def _first_view(graph) -> str:
     nodes = len(graph.nodes)
-    if nodes > CLUSTER_THRESHOLD and pictures.has_calls(graph):
-        boxes = len({node.call_path[1] if len(node.call_path) > 1 else -1 - node.id
-                     for node in graph.nodes})
-        if boxes <= pictures.FOCUS_THRESHOLD:
-            return "clusters"
+    if (nodes > CLUSTER_THRESHOLD and pictures.has_calls(graph)
+            and pictures.collapsed_boxes(graph) <= pictures.FOCUS_THRESHOLD):
+        return "clusters"
     return "focus" if nodes > pictures.FOCUS_THRESHOLD else "full"
 
 

@@ -7,9 +7,10 @@
 * in backward (tangent) mode: the edge the contribution flows along, the upstream adjoint
   (the operand's tangent), the contribution, and the node's running total with every
   contribution received so far, so a sum over paths reads term by term:
-  ``x̄ = 1 + 6 = 7``.
+  ``∂y/∂x = 1 + 6 = 7``.
 
-Every number comes from the step, the state or a Jacobian object; the pane only formats.
+Every number comes from the step, the state or a Jacobian object (its ``numbers``); the
+pane only formats, through :mod:`graphviz_ad.notation`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from ..text import matrix_lines, number, shape_text, value_lines
+from graphviz_ad.notation import WHAT, derivative, matrix_lines, running_sum, shape_text
+
+from ..text import value_lines
 from .text_pane import TextPane
 
-DENSE_LIMIT = 4096  # a local Jacobian with at most this many entries is shown in full
-_PREVIEW = 3        # rows / columns kept at each end of a larger one
-_SUM_TERMS = 8      # scalar contributions written out as "a + b + … = total"
+CORNER = 6  # a local Jacobian is shown up to its top-left CORNER × CORNER entries
+_SUM_TERMS = 8  # scalar contributions written out as "a + b + … = total"
 
 
 class Inspector(TextPane):
@@ -98,7 +100,7 @@ def _locals(node, numerator: bool) -> list[Text]:
 
 def _jacobian(consumer, operand, local, numerator: bool) -> list[Text]:
     rows, cols = local.shape if numerator else local.shape[::-1]
-    name = f"∂{consumer.label}/∂{operand.label}"
+    name = derivative(consumer.label, operand.label)
     if not numerator:
         name = f"({name})ᵀ"
     head = Text()
@@ -110,41 +112,29 @@ def _jacobian(consumer, operand, local, numerator: bool) -> list[Text]:
 
 
 def _matrix(local, numerator: bool) -> list[str]:
-    """The matrix, or for a large one its corners, read through the operator itself: rows of
-    J are VJPs of unit vectors, columns are JVPs (the denominator layout's rows)."""
-    out_size, in_size = local.shape
-    if out_size * in_size <= DENSE_LIMIT:
-        matrix = local.matrix()
-        return matrix_lines(matrix if numerator else matrix.T)
-    size, apply, shape = ((out_size, local.vjp, local.out_shape) if numerator
-                          else (in_size, local.jvp, local.in_shape))
-    picked = sorted({*range(min(_PREVIEW, size)), *range(max(size - _PREVIEW, 0), size)})
-    units = np.zeros((len(picked), size))
-    units[np.arange(len(picked)), picked] = 1.0
-    rows = np.asarray(apply(units.reshape((len(picked), *shape))), dtype=float)
-    rows = rows.reshape(len(picked), -1)
-    lines = matrix_lines(rows[:_PREVIEW], max_cols=2 * _PREVIEW)
-    if len(picked) > _PREVIEW:
-        lines.append("  ⋮")
-        lines += matrix_lines(rows[_PREVIEW:], max_cols=2 * _PREVIEW)
-    total_rows, total_cols = (out_size, in_size) if numerator else (in_size, out_size)
-    lines.append(f"(rows 1–{_PREVIEW} and the last {_PREVIEW} of {total_rows}; "
-                 f"{total_cols} columns)")
+    """The matrix, or for a large one its top-left corner, as the Jacobian gives it
+    (``numbers``: one VJP per row shown, never the whole matrix)."""
+    corner = local.numbers(CORNER)
+    shown = corner if numerator else corner.T
+    lines = matrix_lines(shown, CORNER, CORNER)
+    if corner.shape != local.shape:
+        rows, cols = local.shape if numerator else local.shape[::-1]
+        lines.append(f"(the top-left {shown.shape[0]}×{shown.shape[1]} of {rows}×{cols})")
     return lines
 
 
 def _edge(step, numerator: bool) -> list[Text]:
     backward = step.mode == "backward"
     if step.via is None:
-        what = "adjoint" if backward else "tangent"
         return [_heading("Seed"),
-                Text(f"the pass starts with the {what} of {step.node.label}:"),
+                Text(f"the pass starts with the {WHAT[step.mode]} of {step.node.label}, "
+                     f"{step.name(step.node)}:"),
                 *(_no_wrap("  " + line) for line in value_lines(step.total))]
-    operand, consumer = (step.node, step.via) if backward else (step.via, step.node)
-    upstream = (f"upstream adjoint of {step.via.label}" if backward
-                else f"tangent of {step.via.label}")
+    operand, consumer, arg = step.edge
+    upstream = (f"upstream adjoint {step.name(step.via)}" if backward
+                else f"tangent {step.name(step.via)}")
     lines = [_heading(f"Edge {operand.label} → {consumer.label} "
-                      f"(argument {step.arg} of {consumer.label} = {consumer.call_text})")]
+                      f"(argument {arg} of {consumer.label} = {consumer.call_text})")]
     lines += _jacobian(consumer, operand, step.local, numerator)
     lines += _labelled(upstream, step.upstream)
     product = "upstream · local" if backward else "local · tangent"
@@ -161,11 +151,11 @@ def _labelled(label: str, value) -> list[Text]:
 
 def _running_total(step, state) -> list[Text]:
     """The node's total so far and every contribution that made it."""
-    what = "Adjoint" if step.mode == "backward" else "Tangent"
     node = step.node
-    received = f"{step.received} of {step.expected} contributions received"
+    received = f"{step.count_text} contributions received"
     status = " ✓ complete" if step.complete else ""
-    lines = [Text(""), _heading(f"{what} of {node.label}: {received}{status}")]
+    lines = [Text(""), _heading(f"{WHAT[step.mode].capitalize()} {step.name(node)} of "
+                                f"{node.label}: {received}{status}")]
     contributions = state.contributions(node)
     for contribution in contributions:
         source = "seed" if contribution.via is None else f"via {contribution.via.label}"
@@ -175,11 +165,8 @@ def _running_total(step, state) -> list[Text]:
         lines.append(Text(f"  ({pending} more to come)", style="italic"))
     scalars = all(np.ndim(c.contribution) == 0 for c in contributions)
     if scalars and 1 < len(contributions) <= _SUM_TERMS:
-        terms = number(contributions[0].contribution)
-        for contribution in contributions[1:]:
-            term = number(contribution.contribution)
-            terms += f" − {term[1:]}" if term.startswith("-") else f" + {term}"
-        lines.append(Text(f"  sum: {terms} = {number(step.total)}", style="bold"))
+        terms = running_sum([c.contribution for c in contributions], step.total)
+        lines.append(Text(f"  sum: {terms}", style="bold"))
     else:
         lines += _labelled("  total", step.total)
     return lines

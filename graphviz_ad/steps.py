@@ -1,0 +1,205 @@
+"""Step records: one immutable record per step of a forward, backward or tangent pass.
+
+A record carries everything a front end shows, so that none of them works anything out
+again: the node whose total grows, the graph edge it grows along (``edge.tail`` is
+argument ``edge.arg`` of ``edge.head``, the way values flow), which way the step travels
+along it (``direction``), the local Jacobian, what arrives (``upstream``), the
+``contribution``, the running ``total`` and "``received`` of ``expected``".
+
+* :class:`ForwardStep`: node ``node`` computed ``value = op(*inputs)``;
+* :class:`BackwardStep`: ``∂y/∂node += ∂y/∂head · ∂head/∂node``, one contribution to the
+  adjoint of the edge's tail, travelling against the edge;
+* :class:`TangentStep`: ``dnode += ∂node/∂tail · dtail``, one contribution to the tangent
+  of the edge's head, travelling along it.
+
+The first steps of a backward or tangent pass seed it (``edge`` is None).  Records are
+made by :class:`graphviz_ad.debugger.Debugger`, which also decides the seed
+(:func:`graphviz_ad.propagate.output_seed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+from .notation import array_text, bracket, total_name
+from .tracer import Node
+
+
+class Edge(NamedTuple):
+    """A graph edge ``tail → head``: ``tail`` is argument ``arg`` of ``head``."""
+
+    tail: Node
+    head: Node
+    arg: int
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """``(tail id, head id, arg)``: how pictures name the edge, whatever the mode."""
+        return self.tail.id, self.head.id, self.arg
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ForwardStep:
+    """Node ``node`` computed: ``value = op(*inputs)`` at ``node.source``."""
+
+    index: int
+    node: Node
+    inputs: tuple  # the operands' values, in argument order
+    value: object
+    _trail: object = field(compare=False)
+    mode: ClassVar[str] = "forward"
+    direction: ClassVar[str] = "along"  # values flow along the edges into the node
+
+    @property
+    def source(self):
+        return self.node.source
+
+    @property
+    def total(self):
+        """What the node holds after this step: its value (so State.total reads every mode)."""
+        return self.value
+
+    @property
+    def operation(self) -> Node:
+        """The node whose rule this step applies."""
+        return self.node
+
+    @property
+    def edges(self) -> tuple[Edge, ...]:
+        """The edges the step reads: every operand into the node."""
+        return tuple(Edge(operand, self.node, arg) for arg, operand in enumerate(self.node.inputs))
+
+    @property
+    def text(self) -> str:
+        """The step in words: ``u₃ = multiply(x, x) = 9    # f.py:4``."""
+        node = self.node
+        if node.inputs:
+            return f"{node.label} = {node.call_text} = {array_text(self.value)}    # {node.source}"
+        kind = "input" if node.op == "input" else "constant"
+        return f"{node.label} = {array_text(self.value)}    ({kind})"
+
+    def state(self):
+        """The state right after this step."""
+        return self._trail.state(self.index)
+
+    def __repr__(self) -> str:
+        return f"<ForwardStep {self.index}: {self.text}>"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _EdgeStep:
+    """A contribution along one edge; see :class:`BackwardStep` and :class:`TangentStep`."""
+
+    index: int
+    node: Node  # whose total grows
+    via: Node | None  # the other end of the edge; None for a seed step
+    arg: int | None  # the edge's argument position in its head
+    upstream: object  # what arrives along the edge (the adjoint of via / the tangent of via)
+    contribution: object
+    total: object  # node's total after this step
+    received: int  # contributions to node so far, this one included
+    expected: int  # contributions node gets in the whole pass
+    _trail: object = field(compare=False)
+    mode: ClassVar[str] = ""
+    direction: ClassVar[str] = ""  # "against" the edge (backward) or "along" it (tangent)
+
+    @property
+    def complete(self) -> bool:
+        """True when this was the node's last contribution: its total is final."""
+        return self.received == self.expected
+
+    @property
+    def is_seed(self) -> bool:
+        return self.via is None
+
+    @property
+    def count_text(self) -> str:
+        """``2 of 2``: how many of the node's contributions have arrived."""
+        return f"{self.received} of {self.expected}"
+
+    @property
+    def edge(self) -> Edge | None:
+        """The graph edge the contribution travels along (None for a seed step)."""
+        raise NotImplementedError
+
+    @property
+    def edges(self) -> tuple[Edge, ...]:
+        return () if self.via is None else (self.edge,)
+
+    @property
+    def consumer(self) -> Node | None:
+        """The node whose local Jacobian this step applies: the edge's head (None for a
+        seed step)."""
+        return None if self.via is None else self.edge.head
+
+    @property
+    def operation(self) -> Node:
+        """The node whose rule this step applies (the seeded node for a seed step)."""
+        return self.node if self.via is None else self.consumer
+
+    @property
+    def local(self):
+        """The head's local Jacobian for argument ``arg`` (a structured
+        :class:`~graphviz_ad.linear.Jacobian`; None for a seed step).  Made again when asked
+        rather than kept, so that a long pass does not hold every Jacobian's numbers."""
+        return None if self.via is None else self.consumer.jacobian(self.arg)
+
+    def name(self, node: Node) -> str:
+        """What ``node`` holds in this pass, written as everywhere: ``∂y/∂x`` or ``dx``."""
+        return total_name(self.mode, node.label, self._trail.graph.output.label)
+
+    @property
+    def text(self) -> str:
+        """The step in words, the factors in the order the chain rule multiplies them:
+        ``∂y/∂x += ∂y/∂u₂ · [2x] = 6  → ∂y/∂x = 7  (2 of 2, complete)`` (backward),
+        ``du₂ += [2x] · dx = 6  → du₂ = 6  (1 of 1, complete)`` (tangent)."""
+        own = self.name(self.node)
+        if self.via is None:
+            return f"{own} = {array_text(self.total)}  (seed)"
+        incoming, rule = self.name(self.via), bracket(self.local.rule)
+        product = f"{incoming} · {rule}" if self.mode == "backward" else f"{rule} · {incoming}"
+        done = ", complete" if self.complete else ""
+        return (f"{own} += {product} = {array_text(self.contribution)}  → {own} = "
+                f"{array_text(self.total)}  ({self.count_text}{done})")
+
+    def state(self):
+        """The state right after this step."""
+        return self._trail.state(self.index)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.index}: {self.text}>"
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class BackwardStep(_EdgeStep):
+    """``∂y/∂node += ∂y/∂via · ∂via/∂node``: one contribution to ``node``'s adjoint.
+
+    ``node`` is the edge's tail and ``via`` its head; ``local`` is ∂via/∂node, ``upstream``
+    the adjoint of ``via``, ``contribution`` their VJP and ``total`` the adjoint of ``node``
+    so far.  The first step of a pass seeds the output: ``via``, ``arg``, ``local`` and
+    ``upstream`` are None and ``contribution == total == seed``.
+    """
+
+    mode: ClassVar[str] = "backward"
+    direction: ClassVar[str] = "against"
+
+    @property
+    def edge(self) -> Edge | None:
+        return None if self.via is None else Edge(self.node, self.via, self.arg)
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class TangentStep(_EdgeStep):
+    """``dnode += ∂node/∂via · dvia``: one tangent contribution to the consumer ``node``.
+
+    ``via`` is the edge's tail (argument ``arg`` of ``node``), ``upstream`` its tangent,
+    ``local`` the Jacobian ∂node/∂via.  The first steps seed the direction's inputs.
+    """
+
+    mode: ClassVar[str] = "tangent"
+    direction: ClassVar[str] = "along"
+
+    @property
+    def edge(self) -> Edge | None:
+        return None if self.via is None else Edge(self.via, self.node, self.arg)
