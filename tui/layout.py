@@ -50,6 +50,7 @@ ARROW = "▼"
 _GAP = 2          # blank columns between neighbouring vertices of a layer
 _SWEEPS = 6       # down-and-up barycenter sweeps
 _PLACEMENTS = 4   # down-and-up column fitting rounds
+_DUMMY_BUDGET = 2  # dummies allowed per node and edge before operations sink (see _ranks)
 
 Owner = tuple  # ("node", node id) or ("net", source node id)
 
@@ -327,17 +328,63 @@ class _Layers:
 
 def _ranks(specs: dict, preds: dict, succs: dict) -> dict:
     """Layer of each node: one below its deepest operation operand; leaves just above their
-    first consumer (ids are in topological order, so one pass each way suffices)."""
+    first consumer (ids are in topological order, so one pass each way suffices).
+
+    Those ranks can make long edges cost more than the graph itself: one input feeding n
+    ``sin(x)`` that are summed one by one puts every ``sin`` at rank 1 and its edge to the
+    k-th sum across k ranks, about n²/2 dummies.  When the dummies would outnumber
+    :data:`_DUMMY_BUDGET` × (nodes + edges), :func:`_sink` moves such operations down to
+    their consumers, which leaves a linear number (small graphs keep the ranks above).
+    """
     rank: dict = {}
     for node_id in specs:
         if preds[node_id]:
             rank[node_id] = max(rank[source] + 1 if preds[source] else 1
                                 for source, _ in preds[node_id])
+    _place_leaves(specs, preds, succs, rank)
+    size = len(specs) + sum(len(sources) for sources in preds.values())
+    if _dummies(succs, rank) > _DUMMY_BUDGET * size:
+        _sink(specs, preds, succs, rank)
+        _place_leaves(specs, preds, succs, rank)
+    return rank
+
+
+def _place_leaves(specs: dict, preds: dict, succs: dict, rank: dict) -> None:
     for node_id in specs:
         if not preds[node_id]:
             consumers = [rank[target] for target, _ in succs[node_id]]
             rank[node_id] = min(consumers) - 1 if consumers else 0
-    return rank
+
+
+def _dummies(succs: dict, rank: dict) -> int:
+    """Dummy vertices the ranks need: a node's consumers share one chain down to the
+    deepest of them."""
+    return sum(max(rank[target] for target, _ in consumers) - rank[source] - 1
+               for source, consumers in succs.items() if consumers)
+
+
+def _sink(specs: dict, preds: dict, succs: dict, rank: dict) -> None:
+    """Move each operation (last first) down to just above its first consumer when that
+    shortens its own chain of dummies at least as much as it lengthens its operands'.
+
+    One pass, O(V + E): ``deepest[u]`` (the rank of u's deepest consumer) only grows."""
+    deepest = {source: max(rank[target] for target, _ in consumers)
+               for source, consumers in succs.items() if consumers}
+    for node_id in reversed(specs):
+        consumers, operands = succs[node_id], preds[node_id]
+        if not consumers or not operands:
+            continue
+        lowest = min(rank[target] for target, _ in consumers) - 1
+        gain = lowest - rank[node_id]
+        if gain <= 0:
+            continue
+        loss = sum(max(0, lowest - deepest[source])
+                   for source in {source for source, _ in operands})
+        if loss > gain:
+            continue
+        rank[node_id] = lowest
+        for source, _ in operands:
+            deepest[source] = max(deepest[source], lowest)
 
 
 def _vertex_order(vertex) -> tuple:
@@ -364,20 +411,28 @@ def _usable(placement: dict, specs: dict, edges: list) -> bool:
 
 # -- drawing ---------------------------------------------------------------------------------
 class _Canvas:
-    """Cells as {(y, x): {net: direction bits}} for lines plus fixed text cells."""
+    """Line cells as {(y, x): {net: direction bits}}, single fixed cells (arrows) as
+    {(y, x): (char, owner)}, and the text of boxes as runs per row (a box row is one run,
+    so a large picture does not hold one entry per character)."""
 
     def __init__(self):
         self.lines: dict[tuple[int, int], dict[int, int]] = {}
         self.text: dict[tuple[int, int], tuple[str, Owner]] = {}
+        self.runs: dict[int, list[tuple[int, str, Owner]]] = {}
 
     def line(self, y: int, x: int, net: int, directions: int) -> None:
-        nets = self.lines.setdefault((y, x), {})
-        nets[net] = nets.get(net, 0) | directions
+        nets = self.lines.get((y, x))
+        if nets is None:
+            self.lines[(y, x)] = {net: directions}
+        else:
+            nets[net] = nets.get(net, 0) | directions
 
     def put(self, y: int, x: int, text: str, owner: Owner) -> None:
-        for char in text:
-            self.text[(y, x)] = (char, owner)
-            x += cell_len(char)
+        """Fixed text from cell (y, x) on, drawn over any line there."""
+        if len(text) == 1:
+            self.text[(y, x)] = (text, owner)
+        else:
+            self.runs.setdefault(y, []).append((x, text, owner))
 
     def char(self, y: int, x: int, net: int) -> str:
         """The character net ``net`` has at a cell, as if it were alone there."""
@@ -400,6 +455,39 @@ class _Canvas:
                 return "│", ("net", net)
         net = min(nets)
         return _LINE_CHARS[nets[net]], ("net", net)
+
+    def rows(self, height: int) -> tuple[tuple[tuple[int, str, Owner], ...], ...]:
+        """Every row as runs ``(x, text, owner)``: neighbouring cells of one owner joined,
+        box text over lines, blank cells left out."""
+        pieces: list[list] = [[] for _ in range(height)]
+        for row, runs in self.runs.items():
+            pieces[row] += runs
+        for row, column in {*self.lines, *self.text}:
+            pieces[row].append((column, None, None))
+        rows = []
+        for row_pieces in pieces:
+            row_pieces.sort(key=_piece_order)
+            runs: list[list] = []
+            run_end = covered = -1
+            for column, text, owner in row_pieces:
+                if text is None:
+                    if column < covered:
+                        continue  # under a box's text
+                    text, owner = self.cell(len(rows), column)
+                else:
+                    covered = column + cell_len(text)
+                if runs and runs[-1][2] == owner and run_end == column:
+                    runs[-1][1] += text
+                else:
+                    runs.append([column, text, owner])
+                run_end = column + cell_len(text)
+            rows.append(tuple((x, text, owner) for x, text, owner in runs))
+        self.runs = {}  # only the picture's rows need the boxes' text from now on
+        return tuple(rows)
+
+
+def _piece_order(piece: tuple) -> tuple[int, int]:
+    return (piece[0], piece[1] is None)  # a box's run before a line cell at its column
 
 
 def _draw(layers: _Layers) -> Picture:
@@ -431,21 +519,10 @@ def _draw(layers: _Layers) -> Picture:
                 cells += [(row, layers.x[lower]) for row in range(top, top + height)]
         routes[(source, target, arg)] = tuple(cells)
 
-    rows: list[list] = [[] for _ in range(y)]
-    cells = sorted({*canvas.lines, *canvas.text})
-    run_end = -1
-    for row, column in cells:
-        char, owner = canvas.cell(row, column)
-        runs = rows[row]
-        if runs and runs[-1][2] == owner and run_end == column:
-            runs[-1][1].append(char)
-        else:
-            runs.append((column, [char], owner))
-        run_end = column + cell_len(char)
-    rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
+    rows = canvas.rows(y)
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
-    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, routes, canvas)
+    return Picture(width, y, rows, boxes, routes, canvas)
 
 
 def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
