@@ -31,7 +31,7 @@ bottom.  The steps are the classic ones for layered drawings (Sugiyama):
 from __future__ import annotations
 
 from bisect import bisect_right, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -92,7 +92,7 @@ class Picture:
     height: int
     rows: tuple[tuple[tuple[int, str, Owner], ...], ...]
     boxes: dict[int, Box]
-    routes: dict[tuple[int, int, int], tuple[tuple[int, int], ...]]
+    routes: Mapping[tuple[int, int, int], tuple[tuple[int, int], ...]]
     _canvas: _Canvas
 
     def edge_cells(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int, str], ...]:
@@ -171,7 +171,8 @@ class _Layers:
         # Layered edges: a node's consumers, grouped by rank, hang off one dummy chain.
         self.down: dict = {v: [] for v in specs}   # vertex -> [(upper vertex, arg)]
         self.up: dict = {v: [] for v in specs}     # vertex -> [(lower vertex, arg)]
-        self.real_edges: dict = {}  # (source, target, arg) -> chain of vertices, source first
+        self.chains: dict = {}  # source -> its chain of vertices (itself, then its dummies)
+        self.real_edges: dict = {}  # (source, target, arg) -> how many layers it spans
         for source in specs:
             consumers = succs[source]
             if not consumers:
@@ -192,8 +193,8 @@ class _Layers:
                 carrier = chain[rank[target] - rank[source] - 1]
                 self.down[target].append((carrier, arg))
                 self.up[carrier].append((target, arg))
-                self.real_edges[(source, target, arg)] = (
-                    *chain[: rank[target] - rank[source]], target)
+                self.real_edges[(source, target, arg)] = rank[target] - rank[source]
+            self.chains[source] = chain
 
         depth = max(rank.values(), default=-1) + 1
         self.layers: list[list] = [[] for _ in range(depth)]
@@ -509,20 +510,43 @@ def _draw(layers: _Layers) -> Picture:
         if index + 1 < len(layers.layers):
             y = _draw_gap(canvas, layers, layer, y, segment_cells)
 
-    routes = {}
-    for (source, target, arg), chain in layers.real_edges.items():
-        cells: list[tuple[int, int]] = []
-        for upper, lower in pairwise(chain):
-            cells += segment_cells[(upper, lower, arg if lower == target else 0)]
-            if isinstance(lower, tuple):
-                top = tops[layers.rank[lower]]
-                cells += [(row, layers.x[lower]) for row in range(top, top + height)]
-        routes[(source, target, arg)] = tuple(cells)
-
+    routes = _Routes(layers.real_edges, layers.chains, segment_cells,
+                     {vertex: (tops[layers.rank[vertex]], layers.x[vertex])
+                      for chain in layers.chains.values() for vertex in chain[1:]}, height)
     rows = canvas.rows(y)
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
     return Picture(width, y, rows, boxes, routes, canvas)
+
+
+class _Routes(Mapping):
+    """Edge → the cells its line passes through, put together when asked for: the edges
+    of one value share its chain of dummies, so storing every edge's cells would take
+    space proportional to the sum of their lengths (quadratic for a wide fan-out)."""
+
+    def __init__(self, spans: dict, chains: dict, segments: dict, dummies: dict, height: int):
+        self._spans = spans  # edge -> layers spanned
+        self._chains = chains
+        self._segments = segments  # (upper vertex, lower vertex, arg) -> cells between them
+        self._dummies = dummies  # dummy -> (first row of its layer, column)
+        self._height = height
+
+    def __getitem__(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int], ...]:
+        source, target, arg = edge
+        chain = self._chains[source][: self._spans[edge]]
+        cells: list[tuple[int, int]] = []
+        for upper, lower in pairwise([*chain, target]):
+            cells += self._segments[(upper, lower, arg if lower == target else 0)]
+            if lower != target:
+                top, column = self._dummies[lower]
+                cells += [(row, column) for row in range(top, top + self._height)]
+        return tuple(cells)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
 
 
 def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
