@@ -305,6 +305,10 @@ class _Layers:
         """Columns as close as possible (least squares) to ``wanted`` while keeping the
         order and the gaps: with offsets oᵢ = Σⱼ₍ⱼ₌₀…ᵢ₋₁₎ (wⱼ + gap), the shifted columns
         xᵢ − oᵢ must be non-decreasing, an isotonic regression (pool adjacent violators)."""
+        if len(layer) == 1:  # nothing to keep apart: the least-squares column is the wish
+            (vertex,) = layer
+            self.x[vertex] = 0.0 if pack else wanted[vertex]
+            return
         offsets, total = [], 0
         for vertex in layer:
             offsets.append(total)
@@ -428,12 +432,14 @@ class _Canvas:
         else:
             nets[net] = nets.get(net, 0) | directions
 
-    def put(self, y: int, x: int, text: str, owner: Owner) -> None:
-        """Fixed text from cell (y, x) on, drawn over any line there."""
+    def put(self, y: int, x: int, text: str, owner: Owner, width: int | None = None) -> None:
+        """Fixed text from cell (y, x) on, drawn over any line there (``width``: its cells,
+        when the caller knows them)."""
         if len(text) == 1:
             self.text[(y, x)] = (text, owner)
         else:
-            self.runs.setdefault(y, []).append((x, text, owner))
+            width = cell_len(text) if width is None else width
+            self.runs.setdefault(y, []).append((x, text, owner, x + width))
 
     def char(self, y: int, x: int, net: int) -> str:
         """The character net ``net`` has at a cell, as if it were alone there."""
@@ -460,35 +466,48 @@ class _Canvas:
     def rows(self, height: int) -> tuple[tuple[tuple[int, str, Owner], ...], ...]:
         """Every row as runs ``(x, text, owner)``: neighbouring cells of one owner joined,
         box text over lines, blank cells left out."""
-        pieces: list[list] = [[] for _ in range(height)]
-        for row, runs in self.runs.items():
-            pieces[row] += runs
-        for row, column in {*self.lines, *self.text}:
-            pieces[row].append((column, None, None))
+        columns: list[list[int]] = [[] for _ in range(height)]
+        for row, column in self.lines:
+            columns[row].append(column)
+        for row, column in self.text:
+            columns[row].append(column)
         rows = []
-        for row_pieces in pieces:
-            row_pieces.sort(key=_piece_order)
-            runs: list[list] = []
-            run_end = covered = -1
-            for column, text, owner in row_pieces:
-                if text is None:
-                    if column < covered:
-                        continue  # under a box's text
-                    text, owner = self.cell(len(rows), column)
+        for row, cells in enumerate(columns):
+            texts = sorted(self.runs.get(row, ()))
+            cells.sort()
+            runs = []
+            x = text = owner = None
+            end = covered = -1
+            i = 0
+            for column in [*cells, None]:
+                # the box runs that start at or before this cell come first
+                while i < len(texts) and (column is None or texts[i][0] <= column):
+                    start, piece, piece_owner, covered = texts[i]
+                    i += 1
+                    if piece_owner == owner and start == end:
+                        text += piece
+                    else:
+                        if text is not None:
+                            runs.append((x, text, owner))
+                        x, text, owner = start, piece, piece_owner
+                    end = covered
+                if column is None:
+                    break
+                if column < covered:
+                    continue  # under a box's text
+                char, char_owner = self.cell(row, column)
+                if char_owner == owner and column == end:
+                    text += char
                 else:
-                    covered = column + cell_len(text)
-                if runs and runs[-1][2] == owner and run_end == column:
-                    runs[-1][1] += text
-                else:
-                    runs.append([column, text, owner])
-                run_end = column + cell_len(text)
-            rows.append(tuple((x, text, owner) for x, text, owner in runs))
+                    if text is not None:
+                        runs.append((x, text, owner))
+                    x, text, owner = column, char, char_owner
+                end = column + (1 if char.isascii() else cell_len(char))
+            if text is not None:
+                runs.append((x, text, owner))
+            rows.append(tuple(runs))
         self.runs = {}  # only the picture's rows need the boxes' text from now on
         return tuple(rows)
-
-
-def _piece_order(piece: tuple) -> tuple[int, int]:
-    return (piece[0], piece[1] is None)  # a box's run before a line cell at its column
 
 
 def _draw(layers: _Layers) -> Picture:
@@ -555,14 +574,14 @@ def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
     owner = ("node", node_id)
     has_consumers = bool(layers.up[node_id])
     if layers.boxed:
-        canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner)
+        canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner, width)
         for row, line in enumerate(spec.lines, start=1):
             padding = width - 4 - cell_len(line)
-            canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner)
+            canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner, width)
         bottom = ["─"] * (width - 2)
         if has_consumers:
             bottom[layers.out_offset(node_id) - 1] = "┬"
-        canvas.put(y + layers.height - 1, x, "╰" + "".join(bottom) + "╯", owner)
+        canvas.put(y + layers.height - 1, x, "╰" + "".join(bottom) + "╯", owner, width)
     else:
         for row, line in enumerate(spec.lines):
             canvas.put(y + row, x, " " + line.ljust(width - 1), owner)
