@@ -5,10 +5,14 @@ bottom.  The steps are the classic ones for layered drawings (Sugiyama):
 
 1. **Ranks.**  An operation sits one layer below its deepest operand; a leaf (an input or
    a constant) sits just above its first consumer, so a constant used deep in the graph
-   does not drag a long edge down from the top.
+   does not drag a long edge down from the top.  Where that would make the long edges
+   outgrow the graph (one ``x`` feeding n ``sin(x)`` summed one by one: n²/2 dummies),
+   operations sink to just above their first consumer instead, leaving O(V + E) dummies.
 2. **Long edges** get one dummy vertex per layer they pass; a node's edges to several far
-   consumers share one chain of dummies (one line carries the value down).
-3. **Crossing reduction**: barycenter sweeps down and up, keeping the best order seen.
+   consumers share one chain of dummies (one line carries the value down), and an edge's
+   cells are put together only when asked for, so memory stays linear too.
+3. **Crossing reduction**: barycenter sweeps down and up (at most :data:`_SWEEPS`), keeping
+   the best order seen.
 4. **Columns**: each vertex wants its ports aligned with its neighbours' (straight edges);
    a least-squares fit under the "no overlap, keep the order" constraints is an isotonic
    regression, solved exactly by pool-adjacent-violators.
@@ -271,10 +275,13 @@ class _Layers:
         for layer in self.layers:
             self._fit(layer, {vertex: 0.0 for vertex in layer}, pack=True)
         for _ in range(_PLACEMENTS):
+            before = dict(self.x)
             for layer in self.layers[1:]:
                 self._fit(layer, self._wanted(layer, downward=True))
             for layer in reversed(self.layers[:-1]):
                 self._fit(layer, self._wanted(layer, downward=False))
+            if self.x == before:
+                break  # settled: further rounds would change nothing
         for layer in self.layers[1:]:
             self._fit(layer, self._wanted(layer, downward=True))
         for layer in self.layers:
