@@ -16,6 +16,7 @@ table and are only looked up when someone asks for a Jacobian.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import os
 import sys
@@ -603,6 +604,8 @@ def trace(f, *args, **kwargs):
         else:
             value = _wrap_argument(name, value, make_input)
         bound.arguments[name] = value
+    collecting = gc.isenabled()  # paused while recording: see graphviz_ad.gc_pause
+    gc.disable()
     try:
         result = f(*bound.args, **bound.kwargs)
         if isinstance(result, Tracer):
@@ -619,6 +622,8 @@ def trace(f, *args, **kwargs):
             output = tape.constant(result, origin)
     finally:
         tape.close()
+        if collecting:
+            gc.enable()
     graph = Graph(tape.nodes, inputs, output, tape.calls, _name(f))
     for listener in tuple(listeners):
         listener(graph)
