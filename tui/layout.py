@@ -423,21 +423,33 @@ def _usable(placement: dict, specs: dict, edges: list) -> bool:
 
 # -- drawing ---------------------------------------------------------------------------------
 class _Canvas:
-    """Line cells as {(y, x): {net: direction bits}}, single fixed cells (arrows) as
+    """Line cells as {(y, x): {net: direction bits}} (``net << 4 | bits`` while a cell has one
+    net), single fixed cells (arrows) as
     {(y, x): (char, owner)}, and the text of boxes as runs per row (a box row is one run,
     so a large picture does not hold one entry per character)."""
 
     def __init__(self):
-        self.lines: dict[tuple[int, int], dict[int, int]] = {}
+        self.lines: dict[tuple[int, int], int | dict[int, int]] = {}
         self.text: dict[tuple[int, int], tuple[str, Owner]] = {}
         self.runs: dict[int, list[tuple[int, str, Owner]]] = {}
 
     def line(self, y: int, x: int, net: int, directions: int) -> None:
-        nets = self.lines.get((y, x))
-        if nets is None:
-            self.lines[(y, x)] = {net: directions}
+        cell = (y, x)
+        nets = self.lines.get(cell)
+        if nets is None:  # one net: its id and directions packed in one int (most cells)
+            self.lines[cell] = net << 4 | directions
+        elif type(nets) is int:
+            if nets >> 4 == net:
+                self.lines[cell] = nets | directions
+            else:
+                self.lines[cell] = {nets >> 4: nets & 15, net: directions}
         else:
             nets[net] = nets.get(net, 0) | directions
+
+    def nets(self, y: int, x: int) -> dict[int, int]:
+        """The nets with a line through a cell: net → direction bits."""
+        nets = self.lines[(y, x)]
+        return {nets >> 4: nets & 15} if type(nets) is int else nets
 
     def put(self, y: int, x: int, text: str, owner: Owner, width: int | None = None) -> None:
         """Fixed text from cell (y, x) on, drawn over any line there (``width``: its cells,
@@ -453,13 +465,15 @@ class _Canvas:
         fixed = self.text.get((y, x))
         if fixed is not None:
             return fixed[0]
-        return _LINE_CHARS[self.lines[(y, x)][net]]
+        return _LINE_CHARS[self.nets(y, x)[net]]
 
     def cell(self, y: int, x: int) -> tuple[str, Owner]:
         fixed = self.text.get((y, x))
         if fixed is not None:
             return fixed
         nets = self.lines[(y, x)]
+        if type(nets) is int:
+            return _LINE_CHARS[nets & 15], ("net", nets >> 4)
         if len(nets) == 1:
             ((net, directions),) = nets.items()
             return _LINE_CHARS[directions], ("net", net)
