@@ -125,7 +125,7 @@ class Job:
     per: int | None = None
 
 
-class Measured(Exception):  # noqa: N818  (not an error: it carries the child's result)
+class Measured(Exception):
     """Raised by :func:`measure` in a child process, carrying its one measurement back past
     the workload's own verdicts (which need every implementation's)."""
 

@@ -534,7 +534,7 @@ class _Canvas:
 def _draw(layers: _Layers) -> Picture:
     canvas = _Canvas()
     boxes: dict[int, Box] = {}
-    segment_cells: dict = {}  # (upper vertex, lower vertex, arg) -> [(y, x)]
+    segment_cells: dict = {}  # (upper vertex, lower vertex, arg) -> _segment_cells arguments
     height = layers.height
     tops = []  # first row of each layer
     y = 0
@@ -567,7 +567,7 @@ class _Routes(Mapping):
     def __init__(self, spans: dict, chains: dict, segments: dict, dummies: dict, height: int):
         self._spans = spans  # edge -> layers spanned
         self._chains = chains
-        self._segments = segments  # (upper vertex, lower vertex, arg) -> cells between them
+        self._segments = segments  # (upper vertex, lower vertex, arg) -> its _segment_cells
         self._dummies = dummies  # dummy -> (first row of its layer, column)
         self._height = height
 
@@ -576,7 +576,7 @@ class _Routes(Mapping):
         chain = self._chains[source][: self._spans[edge]]
         cells: list[tuple[int, int]] = []
         for upper, lower in pairwise([*chain, target]):
-            cells += self._segments[(upper, lower, arg if lower == target else 0)]
+            cells += _segment_cells(*self._segments[(upper, lower, arg if lower == target else 0)])
             if lower != target:
                 top, column = self._dummies[lower]
                 cells += [(row, column) for row in range(top, top + self._height)]
@@ -644,8 +644,7 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
         net = layers.net[vertex]
         track = track_of.get(vertex)
         turn = arrow_row if track is None else top + track
-        stem = [(row, column) for row in range(top, turn)]
-        for row, _ in stem:
+        for row in range(top, turn):
             canvas.line(row, column, net, UP | DOWN)
         if track is not None:  # the track once, from its leftmost end to its rightmost
             xs = [column, *(target_x for _, _, target_x in targets)]
@@ -654,18 +653,27 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
                 canvas.line(turn, x, net, (LEFT if x > left else 0) | (RIGHT if x < right else 0))
             canvas.line(turn, column, net, UP)
         for lower, arg, target_x in targets:
-            cells = list(stem)
             if track is not None:
-                step = 1 if target_x > column else -1
-                cells += [(turn, x) for x in range(column, target_x + step, step)]
                 canvas.line(turn, target_x, net, DOWN)
                 for row in range(turn + 1, arrow_row):
                     canvas.line(row, target_x, net, UP | DOWN)
-                    cells.append((row, target_x))
             if isinstance(lower, tuple):
                 canvas.line(arrow_row, target_x, net, UP | DOWN)
             else:
                 canvas.put(arrow_row, target_x, ARROW, ("net", net))
-            cells.append((arrow_row, target_x))
-            segments[(vertex, lower, arg)] = cells
+            segments[(vertex, lower, arg)] = (top, turn, column, target_x, arrow_row,
+                                              track is not None)
     return arrow_row + 1
+
+
+def _segment_cells(top: int, turn: int, column: int, target_x: int, arrow_row: int,
+                   has_track: bool) -> list[tuple[int, int]]:
+    """The cells of one segment drawn by :func:`_draw_gap`, in order: down the stem from
+    ``top`` to the track row ``turn``, along the track to ``target_x``, down to the arrow."""
+    cells = [(row, column) for row in range(top, turn)]
+    if has_track:
+        step = 1 if target_x > column else -1
+        cells += [(turn, x) for x in range(column, target_x + step, step)]
+        cells += [(row, target_x) for row in range(turn + 1, arrow_row)]
+    cells.append((arrow_row, target_x))
+    return cells
