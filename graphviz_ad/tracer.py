@@ -201,7 +201,7 @@ class _Tape:
 
     def where(self):
         """The innermost frame of the user's code that is running, and its call path."""
-        frame = sys._getframe(1)
+        frame = sys._getframe(2)  # the caller (1) is graphviz-ad itself: start above it
         internal = _INTERNAL  # inlined _is_internal: this runs once per recorded operation
         while True:
             filename = frame.f_code.co_filename
