@@ -58,6 +58,15 @@ _DUMMY_BUDGET = 2  # dummies allowed per node and edge before operations sink (s
 
 Owner = tuple  # ("node", node id) or ("net", source node id)
 
+# Characters of captions known to take one cell: with them removed, an ASCII caption is as
+# wide as it is long, and :func:`_cells` need not ask rich about every character.
+_NARROW = {ord(char): None for char in "₀₁₂₃₄₅₆₇₈₉ᵀ·⋯−×÷√Σ" if cell_len(char) == 1}
+
+
+def _cells(text: str) -> int:
+    """The terminal cells ``text`` takes (``rich.cells.cell_len``, faster for captions)."""
+    return len(text) if text.translate(_NARROW).isascii() else cell_len(text)
+
 
 @dataclass(frozen=True)
 class NodeSpec:
@@ -161,10 +170,12 @@ class _Layers:
             self.rank = rank = {node_id: placement[node_id][0] for node_id in specs}
 
         self.width: dict = {}
+        self.line_widths: dict = {}  # node id -> the cells each of its lines takes
         self.ports: dict = {}
         self.net: dict = {}
         for node_id, spec in specs.items():
-            text_width = max((cell_len(line) for line in spec.lines), default=0)
+            self.line_widths[node_id] = widths = [_cells(line) for line in spec.lines]
+            text_width = max(widths, default=0)
             inner = text_width + 2 if boxed else text_width + 1
             self.width[node_id] = max(inner + (2 if boxed else 0), 2 * spec.ports + 3)
             self.ports[node_id] = spec.ports
@@ -226,7 +237,7 @@ class _Layers:
         position = self._positions()
         best = [list(layer) for layer in self.layers]
         best_crossings = self.crossings(position)
-        for sweep in range(_SWEEPS):
+        for sweep in range(_SWEEPS if best_crossings else 0):  # none to remove: keep the order
             for index in range(1, len(self.layers)):
                 self._sort_layer(index, position, downward=True)
             for index in range(len(self.layers) - 2, -1, -1):
@@ -596,8 +607,9 @@ def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
     has_consumers = bool(layers.up[node_id])
     if layers.boxed:
         canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner, width)
-        for row, line in enumerate(spec.lines, start=1):
-            padding = width - 4 - cell_len(line)
+        for row, (line, line_width) in enumerate(zip(spec.lines, layers.line_widths[node_id]),
+                                                 start=1):
+            padding = width - 4 - line_width
             canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner, width)
         bottom = ["─"] * (width - 2)
         if has_consumers:
