@@ -495,6 +495,22 @@ class _Canvas:
         net = min(nets)
         return _LINE_CHARS[nets[net]], ("net", net)
 
+    def _pieces(self, row: int, cells: list[int]):
+        """A row's box runs and line or arrow cells ``(start, text, owner, end)`` from left
+        to right, without the cells a box's text covers."""
+        texts = sorted(self.runs.get(row, ()))
+        i = 0
+        covered = -1
+        for column in sorted(cells):
+            while i < len(texts) and texts[i][0] <= column:  # a box run starting here first
+                yield texts[i]
+                covered = texts[i][3]
+                i += 1
+            if column >= covered:
+                char, owner = self.cell(row, column)
+                yield column, char, owner, column + (1 if char.isascii() else cell_len(char))
+        yield from texts[i:]
+
     def rows(self, height: int) -> tuple[tuple[tuple[int, str, Owner], ...], ...]:
         """Every row as runs ``(x, text, owner)``: neighbouring cells of one owner joined,
         box text over lines, blank cells left out."""
@@ -505,39 +521,15 @@ class _Canvas:
             columns[row].append(column)
         rows = []
         for row, cells in enumerate(columns):
-            texts = sorted(self.runs.get(row, ()))
-            cells.sort()
-            runs = []
-            x = text = owner = None
-            end = covered = -1
-            i = 0
-            for column in [*cells, None]:
-                # the box runs that start at or before this cell come first
-                while i < len(texts) and (column is None or texts[i][0] <= column):
-                    start, piece, piece_owner, covered = texts[i]
-                    i += 1
-                    if piece_owner == owner and start == end:
-                        text += piece
-                    else:
-                        if text is not None:
-                            runs.append((x, text, owner))
-                        x, text, owner = start, piece, piece_owner
-                    end = covered
-                if column is None:
-                    break
-                if column < covered:
-                    continue  # under a box's text
-                char, char_owner = self.cell(row, column)
-                if char_owner == owner and column == end:
-                    text += char
+            runs: list[list] = []
+            end = -1
+            for start, text, owner, stop in self._pieces(row, cells):
+                if runs and runs[-1][2] == owner and start == end:
+                    runs[-1][1] += text
                 else:
-                    if text is not None:
-                        runs.append((x, text, owner))
-                    x, text, owner = column, char, char_owner
-                end = column + (1 if char.isascii() else cell_len(char))
-            if text is not None:
-                runs.append((x, text, owner))
-            rows.append(tuple(runs))
+                    runs.append([start, text, owner])
+                end = stop
+            rows.append(tuple((x, text, owner) for x, text, owner in runs))
         self.runs = {}  # only the picture's rows need the boxes' text from now on
         return tuple(rows)
 
