@@ -173,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     graph_option(tui, "open this graph directly instead of choosing")
     start_mode_option(tui)
+    tui.add_argument("--compare", nargs="?", const="", metavar="BACKWARD",
+                     help="show your hand-written backward beside the backward pass, each "
+                     "adjoint marked ✔/✘ (the comparisons the script makes, or the function "
+                     "BACKWARD against the traced --graph, found as by graphviz-ad compare)")
     tui.set_defaults(handler=_tui)
 
     grad = commands.add_parser(
@@ -415,9 +419,21 @@ def _debugger(graph, mode: str) -> Debugger:
 
 
 def _tui(args) -> int:
+    if args.compare is not None:
+        return _tui_compare(args)
     graphs, _ = _collect(args)
     start = None if args.graph is None else graphs.index(_choose(graphs, args.graph))
     return _open_debugger(graphs, args.mode, start)
+
+
+def _tui_compare(args) -> int:
+    """The debugger on each comparison's forward graph, its backward beside it."""
+    reports = _comparisons(args, forward=args.graph, backward=args.compare or None)
+    from tui import run_app
+
+    run_app([report.graph for report in reports], mode="backward",
+            start=0 if len(reports) == 1 else None, comparisons=dict(enumerate(reports)))
+    return 0
 
 
 def _demo(args) -> int:
@@ -585,6 +601,17 @@ def _add_compare_command(commands, script) -> None:
 
 
 def _compare(args) -> int:
+    chosen = _comparisons(args, args.forward, args.backward)
+    console = Console(highlight=False)
+    for report in chosen:
+        console.print(Text(str(report)), end="\n\n", soft_wrap=True)
+    return 0 if all(report.passed for report in chosen) else 1
+
+
+def _comparisons(args, forward: str | None, backward: str | None) -> list:
+    """The comparisons the script makes (those of ``forward`` and ``backward`` when named),
+    or else ``backward`` compared with ``forward`` on the inputs the script traced it with.
+    """
     reports: list = []
     namespace: dict = {}
     comparison_listeners.append(reports.append)
@@ -593,22 +620,17 @@ def _compare(args) -> int:
     finally:
         comparison_listeners.remove(reports.append)
     chosen = [report for report in reports
-              if args.forward in (None, report.graph.name)
-              and args.backward in (None, report.backward)]
-    if not chosen:
-        chosen = [_compare_by_name(args, graphs, namespace)]
-    console = Console(highlight=False)
-    for report in chosen:
-        console.print(Text(str(report)), end="\n\n", soft_wrap=True)
-    return 0 if all(report.passed for report in chosen) else 1
+              if forward in (None, report.graph.name) and backward in (None, report.backward)]
+    return chosen or [_compare_by_name(args, graphs, namespace, forward, backward)]
 
 
-def _compare_by_name(args, graphs, namespace: dict):
-    """Compare --backward with --forward, run on the inputs the script traced it with."""
+def _compare_by_name(args, graphs, namespace: dict, forward_name: str | None,
+                     backward_name: str | None):
+    """Compare ``backward_name`` with ``forward_name``, run on the inputs the script traced
+    it with (the names found as the compare command's help says when not given)."""
     functions = sorted(name for name, value in namespace.items()
                        if callable(value) and getattr(value, "__module__", None) ==
                        namespace.get("__name__"))
-    forward_name = args.forward
     if forward_name is None:
         traced = [graph.name for graph in graphs]
         forward_name = "forward" if "forward" in traced else next(
@@ -617,7 +639,7 @@ def _compare_by_name(args, graphs, namespace: dict):
         raise UsageError(f"{args.file} makes no comparison and no traced function has a "
                          "NAME_backward beside it; name them with --forward NAME --backward "
                          f"NAME (its functions: {', '.join(functions) or 'none'})")
-    backward_name = args.backward or (f"{forward_name}_backward"
+    backward_name = backward_name or (f"{forward_name}_backward"
                                       if f"{forward_name}_backward" in functions else "backward")
     for name in (forward_name, backward_name):
         if name not in functions:

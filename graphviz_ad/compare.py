@@ -309,7 +309,8 @@ class Verdict:
 class Comparison:
     """The report of :func:`compare`: per input (``inputs``, name → :class:`InputResult`),
     per node of the forward graph (``verdicts``, node id → :class:`Verdict`, for the nodes
-    whose adjoint a line of the backward holds or gets wrong) and the ``first_divergence``.
+    whose adjoint a line of the backward holds or gets wrong) and the ``first_divergence``;
+    ``backward_at`` is the backward function's first line.
 
     ``passed`` when every returned gradient matches.  ``str(report)`` is the printed report.
     """
@@ -321,6 +322,7 @@ class Comparison:
     assignments: list[Assignment]
     names: dict[int, str] = field(default_factory=dict)
     rtol: float = RTOL
+    backward_at: Source | None = None  # where the backward function begins (its def line)
 
     @property
     def passed(self) -> bool:
@@ -441,7 +443,8 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
     passed = all(result.status != "mismatch" for result in inputs.values())
     verdicts = engine.verdicts(assignments, localise=not passed)
     report = Comparison(graph, getattr(backward, "__name__", "backward"), inputs, verdicts,
-                        assignments, engine.names, rtol)
+                        assignments, engine.names, rtol,
+                        Source(code.co_filename, code.co_firstlineno, code.co_name))
     for listener in tuple(listeners):
         listener(report)
     return report
