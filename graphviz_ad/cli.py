@@ -165,6 +165,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="PNG output S times the default size")
     graph_option(render, "the graph to draw when the script traced several (default: each "
                  "graph, to its own file)")
+    render.add_argument("--compare", nargs="?", const="", metavar="BACKWARD",
+                        help="draw the forward graphs of the script's comparisons (or of "
+                        "BACKWARD against the traced --graph), the nodes whose adjoint the "
+                        "hand-written backward gets wrong in a double orange-red frame")
     render.set_defaults(handler=_render)
 
     tui = commands.add_parser(
@@ -313,6 +317,12 @@ def _choose(graphs, name):
 def _render(args) -> int:
     if args.dpi is not None and args.scale is not None:
         raise UsageError("give --dpi or --scale, not both")
+    if args.compare is not None:
+        reports = _comparisons(args, forward=args.graph, backward=args.compare or None)
+        for index, report in enumerate(reports, 1):
+            output = args.output if len(reports) == 1 else _numbered(args.output, str(index))
+            _render_one(args, report.graph.name, report.graph, output, compare=report)
+        return 0
     graphs, names = _collect(args)
     if args.graph is not None:
         graph = _choose(graphs, args.graph)
@@ -337,13 +347,13 @@ def _numbered(output: str | None, name: str) -> str | None:
     return f"{stem}-{number}{suffix}"
 
 
-def _render_one(args, name: str, graph, output: str | None) -> None:
+def _render_one(args, name: str, graph, output: str | None, compare=None) -> None:
     fmt = args.format or _format_of(output)
     focus = None if args.focus is None else _node(graph, args.focus, "--focus")
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse}
+               "collapse": args.collapse, "compare": compare}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":
