@@ -53,6 +53,14 @@ async def test_the_cursor_starts_at_the_first_wrong_adjoint_beside_the_users_lin
             await settle(app, pilot)
             seen.add(screen.debugger.current.node.id)
         assert seen == {verdict.node.id for verdict in report.wrong}
+        # from another pass, w comes back to the backward pass at a ✘
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert screen.debugger.mode != "backward"
+        await pilot.press("w")
+        await settle(app, pilot)
+        assert screen.debugger.mode == "backward"
+        assert screen.debugger.current.node.id in seen
 
 
 @headless
@@ -82,6 +90,7 @@ def test_without_compare_the_screen_has_no_compare_pane():
         async with app.run_test(size=(100, 32)) as pilot:
             await settle(app, pilot)
             assert not app.screen.query(ComparePane)
+            assert app.screen.check_action("next_wrong", ()) is False  # no w in the footer
 
     headless(run)()
 

@@ -252,9 +252,11 @@ class DebugScreen(Screen):
 
     def action_next_wrong(self) -> None:
         """The step that completes the next adjoint the compared backward gets wrong (after
-        the cursor's node, in the order the backward pass reaches them; then the first)."""
-        if self.comparison is None or self.debugger.mode != "backward":
-            self.notify("no ✘ to go to: open with --compare, in the backward pass", timeout=3)
+        the cursor's node, in the order the backward pass reaches them; then the first),
+        switching to the backward pass from another."""
+        if self.comparison is None:
+            return
+        if self.debugger.mode != "backward" and not self._set_mode("backward"):
             return
         order = self._completing_steps({verdict.node.id for verdict in self.comparison.wrong})
         if not order:
@@ -273,6 +275,8 @@ class DebugScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "open_other":
             return len(self.app.screen_stack) > 2
+        if action == "next_wrong":
+            return self.comparison is not None
         return True
 
     def action_export(self) -> None:
