@@ -40,7 +40,9 @@ async def test_the_cursor_starts_at_the_first_wrong_adjoint_beside_the_users_lin
         assert screen.debugger.current.node is first.node
         pane = screen.query_one(ComparePane)
         text = pane.text
-        assert f"✘▶{first.assignment.lineno:>4}" in text  # the planted line, highlighted
+        [row] = [row for row in text.splitlines() if row.startswith("✘▶")]
+        assert row.startswith(f"✘▶{first.assignment.lineno:>4}")  # highlighted, marked
+        assert "# ✘ mask" in row  # the line the example marks as its planted mistake
         assert first.assignment.name == "dz" and "dz = dh" in text
         assert f"should be {gad.notation.adjoint(first.node.label, report.graph.output.label)}" \
             in text

@@ -45,7 +45,7 @@ class ComparePane(TextPane):
     def __init__(self, report, **kwargs):
         super().__init__(**kwargs)
         self.report = report
-        self._node_id: int | None = -1
+        self._shown: tuple | None = None  # (the cursor's node, the verdict's node) shown
         where = report.backward_at
         self._filename = where.filename if where else None
         self._code = _function_lines(where)
@@ -67,10 +67,10 @@ class ComparePane(TextPane):
         verdict = report.verdicts.get(node.id) if node is not None else None
         if verdict is None and node is None:
             verdict = report.first_divergence
-        key = None if verdict is None else verdict.node.id
-        if key == self._node_id:
+        key = (None if node is None else node.id, None if verdict is None else verdict.node.id)
+        if key == self._shown:
             return
-        self._node_id = key
+        self._shown = key
         wrong = len(report.wrong)
         right = sum(verdict.ok for verdict in report.verdicts.values())
         self.set_titles(f"Your backward · {report.backward}",
