@@ -158,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
                         help="draw each call of your functions as one box (default: only "
                         f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
+    render.add_argument("--explain", action="store_true",
+                        help="note on the picture why an input's gradient is zero and where "
+                        "a NaN or ∞ comes from")
     render.add_argument("--dpi", type=_positive_int, metavar="DPI",
                         help="resolution of PNG output in dots per inch (Graphviz's default: "
                         "96); --scale 2 is --dpi 192")
@@ -339,7 +342,7 @@ def _render_one(args, name: str, graph, output: str | None) -> None:
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse}
+               "collapse": args.collapse, "explain": args.explain}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":

@@ -32,6 +32,8 @@ class Options:
     ``jacobian_numbers``      show a local Jacobian's numbers when it has at most this many
                               entries (0: never)
     ``dpi``                   resolution of bitmaps (PNG) in dots per inch; None: 96
+    ``explain``               notes on nodes: why an input's gradient is zero, where a
+                              NaN or ∞ comes from (see :mod:`~graphviz_ad.render.marks`)
     ========================= ============================================================
     """
 
@@ -49,6 +51,7 @@ class Options:
     digits: int = 4
     jacobian_numbers: int = 9
     dpi: int | None = None
+    explain: bool = False
 
     def __post_init__(self):
         if self.rankdir not in ("TB", "LR", "BT", "RL"):
