@@ -89,7 +89,8 @@ def parse_answer(text: str) -> np.ndarray:
         with np.errstate(all="ignore"):
             return np.asarray(value, dtype=float)
     except (SyntaxError, ValueError, TypeError) as error:
-        raise AnswerError(f"cannot read {text.strip()!r} as a number or an array ({error}); "
+        why = "" if isinstance(error, SyntaxError) else f" ({error})"  # Python's words: no
+        raise AnswerError(f"cannot read {text.strip()!r} as a number or an array{why}; "
                           "type a number such as 2.5 or -1/3, or an array such as "
                           "[1, 2, 3]") from None
 
