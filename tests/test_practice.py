@@ -258,3 +258,16 @@ def test_every_bundled_example_yields_a_complete_exercise(name, graph):
         assert asked == exercise.total >= len(steps)
         assert exercise.score.first == exercise.total
         assert exercise.debugger.index == len(exercise.debugger) - 1  # all revealed
+
+
+def test_the_readme_example_prints_what_it_says(capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S)
+                if "graphviz_ad.practice" in b]
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    documented = [line.split("# ", 1)[1] for line in block.splitlines() if "print(" in line]
+    assert printed == documented

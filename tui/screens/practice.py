@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input
 from graphviz_ad.practice import AnswerError, Score
 
 from ..widgets.graph_pane import GraphPane
-from ..widgets.practice import QuestionPane, RevealedPane
+from ..widgets.practice import QuestionPane, RevealedPane, placeholder
 
 
 class PracticeScreen(Screen):
@@ -63,7 +63,7 @@ class PracticeScreen(Screen):
             yield GraphPane(self.graph, self.graphviz_layout, id="practice-graph")
             with Vertical(id="practice-right"):
                 yield QuestionPane(id="question")
-                yield Input(placeholder="your answer, then enter", id="answer")
+                yield Input(id="answer")
                 yield RevealedPane(id="revealed")
         yield Footer()
 
@@ -84,6 +84,7 @@ class PracticeScreen(Screen):
         if exercise.done:
             message = self._end_message()
         self.query_one(QuestionPane).show(exercise, verdict, message)
+        self.query_one(Input).placeholder = placeholder(exercise.question)
         self._follow()
 
     def _end_message(self) -> str:

@@ -12,9 +12,9 @@ from .text_pane import TextPane
 
 
 class QuestionPane(TextPane):
-    """The current question: the verdict on the previous one, the operation and what is
-    known, what is asked, the choices of a rule question; after a wrong first answer, the
-    verdict and the hint."""
+    """The current question: the operation and what is known, what is asked, the choices
+    of a rule question; after a wrong first answer, the verdict and the hint.  (A question's
+    final verdict goes to the :class:`RevealedPane`.)"""
 
     def show(self, exercise, verdict=None, message: str = "") -> None:
         """``verdict`` is the last answer's (None before any); ``message`` a line of its own
@@ -27,24 +27,27 @@ class QuestionPane(TextPane):
             self.set_titles(f"Question {exercise.number} of {exercise.total} · {exercise.title}",
                             f"score {score.right}")
         lines: list[Text] = []
-        if verdict is not None and verdict.final:  # the last question's answer, then the next
-            lines += [Text(verdict.text, style="green" if verdict.correct else "red"), Text("")]
         if question is not None:
             lines += [Text(line) for line in question.prompt[:-1]]
             lines.append(Text(question.prompt[-1], style="bold"))
             for letter, choice in zip("abcd", question.choices, strict=False):
                 lines.append(Text.assemble((f" {letter}) ", "bold"), choice))
-            how = ("a letter a–d" if question.kind == "rule"
-                   else "a number, or an array as [1, 2, 3]")
-            lines.append(Text(f"Type {how}; enter checks, f2 shows the answer.",
-                              style="dim"))
         if verdict is not None and not verdict.final:
             lines += [Text(""), Text(verdict.text, style="bold red")]
             if verdict.hint:
                 lines.append(Text.assemble(("hint: ", "bold"), verdict.hint))
         if message:
-            lines += [Text(""), Text(message, style="bold")]
+            lines += [Text("")] * bool(lines) + [Text(message, style="bold")]
         self.set_lines(lines)
+
+
+def placeholder(question) -> str:
+    """What the answer box asks for."""
+    if question is None:
+        return "enter: go on"
+    if question.kind == "rule":
+        return "a letter a–d, then enter (f2: show the answer)"
+    return "a number, or an array as [1, 2, 3], then enter (f2: show the answer)"
 
 
 class RevealedPane(TextPane):
