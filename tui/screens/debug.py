@@ -43,7 +43,7 @@ class DebugScreen(Screen):
                 tooltip="Toggle: continue stops at the first NaN or infinity, naming its origin"),
         Binding("w", "explain", "Why?",
                 tooltip="Why the current node's gradient is zero, or its value NaN/Inf"),
-        Binding("t", "practice", "Practice",
+        Binding("t", "practice", "Practice", show=False,  # the footer is full at 80 columns
                 tooltip="Practice mode: type each contribution before it is revealed"),
         Binding("m", "switch_mode", "Mode",
                 tooltip="Switch pass: forward values → backward adjoints → tangents"),
