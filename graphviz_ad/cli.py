@@ -706,7 +706,8 @@ def _practice(args) -> int:
     modes = ("backward", "tangent") if args.mode is None else (args.mode,)
     found, notes = practice_exercises(graph, modes, ask=args.ask)
     if not found:
-        raise Failure("; ".join(notes) + "; practise --mode tangent instead")
+        instead = "; practise --mode tangent instead" if modes == ("backward",) else ""
+        raise Failure("; ".join(notes) + instead)
     from tui.practice_app import run_practice  # Textual loads only when practice starts
 
     score = run_practice(graph, found, notes)

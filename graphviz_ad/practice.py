@@ -444,7 +444,13 @@ def exercises(graph, modes=("backward", "tangent"), ask: str = "auto",
     found, notes = [], []
     for mode in modes:
         try:
-            found.append(Exercise(graph, mode, ask=ask, tolerance=tolerance, shuffle=shuffle))
+            exercise = Exercise(graph, mode, ask=ask, tolerance=tolerance, shuffle=shuffle)
         except ValueError as error:
             notes.append(f"no {mode} exercise: {error}")
+            continue
+        if exercise.total:
+            found.append(exercise)
+        else:
+            notes.append(f"no {mode} exercise: the {exercise.title} carries nothing along an "
+                         "edge (the output depends on no input)")
     return found, notes

@@ -220,6 +220,14 @@ def test_a_non_scalar_output_has_no_backward_exercise_and_says_why():
     assert seeded.answer("[2, -2]").correct
 
 
+def test_a_constant_output_has_nothing_to_practise():
+    graph = gad.trace(lambda x: np.sum(x > 0) * 1.0, np.array([1.0, -2.0]))
+    found, notes = exercises(graph)
+    assert found == []
+    assert notes[0].startswith("no backward exercise: the backward pass of <lambda> carries "
+                               "nothing along an edge")
+
+
 def test_bad_modes_and_ask_are_refused():
     with pytest.raises(ValueError, match="backward or a tangent"):
         Exercise(x_plus_square(), "forward")

@@ -8,6 +8,7 @@ import functools
 import numpy as np
 
 import graphviz_ad as gad
+from graphviz_ad.cli import _run
 from graphviz_ad.practice import exercises
 from tui.app import DebuggerApp
 from tui.practice_app import PracticeApp
@@ -133,7 +134,7 @@ async def test_the_debugger_opens_practice_with_t_and_comes_back_with_escape():
 
 @headless
 async def test_why_key_explains_the_dead_relu_for_neuron_2s_w():
-    inactive = gad.trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), -3.0)
+    _, inactive = _run("neuron")  # the bundled example: neuron#2 has b = −3
     app = DebuggerApp([inactive], mode="backward")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
