@@ -18,6 +18,8 @@ this module only shortens them for a picture.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..breakpoints import NonFinite, nonfinite_origins
@@ -50,9 +52,11 @@ def brief(reason) -> str:
     return _BRIEF.get(reason.kind, reason.kind.replace("_", " ")).format(node=label, call=call)
 
 
+@lru_cache(maxsize=8)  # a graph is immutable; the step player draws it once per step
 def explain_marks(graph) -> dict[int, list[str]]:
     """The notes of every node that needs one, by node id (see the module's docstring).
-    Gradients are explained only for a scalar output (another needs a seed)."""
+    Gradients are explained only for a scalar output (another needs a seed).  The result
+    is shared between calls: read it, do not change it."""
     marks: dict[int, list[str]] = {}
     origins = nonfinite_origins(graph)
     for node_id, origin in origins.items():
