@@ -377,7 +377,10 @@ class Exercise:
             prompt.append(f"where {values}")
         prompt.append(f"{incoming} = {array_text(step.upstream)}")
         if kind == "number":
-            prompt.append(f"{equation} = ?")
+            shape = np.shape(step.contribution)
+            size = "" if not shape else f"  (a {shape_text(shape)} array)" if len(shape) > 1 \
+                else f"  ({shape[0]} number{'s' * (shape[0] != 1)})"
+            prompt.append(f"{equation} = ?{size}")
             hint = f"the rule: {local} = {step.local.rule}, so {step.equation()}"
             return Question(step, kind, tuple(prompt), np.asarray(step.contribution), hint)
         rows, cols = step.local.shape

@@ -141,6 +141,17 @@ def test_a_vector_answer_for_a_scalar_gradient_is_wrong_and_says_why():
     assert exercise.answer("3").correct
 
 
+def test_an_array_question_says_its_shape_and_takes_nested_lists():
+    graph = gad.trace(lambda W, x: np.sum(W @ x), np.ones((2, 3)), np.array([1.0, 2.0, 3.0]))
+    exercise = Exercise(graph)
+    assert exercise.question.prompt[-1].endswith("= ?  (2 numbers)")
+    exercise.answer("[1, 1]")
+    assert exercise.question.prompt[-1] == "∂u₃/∂W += ∂u₃/∂u₂ · ∂u₂/∂W = ?  (a 2×3 array)"
+    assert not exercise.answer("[1, 2, 3, 1, 2, 3]").correct  # flat: the shape matters
+    assert exercise.answer("[[1, 2, 3], [1, 2, 3]]").correct
+    assert exercise.question.prompt[-1].endswith("= ?  (3 numbers)")
+
+
 def test_tangent_exercise_asks_for_the_forward_contributions():
     exercise = Exercise(x_plus_square(), "tangent")
     assert exercise.question.prompt[-1] == "du₂ += ∂u₂/∂x · dx = ?"
