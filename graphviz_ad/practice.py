@@ -50,10 +50,10 @@ from .render.text import transposed_rule
 MAX_TYPED = 6  # a contribution with more entries is asked as a rule choice
 TOLERANCE = 5e-3  # relative to the answer's scale: three significant digits are enough
 CHOICES = 4  # options of a rule question
-ASK = ("auto", "numbers", "rules", "both")
-"""What to ask at each step: ``auto`` a number when it has at most :data:`MAX_TYPED`
-entries and the rule otherwise; ``numbers`` the same (numbers wherever they can be typed);
-``rules`` only the rule; ``both`` the rule, then the number when it can be typed."""
+ASK = ("auto", "rules", "both")
+"""What to ask at each step: ``auto`` the number when it has at most :data:`MAX_TYPED`
+entries and the rule otherwise; ``rules`` only the rule; ``both`` the rule, then the number
+when it can be typed."""
 
 
 class AnswerError(ValueError):
