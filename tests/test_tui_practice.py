@@ -112,9 +112,25 @@ async def test_rule_questions_are_answered_by_letter():
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         question = found[0].question
-        assert " a) " in pane_text(app, "question") or "a) " in pane_text(app, "question")
+        shown = pane_text(app, "question").splitlines()
+        for letter, choice in zip("abcd", question.choices, strict=True):
+            assert f" {letter}) {choice}" in shown
+        assert app.screen.query_one("#answer").placeholder.startswith("a letter a–d")
         await answer(app, pilot, "abcd"[question.answer])
         assert found[0].score.first == 1
+
+
+@headless
+async def test_practice_from_the_debugger_on_a_non_scalar_output_practises_tangents():
+    app = DebuggerApp([gad.trace(lambda x: x * 2.0, np.array([1.0, 2.0]))])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert [exercise.mode for exercise in app.screen.exercises] == ["tangent"]
+        assert "no backward exercise" in pane_text(app, "revealed")
+        await answer(app, pilot, "[2, 2]")
+        assert "Done: 1 of 1 right" in pane_text(app, "question")
 
 
 @headless
