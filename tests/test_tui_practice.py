@@ -96,12 +96,14 @@ async def test_practice_goes_on_to_the_tangents_and_ignores_what_is_not_an_answe
         for text in ("1", "1", "6"):
             await answer(app, pilot, text)
         assert "Enter: forward tangents of x_plus_square" in pane_text(app, "question")
+        assert app.screen.query_one("#answer").placeholder == "enter: the next exercise"
         await pilot.press("enter")
         await settle(app, pilot)
         assert "du₂ += ∂u₂/∂x · dx = ?" in pane_text(app, "question")
         for text in ("6", "1", "6"):
             await answer(app, pilot, text)
         assert "Over all: 6 of 6 right" in pane_text(app, "question")
+        assert app.screen.query_one("#answer").placeholder == "escape: leave"
 
 
 @headless

@@ -84,7 +84,8 @@ class PracticeScreen(Screen):
         if exercise.done:
             message = self._end_message()
         self.query_one(QuestionPane).show(exercise, verdict, message)
-        self.query_one(Input).placeholder = placeholder(exercise.question)
+        more = self.current + 1 < len(self.exercises)
+        self.query_one(Input).placeholder = placeholder(exercise.question, more)
         self._follow()
 
     def _end_message(self) -> str:

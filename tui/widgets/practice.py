@@ -41,10 +41,10 @@ class QuestionPane(TextPane):
         self.set_lines(lines)
 
 
-def placeholder(question) -> str:
-    """What the answer box asks for."""
+def placeholder(question, more: bool = False) -> str:
+    """What the answer box asks for (``more``: another exercise follows this one)."""
     if question is None:
-        return "enter: go on"
+        return "enter: the next exercise" if more else "escape: leave"
     if question.kind == "rule":
         return "a letter a–d, then enter (f2: show the answer)"
     return "a number, or an array as [1, 2, 3], then enter (f2: show the answer)"
