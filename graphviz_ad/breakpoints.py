@@ -170,7 +170,7 @@ class NonFinite(Breakpoint):
                        f"contribution is {array_text(step.contribution)} although "
                        f"{step.name(step.via)} = {array_text(step.upstream)}")
         if not _finite(consumer.value):
-            first = _first_nonfinite_ancestor(consumer)
+            first = nonfinite_origins(graph)[consumer.id]
             reason += f". In the forward pass {consumer.label} = {array_text(consumer.value)}"
             if first is not consumer:
                 reason += f", first from {first.describe()}"
@@ -200,19 +200,40 @@ def _finite(value) -> bool:
     return bool(np.all(np.isfinite(value)))
 
 
-def _first_nonfinite_ancestor(node: Node) -> Node:
-    """The earliest node (in tape order) among ``node`` and its ancestors whose value is not
-    finite, reached through non-finite values only."""
-    earliest, stack, seen = node, [node], {node.id}
-    while stack:
-        current = stack.pop()
-        if current.id < earliest.id:
-            earliest = current
-        for operand in current.inputs:
-            if operand.id not in seen and not _finite(operand.value):
-                seen.add(operand.id)
-                stack.append(operand)
-    return earliest
+def nonfinite_origins(graph) -> dict[int, Node]:
+    """For each node whose value is NaN or ±∞ (by id), where that came from: the earliest
+    node (in tape order) among it and its ancestors reached through non-finite values only.
+    A node that is its own origin made the NaN or ∞ from finite operands (√−1, exp(800)).
+
+    >>> import numpy as np, graphviz_ad as gad
+    >>> with np.errstate(invalid="ignore"):
+    ...     g = gad.trace(lambda x: np.sqrt(x) * 2.0, -1.0)
+    >>> {g.nodes[i].label: origin.label for i, origin in nonfinite_origins(g).items()}
+    {'u₁': 'u₁', 'u₃': 'u₁'}
+    """
+    origins: dict[int, Node] = {}
+    for node in graph.nodes:
+        if _finite(node.value):
+            continue
+        earlier = [origins[operand.id] for operand in node.inputs if operand.id in origins]
+        origins[node.id] = min(earlier, key=lambda origin: origin.id, default=node)
+    return origins
+
+
+def nonfinite_reason(graph, node) -> str | None:
+    """Why ``node``'s value is NaN or ∞, in words (None when it is finite): the operation
+    that made it from finite operands, and where it stops spreading."""
+    origin = nonfinite_origins(graph).get(node.id)
+    if origin is None:
+        return None
+    operands = ", ".join(f"{o.label} = {array_text(o.value)}" for o in origin.inputs)
+    born = f"{origin.describe()} gives {array_text(origin.value)}"
+    if operands:
+        born += f" from finite operands ({operands})"
+    if origin is node:
+        return born + _masking(graph, origin)
+    return (f"{node.label} = {array_text(node.value)} comes from {born}"
+            + _masking(graph, origin))
 
 
 def _masking(graph, origin: Node) -> str:

@@ -7,6 +7,7 @@ graphs it traced.
     graphviz-ad grad model.py                every input's gradient, as a table
     graphviz-ad check model.py               every local Jacobian against finite differences
     graphviz-ad compare model.py             a hand-written backward against the traced one
+    graphviz-ad practice model.py            type each contribution of a pass before it shows
     graphviz-ad examples                     the bundled examples (open one by name)
     graphviz-ad ops                          the supported numpy names and their rules
 
@@ -40,6 +41,8 @@ from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
+from .practice import ASK, MAX_TYPED
+from .practice import exercises as practice_exercises
 from .render import FORMATS, TEXT_FORMATS, picture_text
 from .render.options import COLLAPSE_THRESHOLD
 from .safe_text import file_stem, printable
@@ -158,6 +161,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
                         help="draw each call of your functions as one box (default: only "
                         f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
+    render.add_argument("--explain", action="store_true",
+                        help="note on the picture why an input's gradient is zero and where "
+                        "a NaN or ∞ comes from")
     render.add_argument("--dpi", type=_positive_int, metavar="DPI",
                         help="resolution of PNG output in dots per inch (Graphviz's default: "
                         "96); --scale 2 is --dpi 192")
@@ -210,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check)
 
     _add_compare_command(commands, script)
+    _add_practice_command(commands, script)
 
     examples = commands.add_parser(
         "examples", help="list the bundled examples",
@@ -353,7 +360,7 @@ def _render_one(args, name: str, graph, output: str | None, compare=None) -> Non
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse, "compare": compare}
+               "collapse": args.collapse, "compare": compare, "explain": args.explain}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":
@@ -701,4 +708,40 @@ def _examples(args) -> int:
 
 def _ops(args) -> int:
     sys.stdout.write(ops.markdown() if args.markdown else ops.text())
+    return 0
+
+
+def _add_practice_command(commands, script) -> None:
+    practice = commands.add_parser(
+        "practice", parents=[script], help="practise the chain rule: type each contribution "
+        "of a pass before it is revealed",
+        description="Step through the backward pass, then the forward tangents, of a traced "
+        "graph, answering before each contribution is revealed: type the number (or a small "
+        "array as [1, 2, 3]), or pick the edge's rule among four when the contribution has "
+        f"more than {MAX_TYPED} entries.  A wrong answer gets the rule as a hint and a "
+        "second try; the score comes at the end.",
+    )
+    practice.add_argument("--graph", metavar="NAME",
+                          help="the graph to practise on when the script traced several")
+    practice.add_argument("--mode", choices=("backward", "tangent"),
+                          help="practise only this pass (default: backward, then tangent)")
+    practice.add_argument("--ask", choices=ASK, default="auto",
+                          help="auto: numbers where they can be typed, rules otherwise; "
+                          "rules: pick the rule at every step; both: the rule, then the "
+                          "number (default: auto)")
+    practice.set_defaults(handler=_practice)
+
+
+def _practice(args) -> int:
+    graphs, _ = _collect(args)
+    graph = _choose(graphs, args.graph)
+    modes = ("backward", "tangent") if args.mode is None else (args.mode,)
+    found, notes = practice_exercises(graph, modes, ask=args.ask)
+    if not found:
+        instead = "; practise --mode tangent instead" if modes == ("backward",) else ""
+        raise Failure("; ".join(notes) + instead)
+    from tui.practice_app import run_practice  # Textual loads only when practice starts
+
+    score = run_practice(graph, found, notes)
+    print(f"{graph.name}: {score.text}")
     return 0

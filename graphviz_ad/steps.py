@@ -157,11 +157,18 @@ class _EdgeStep:
         own = self.name(self.node)
         if self.via is None:
             return f"{own} = {array_text(self.total)}  (seed)"
-        incoming, rule = self.name(self.via), bracket(self.local.rule)
-        product = f"{incoming} · {rule}" if self.mode == "backward" else f"{rule} · {incoming}"
         done = ", complete" if self.complete else ""
-        return (f"{own} += {product} = {array_text(self.contribution)}  → {own} = "
+        return (f"{self.equation()} = {array_text(self.contribution)}  → {own} = "
                 f"{array_text(self.total)}  ({self.count_text}{done})")
+
+    def equation(self, factor: str | None = None) -> str:
+        """The contribution as the chain rule multiplies it: ``∂y/∂x += ∂y/∂u₂ · [2x]``
+        (backward), ``du₂ += [2x] · dx`` (tangent).  ``factor`` stands in for the rule
+        (``∂u₂/∂x``, to ask for it).  Not for a seed step."""
+        incoming = self.name(self.via)
+        factor = bracket(self.local.rule) if factor is None else factor
+        product = f"{incoming} · {factor}" if self.mode == "backward" else f"{factor} · {incoming}"
+        return f"{self.name(self.node)} += {product}"
 
     def state(self):
         """The state right after this step."""

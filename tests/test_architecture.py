@@ -33,6 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("api", ("graphviz_ad", "graphviz_ad.collect", "graphviz_ad.examples",
              "graphviz_ad.compare")),
     ("render", ("graphviz_ad.render",)),
+    # exercises built from the engine's steps; they write a rule transposed as pictures do
+    ("practice", ("graphviz_ad.practice",)),
     ("tui", ("tui",)),
     ("application", ("graphviz_ad.cli", "graphviz_ad.__main__")),
 ]
@@ -48,7 +50,7 @@ ALLOWED_UPWARD = {
 # support for writes into preallocated arrays; they count as one module when looking for
 # cycles.
 UNITS = {"graphviz_ad.dispatch": "graphviz_ad.tracer", "graphviz_ad.buffers": "graphviz_ad.tracer"}
-CORE_LAYERS = ("base", "graph", "tracer", "engine", "api", "render")
+CORE_LAYERS = ("base", "graph", "tracer", "engine", "api", "render", "practice")
 
 
 def module_files() -> dict[str, Path]:

@@ -51,7 +51,7 @@ async def test_the_cursor_starts_at_the_first_wrong_adjoint_beside_the_users_lin
         # w: the next ✘ in the order of the backward pass, then round to the first again
         seen = {screen.debugger.current.node.id}
         for _ in report.wrong:
-            await pilot.press("w")
+            await pilot.press("x")
             await settle(app, pilot)
             seen.add(screen.debugger.current.node.id)
         assert seen == {verdict.node.id for verdict in report.wrong}
@@ -59,7 +59,7 @@ async def test_the_cursor_starts_at_the_first_wrong_adjoint_beside_the_users_lin
         await pilot.press("m")
         await settle(app, pilot)
         assert screen.debugger.mode != "backward"
-        await pilot.press("w")
+        await pilot.press("x")
         await settle(app, pilot)
         assert screen.debugger.mode == "backward"
         assert screen.debugger.current.node.id in seen
@@ -92,7 +92,7 @@ def test_without_compare_the_screen_has_no_compare_pane():
         async with app.run_test(size=(100, 32)) as pilot:
             await settle(app, pilot)
             assert not app.screen.query(ComparePane)
-            assert app.screen.check_action("next_wrong", ()) is False  # no w in the footer
+            assert app.screen.check_action("next_wrong", ()) is False  # no x in the footer
 
     headless(run)()
 

@@ -18,7 +18,7 @@ KEYS = [
     "n", "n", "n", "p", "g", "G", "c", "b", "a", "m", "l", "P", "z", "o", "f", "v",
     "plus", "minus", "tab", "shift+tab", "question_mark", "escape", "enter",
     "up", "down", "left", "right", "pageup", "pagedown", "home", "end", "space", "j", "k",
-    "x", "u", "1", "backspace",
+    "x", "u", "1", "backspace", "t", "w",
 ]
 PRESSES = 2000
 CHARACTERS = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-", "space": " "}

@@ -33,6 +33,7 @@ import os
 from ..linear import Kind
 from ..notation import adjoint, array_text, matrix_rows, number, shape_text, tangent
 from ..primitives import PRIMITIVES
+from .marks import explain_marks
 from .options import Options
 from .stepview import StepView, step_view
 from .styles import EDGE_MEANING, FONT, STATUS_MEANING, STYLES
@@ -40,6 +41,7 @@ from .text import html_text, quoted, transposed_rule
 from .view import View, build_view
 
 _KEY_COLOUR = "#555555"  # row names in node tables
+_NOTE_COLOUR = "#B22222"  # explain=True: why a gradient is zero, where a NaN comes from
 # Above this layout effort (View.effort), dot gets a time budget: crossing minimisation and
 # network simplex stop early and edges are straight.  Measured with dot 2.43 on a loop's
 # graph (bench/render_speed.py, every node drawn): 123 nodes 16 s -> 0.2 s, 303 nodes
@@ -75,6 +77,7 @@ class _Writer:
         self.steps = steps
         self.options = options
         self.scheme = steps.mode if steps is not None else "graph"
+        self.marks = explain_marks(graph) if options.explain else {}  # why zero, why NaN
 
     # -- the whole picture ---------------------------------------------------------------------
     def text(self) -> str:
@@ -187,6 +190,9 @@ class _Writer:
         for constant in self.view.folded.get(node.id, ()):
             if constant.shape:  # a scalar constant already shows in the call text
                 rows.append(_key_row(constant.label, self._value(constant.value)))
+        for note in self.marks.get(node.id, ()):
+            rows.append(f'<tr><td align="left" colspan="2"><font color="{_NOTE_COLOUR}">'
+                        f"<i>{html_text(note)}</i></font></td></tr>")
         return Html(_table(rows))
 
     def _value_rows(self, node) -> list[str]:

@@ -34,6 +34,8 @@ class Options:
     ``dpi``                   resolution of bitmaps (PNG) in dots per inch; None: 96
     ``compare``               a :func:`graphviz_ad.compare` report of the graph: the nodes
                               whose adjoint the hand-written backward gets wrong are marked
+    ``explain``               notes on nodes: why an input's gradient is zero, where a
+                              NaN or ∞ comes from (see :mod:`~graphviz_ad.render.marks`)
     ========================= ============================================================
     """
 
@@ -52,6 +54,7 @@ class Options:
     jacobian_numbers: int = 9
     dpi: int | None = None
     compare: object = None
+    explain: bool = False
 
     def __post_init__(self):
         if self.rankdir not in ("TB", "LR", "BT", "RL"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -11,7 +12,9 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 import graphviz_ad as gad
+from graphviz_ad.breakpoints import nonfinite_reason
 from graphviz_ad.notation import MODES
+from graphviz_ad.practice import exercises
 from graphviz_ad.safe_text import file_stem
 
 from ..widgets.compare_pane import ComparePane
@@ -20,6 +23,8 @@ from ..widgets.inspector import Inspector
 from ..widgets.paths_pane import PathsPane
 from ..widgets.source_view import SourceView
 from ..widgets.steps_list import StepsList
+from .explain import ExplainScreen
+from .practice import PracticeScreen
 
 
 class DebugScreen(Screen):
@@ -37,6 +42,10 @@ class DebugScreen(Screen):
                 tooltip="Toggle a breakpoint on the current node (● in the graph)"),
         Binding("a", "toggle_nonfinite", "Break on NaN/Inf", show=False,
                 tooltip="Toggle: continue stops at the first NaN or infinity, naming its origin"),
+        Binding("w", "explain", "Why?",
+                tooltip="Why the current node's gradient is zero, or its value NaN/Inf"),
+        Binding("t", "practice", "Practice", show=False,  # the footer is full at 80 columns
+                tooltip="Practice mode: type each contribution before it is revealed"),
         Binding("m", "switch_mode", "Mode",
                 tooltip="Switch pass: forward values → backward adjoints → tangents"),
         Binding("l", "toggle_layout", "Layout", show=False,
@@ -50,7 +59,7 @@ class DebugScreen(Screen):
                 tooltip="Maximize the focused pane (z or escape restores)"),
         Binding("o", "open_other", "Other graph", show=False,
                 tooltip="Back to the list of graphs (when the script traced several)"),
-        Binding("w", "next_wrong", "Next ✘", tooltip="With --compare: the next adjoint your "
+        Binding("x", "next_wrong", "Next ✘", tooltip="With --compare: the next adjoint your "
                 "backward gets wrong (✘ in the Compare pane)"),
     ]
 
@@ -298,3 +307,40 @@ class DebugScreen(Screen):
             self.notify(f"saved {event.worker.result}")
         elif event.state == WorkerState.ERROR:
             self.notify(f"export failed: {event.worker.error}", severity="error", timeout=10)
+
+    # -- teaching ------------------------------------------------------------------------------
+    def action_explain(self) -> None:
+        """Open why the current node's gradient is zero (``graph.explain``) and, when its
+        value or gradient is NaN or ∞, where that comes from."""
+        node = self._source_node(self.debugger.current)
+        if self.debugger.current is not None:
+            node = self.debugger.current.node
+        parts = []
+        value = nonfinite_reason(self.graph, node)
+        if value is not None:
+            parts.append(f"Its value is not finite: {value}.")
+        try:
+            explanation = self.graph.explain(node)
+        except ValueError as error:  # a non-scalar output: no backward pass without a seed
+            parts.append(f"No gradient to explain: {error}.")
+        else:
+            parts.append(explanation.text)
+            hit = None
+            if not np.all(np.isfinite(explanation.gradient)):
+                hit = gad.Debugger(self.graph, "backward").run_to(gad.NonFinite())
+            if hit is not None:
+                parts.append(f"The backward pass first goes non-finite at step {hit.step.index}: "
+                             f"{hit.reason}.")
+        self.app.push_screen(ExplainScreen(f"Why? · {node.label}", "\n\n".join(parts)))
+
+    def action_practice(self) -> None:
+        """Practice the pass the cursor is on (the backward pass from the forward one), then
+        the other one."""
+        first = self.debugger.mode if self.debugger.mode != "forward" else "backward"
+        modes = (first, "tangent" if first == "backward" else "backward")
+        found, notes = exercises(self.graph, modes)
+        if not found:
+            self.notify("; ".join(notes), severity="warning")
+            return
+        self.app.push_screen(PracticeScreen(self.graph, found, notes,
+                                            graphviz_layout=self.graphviz_layout))
