@@ -391,8 +391,8 @@ def _format_of(output: str | None) -> str:
 
 
 def _state_at(graph, mode: str | None, step: int | None):
-    """The debugger's state after ``step`` steps of the ``mode`` pass (None: no pass asked
-    for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
+    """The debugger's state at step ``step`` of the ``mode`` pass (None: no pass asked for),
+    numbered as everywhere (:mod:`graphviz_ad.steps`): 0 is before the pass, the seed is 1."""
     if mode is None and step is None:
         return None
     debugger = _debugger(graph, mode or "backward")
@@ -402,7 +402,7 @@ def _state_at(graph, mode: str | None, step: int | None):
         raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
                          f"which has {count} steps (0 is before the first; negative counts "
                          "from the end)")
-    debugger.goto(done - 1)
+    debugger.goto_number(done)
     return debugger.state()
 
 

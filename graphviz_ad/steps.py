@@ -15,6 +15,14 @@ along it (``direction``), the local Jacobian, what arrives (``upstream``), the
 The first steps of a backward or tangent pass seed it (``edge`` is None).  Records are
 made by :class:`graphviz_ad.debugger.Debugger`, which also decides the seed
 (:func:`graphviz_ad.propagate.output_seed`).
+
+**Step numbers** are the same in every front end (terminal debugger, ``render --step``,
+the HTML player, JSON): *step 0* is the pass before anything happened, *step k* the state
+after the k-th record, so the seed of a backward pass is step 1 and a pass of ``n``
+records ends at step ``n``.  A record's ``number`` is ``index + 1`` (``index`` counts the
+records from 0, as ``Debugger.goto`` does); a :class:`~graphviz_ad.debugger.State`'s
+``number`` is ``index + 1`` too (0 before the first step), and
+``Debugger.goto_number(k)`` moves the cursor to step k.  Front ends show "step k of n".
 """
 
 from __future__ import annotations
@@ -50,6 +58,11 @@ class ForwardStep:
     _trail: object = field(compare=False)
     mode: ClassVar[str] = "forward"
     direction: ClassVar[str] = "along"  # values flow along the edges into the node
+
+    @property
+    def number(self) -> int:
+        """The step number every front end shows: ``index + 1`` (0 is before the pass)."""
+        return self.index + 1
 
     @property
     def source(self):
@@ -103,6 +116,11 @@ class _EdgeStep:
     _trail: object = field(compare=False)
     mode: ClassVar[str] = ""
     direction: ClassVar[str] = ""  # "against" the edge (backward) or "along" it (tangent)
+
+    @property
+    def number(self) -> int:
+        """The step number every front end shows: ``index + 1`` (the seed is step 1)."""
+        return self.index + 1
 
     @property
     def complete(self) -> bool:

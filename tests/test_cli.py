@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import graphviz_ad as gad
 from graphviz_ad import cli
 from graphviz_ad.collect import ScriptError, choose, collecting, graph_names, run_script
-from graphviz_ad.examples import ORDER
+from graphviz_ad.examples import ORDER, find
 from graphviz_ad.primitives import PRIMITIVES, Diag, Primitive
 from graphviz_ad.render import binary
 
@@ -300,6 +301,27 @@ def test_render_dot_at_a_backward_step(capsys):
     assert status == 0
     assert out.startswith('digraph "x_plus_square"')
     assert "backward pass, step 4" in out and "∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6" in out
+
+
+@pytest.mark.parametrize("number", [0, 1, 3, 4])
+def test_a_step_number_names_one_state_in_step_json_and_the_engine(capsys, number):
+    """One numbering everywhere: step 0 is before the pass, the seed is step 1."""
+    status, out, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "--step", str(number), "-o", "-", "--format", "json")
+    assert status == 0
+    document = json.loads(out)
+    graph = run_script(str(find("total_derivative").path))[0]
+    debugger = gad.Debugger(graph, "backward")
+    step = debugger.goto_number(number)
+    assert document["step"]["number"] == debugger.number == debugger.state().number == number
+    assert document["step"]["of"] == len(debugger) == 4
+    assert document["step"]["text"] == ("" if step is None else step.text)
+    assert (step is None) == (number == 0) and (number != 1 or step.is_seed)
+    assert [node["status"] for node in document["nodes"]] == [
+        debugger.state().status(node) for node in graph.nodes]
+    status, dot, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "--step", str(number), "-o", "-", "--format", "dot")
+    assert (f"step {number} of 4" in dot) == (number > 0)
 
 
 def test_render_json_in_forward_mode(capsys):

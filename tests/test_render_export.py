@@ -143,7 +143,7 @@ def test_json_with_a_step_has_statuses_and_totals(graph):
     debugger.set_mode("backward")
     debugger.goto(4)
     data = json.loads(to_json(graph, debugger.current))
-    assert data["step"]["mode"] == "backward" and data["step"]["index"] == 4
+    assert data["step"]["mode"] == "backward" and data["step"]["number"] == 5
     w, x = data["nodes"][0], data["nodes"][1]
     assert (w["status"], w["total"]) == ("current", [3.0, 1.0, 2.0])
     assert (x["status"], x["total"]) == ("pending", None)

@@ -102,8 +102,8 @@ class _Writer:
         parts = [f"<b>{html_text(self.graph.name)}</b>"]
         if self.steps is not None:
             where = f"{self.steps.mode} pass"
-            if self.steps.index >= 0:
-                where += f", step {self.steps.index + 1}"
+            if self.steps.number > 0:
+                where += f", step {self.steps.number} of {self.steps.length}"
             parts.append(html_text(where))
             if self.steps.text:
                 parts.append(html_text(self.steps.text))

@@ -115,7 +115,8 @@ def to_json(graph, step=None) -> str:
     order).  ``edges``: ``source`` → ``target`` (operand → consumer), ``arg`` and the local
     Jacobian's ``kind``, ``rule`` and ``shape`` [m, n] in numerator layout.  A node used
     twice by one consumer (``x*x``) has two edges.  ``calls``: the user function calls.
-    With a step: ``step`` (``mode``, ``index``, ``text``) and per node ``status`` and
+    With a step: ``step`` (``mode``, ``number`` as every front end counts steps, 0 before
+    the pass and the seed 1, ``of`` the pass's last number, ``text``) and per node ``status`` and
     ``total`` (value, adjoint or tangent so far; null when nothing has arrived).
     """
     state = state_of(step) if step is not None else None
@@ -163,7 +164,7 @@ def to_json(graph, step=None) -> str:
     }
     if state is not None:
         current = state.current
-        document["step"] = {"mode": state.mode, "index": state.index,
+        document["step"] = {"mode": state.mode, "number": state.number, "of": state.length,
                             "text": current.text if current is not None else ""}
     return json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
 

@@ -17,7 +17,8 @@ from ..notation import array_text, running_sum, total_name
 @dataclass(frozen=True)
 class StepView:
     mode: str
-    index: int  # the step's index, -1 before the first step
+    number: int  # the step number as every front end shows it: 0 before the pass, seed 1
+    length: int  # the pass's last step number
     text: str  # the step in words ("" before the first step)
     node_status: dict  # node id -> "done" | "current" | "pending"
     node_total: dict  # node id -> text of its total so far (adjoint / tangent / value)
@@ -70,5 +71,5 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
         for edge in current.edges:
             edge_status[edge.key] = "current"
     text = current.text if current is not None else ""
-    return StepView(mode, state.index, text, node_status, node_total, edge_status, edge_value,
-                    graph.output.label)
+    return StepView(mode, state.number, state.length, text, node_status, node_total,
+                    edge_status, edge_value, graph.output.label)
