@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
-from .notation import array_text, bracket, total_name
+from .notation import array_text, bracket, scale_of, total_name
 from .tracer import Node
 
 
@@ -97,7 +97,7 @@ class ForwardStep:
         return self._trail.state(self.index)
 
     def __repr__(self) -> str:
-        return f"<ForwardStep {self.index}: {self.text}>"
+        return f"<ForwardStep {self.number}: {self.text}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -178,7 +178,8 @@ class _EdgeStep:
         incoming, rule = self.name(self.via), bracket(self.local.rule)
         product = f"{incoming} · {rule}" if self.mode == "backward" else f"{rule} · {incoming}"
         done = ", complete" if self.complete else ""
-        return (f"{own} += {product} = {array_text(self.contribution)}  → {own} = "
+        scale = scale_of(self.contribution, self.total)
+        return (f"{own} += {product} = {array_text(self.contribution, scale=scale)}  → {own} = "
                 f"{array_text(self.total)}  ({self.count_text}{done})")
 
     def state(self):
@@ -186,7 +187,7 @@ class _EdgeStep:
         return self._trail.state(self.index)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.index}: {self.text}>"
+        return f"<{type(self).__name__} {self.number}: {self.text}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

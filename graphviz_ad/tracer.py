@@ -121,7 +121,10 @@ class Node:
             if self.name is not None:  # a name is shown as text: control characters escaped
                 self._label = printable(self.name)
             elif self.op == "const":
-                self._label = constant_name(self.value) if np.ndim(self.value) == 0 else "c"
+                if np.ndim(self.value) == 0:
+                    self._label = constant_name(self.value)
+                else:
+                    self._label = printable((self.params or {}).get("variable", "c"))
             else:
                 self._label = subscript("u", self._number)
         return self._label
@@ -297,8 +300,10 @@ class _Tape:
                 f"an operand of dtype {array.dtype} at {_location(where)} cannot be traced: "
                 "graphviz-ad differentiates real floating-point arrays only"
             )
+        # the variable holding it names it in pictures; ``name`` stays an input's name only
         name = self._name_of(value) if array.ndim and isinstance(value, np.ndarray) else None
-        node = self.add("const", (), array if array.ndim else array[()], name=name, where=where)
+        node = self.add("const", (), array if array.ndim else array[()],
+                        params={"variable": name} if name else None, where=where)
         if isinstance(value, np.ndarray):  # weakly: holding it would keep a view alive
             self._constants[id(value)] = (weakref.ref(value), node)
         return node

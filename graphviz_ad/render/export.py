@@ -109,7 +109,8 @@ def _format(path: Path | None, fmt: str | None) -> str:
 def to_json(graph, step=None) -> str:
     """The graph as node-link JSON, for other tools (and with a step, its state).
 
-    ``nodes``: ``id``, ``label``, ``name`` (inputs), ``op``, ``symbol``, ``shape``, ``value``
+    ``nodes``: ``id``, ``label``, ``assigned`` (``z`` when the line ``z = …`` made it),
+    ``name`` (inputs), ``op``, ``symbol``, ``shape``, ``value``
     (nested lists; NaN and ±∞ become null), ``expression``, ``source`` (``file.py:12``),
     ``line`` (that line's code), ``call_path`` and ``inputs`` (operand ids in argument
     order).  ``edges``: ``source`` → ``target`` (operand → consumer), ``arg`` and the local
@@ -125,6 +126,7 @@ def to_json(graph, step=None) -> str:
         record = {
             "id": node.id,
             "label": node.label,
+            "assigned": node.assigned,
             "name": node.name,
             "op": node.op,
             "symbol": PRIMITIVES[node.op].symbol if node.op in PRIMITIVES else node.op,

@@ -22,6 +22,8 @@ class StepView:
     text: str  # the step in words ("" before the first step)
     node_status: dict  # node id -> "done" | "current" | "pending"
     node_total: dict  # node id -> text of its total so far (adjoint / tangent / value)
+    node_array: dict  # node id -> the total itself, for pictures that lay a matrix out
+    node_count: dict  # node id -> (contributions received, expected); backward and tangent
     edge_status: dict  # (operand id, consumer id, arg) -> "done" | "current"
     edge_value: dict  # same keys -> the contribution that travelled along the edge
     output: str  # the output's label, which names every adjoint (∂y/∂x)
@@ -45,13 +47,15 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
     state = state_of(step)
     mode = state.mode
     node_status, node_total, edge_status, edge_value = {}, {}, {}, {}
+    node_array, node_count = {}, {}
     for node in graph.nodes:
         status = state.status(node)
         node_status[node.id] = status
         steps = state.contributions(node)
         if mode == "forward":
             if steps:
-                node_total[node.id] = array_text(state.total(node), digits, max_elements)
+                node_array[node.id] = state.total(node)
+                node_total[node.id] = array_text(node_array[node.id], digits, max_elements)
                 for edge in steps[-1].edges:
                     edge_status[edge.key] = status
             continue
@@ -59,6 +63,8 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
             parts = [s.contribution for s in steps]
             text = running_sum(parts, state.total(node), digits, max_elements)
             received, expected = len(steps), state.expected(node)
+            node_array[node.id] = state.total(node)
+            node_count[node.id] = (received, expected)
             if received < expected:
                 text += f"  ({received} of {expected})"
             node_total[node.id] = text
@@ -72,4 +78,4 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
             edge_status[edge.key] = "current"
     text = current.text if current is not None else ""
     return StepView(mode, state.number, state.length, text, node_status, node_total,
-                    edge_status, edge_value, graph.output.label)
+                    node_array, node_count, edge_status, edge_value, graph.output.label)
