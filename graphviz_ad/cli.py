@@ -134,11 +134,16 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--mode", choices=MODES,
                         help="show the state of this pass (default with --step: backward)")
     render.add_argument("--step", type=int, metavar="N",
-                        help="show the pass after N steps, numbered as in the pictures (0: "
-                        "before the first step; negative: from the end; default with --mode: "
-                        "the last step)")
-    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
-                        help="inputs at the top (TB, the default) or at the left (LR)")
+                        help="show step N of the pass, numbered as everywhere (0: before the "
+                        "pass, 1: the seed; negative: from the end; default with --mode: the "
+                        "last step)")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default=None,
+                        help="inputs at the top (TB) or at the left (LR); default: LR for a "
+                        "deep, narrow graph (an RNN left to right in time), else TB")
+    render.add_argument("--edge-rule", choices=("jacobian", "backprop", "expanded"),
+                        help="what edges say: the local Jacobian, the backprop update "
+                        "(∂y/∂W += ∂y/∂u · xᵀ) or the Jacobian expanded over vec (I ⊗ xᵀ); "
+                        "default: backprop during a backward pass, else jacobian")
     render.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                         help="Jacobians as out × in (numerator, the default) or transposed")
     render.add_argument("--focus", metavar="NODE",
@@ -153,8 +158,9 @@ def _parser() -> argparse.ArgumentParser:
                         "--no-values draws the structure only")
     render.add_argument("--digits", type=_positive_int, default=4, metavar="D",
                         help="significant digits of numbers (default: 4)")
-    render.add_argument("--max-elements", type=_positive_int, default=6, metavar="N",
-                        help="arrays with more elements are shown abbreviated (default: 6)")
+    render.add_argument("--max-elements", type=_positive_int, default=64, metavar="N",
+                        help="arrays with more elements are shown abbreviated (default: 64, "
+                        "an 8×8 matrix in full)")
     render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
                         help="draw each call of your functions as one box (default: only "
                         f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
@@ -339,7 +345,7 @@ def _render_one(args, name: str, graph, output: str | None) -> None:
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse}
+               "collapse": args.collapse, "edge_rule": args.edge_rule}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":

@@ -178,6 +178,11 @@ def subscript(letter: str, index: int) -> str:
     return letter + str(index).translate(_SUBSCRIPT)
 
 
+def subscripted(name: str) -> str:
+    """A name with its digits written as subscripts, as labels are: ``u1`` → ``u₁``."""
+    return name.translate(_SUBSCRIPT)
+
+
 def constant_name(value) -> str:
     """A scalar constant is named by its value, in six digits: ``2``, ``0.25``, ``−1``."""
     return number(value, 6) if np.isrealobj(value) else str(value)

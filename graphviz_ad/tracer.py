@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedAttribute
 from .graph import Graph
-from .notation import constant_name, subscript
+from .notation import constant_name, subscript, subscripted
 from .primitives import PRIMITIVES, local_jacobian
 from .safe_text import printable
 
@@ -138,7 +138,8 @@ class Node:
         if not self.inputs or not self.ends_line:
             return None
         name = assignment_names(self._code.co_filename).get(self._lineno)
-        return None if name is None or name == self.label else name
+        # ``u1 = x**2`` names u₁ by its own label: nothing to add
+        return None if name is None or subscripted(name) == self.label else name
 
     @property
     def title(self) -> str:
