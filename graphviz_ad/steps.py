@@ -207,6 +207,14 @@ class BackwardStep(_EdgeStep):
     def edge(self) -> Edge | None:
         return None if self.via is None else Edge(self.node, self.via, self.arg)
 
+    @property
+    def backprop_rule(self) -> str | None:
+        """The update this step makes, as a derivation writes it (None for the seed):
+        ``∂y/∂W += ∂y/∂u₁ · xᵀ`` (:meth:`graphviz_ad.linear.Jacobian.backprop_rule`)."""
+        if self.via is None:
+            return None
+        return self.local.backprop_rule(self.node.label, self._trail.graph.output.label)
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TangentStep(_EdgeStep):

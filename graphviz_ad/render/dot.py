@@ -345,14 +345,16 @@ class _Writer:
             if value is not None:  # noise measured against what the edge adds to
                 end = operand if self.steps.mode == "backward" else consumer
                 scale = scale_of(value, self.steps.node_array.get(end.id, 0.0))
-                if self._laid_out(value):  # a matrix row by row, as in the boxes
+                current = self.steps.edge_status.get((operand.id, consumer.id, arg))
+                if self._laid_out(value) and current == "current":  # row by row, as in boxes
                     rows = self._value_lines(value)
                     text = "<br/>".join(html_text(("→ " if i == 0 else "   ") + row)
                                         for i, row in enumerate(rows))
+                elif self._laid_out(value):  # its numbers are in the box it reached
+                    text = html_text(f"→ {shape_text(value.shape)}")
                 else:
                     text = html_text("→ " + array_text(value, self.options.digits,
                                                        self.options.max_elements, scale))
-                current = self.steps.edge_status.get((operand.id, consumer.id, arg))
                 lines_text = f"<b>{text}</b>" if current == "current" else text
                 return Html("<br/>".join([*map(html_text, lines), lines_text]))
         return Html("<br/>".join(map(html_text, lines)))
