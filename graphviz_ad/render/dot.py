@@ -31,6 +31,7 @@ How to read a picture (the legend in each picture says the same):
 
 from __future__ import annotations
 
+import math
 import os
 
 from ..linear import Kind
@@ -55,6 +56,7 @@ _IDENTITIES = ("I", "−I", "1", "−1")  # drawn alone: their numbers say nothi
 # widest rank (and at least MIN_DEPTH long): a deep, narrow graph then fills a wide slide
 DEEP = 2.0
 MIN_DEPTH = 6
+WRAP_AFTER = 6  # an automatic left-to-right picture deeper than this wraps into rows
 VECTOR_LINE = 8  # entries per line when a picture lays a long vector out
 
 
@@ -102,6 +104,8 @@ class _Writer:
         lines.append(f"  edge {_attrs(edge_attrs)}")
         lines.extend(self._boxes())
         lines.extend("  " + self._arrow(arrow) for arrow in self.view.arrows)
+        if self.options.rankdir is None and graph_attrs["rankdir"] == "LR":
+            lines.extend(self._rows())
         if self.options.legend:
             lines.extend(self._legend())
         lines.append("}")
@@ -109,7 +113,16 @@ class _Writer:
 
     def _auto_rankdir(self) -> str:
         """``LR`` for a deep, narrow picture (a chain of boxes DEEP times as long as the
-        widest rank), ``TB`` otherwise.  Ranks are longest-path levels over the arrows."""
+        widest rank), ``TB`` otherwise."""
+        level = self._levels()
+        if not level:
+            return "TB"
+        depth = max(level.values()) + 1
+        width = max(list(level.values()).count(rank) for rank in set(level.values()))
+        return "LR" if depth >= MIN_DEPTH and depth >= DEEP * width else "TB"
+
+    def _levels(self) -> dict[str, int]:
+        """Each box's rank: its longest path from a box with no arrow in."""
         boxes = [self.view.box.get(node.id, f"n{node.id}") for node in self.view.drawn]
         boxes += list(self.view.collapsed)
         heads: dict[str, list[str]] = {box: [] for box in boxes}
@@ -127,11 +140,25 @@ class _Writer:
                 indegree[head] -= 1
                 if indegree[head] == 0:
                     ready.append(head)
-        if not level:
-            return "TB"
-        depth = max(level.values()) + 1
-        width = max(list(level.values()).count(rank) for rank in set(level.values()))
-        return "LR" if depth >= MIN_DEPTH and depth >= DEEP * width else "TB"
+        return level
+
+    def _rows(self) -> list[str]:
+        """A long left-to-right picture wrapped into rows, like lines of text: with c
+        columns, the boxes of ranks k, k + c, k + 2c… share one column, so a chain of 16
+        boxes is four rows of four instead of one strip 16 boxes wide.  A column (a box and
+        its edge labels) is about twice as wide as a row is high, so c ≈ √depth rows of c
+        columns come out near 16:9."""
+        level = self._levels()
+        depth = max(level.values(), default=0) + 1
+        if depth <= WRAP_AFTER:
+            return []
+        columns = math.ceil(math.sqrt(depth))
+        groups: dict[int, list[str]] = {}
+        for box, rank in level.items():  # in tape order: drawn nodes, then collapsed boxes
+            groups.setdefault(rank % columns, []).append(box)
+        # (invisible edges ordering the rows would make Graphviz's spline router fail on
+        # clusters: "triangulation failed"; the rows keep tape order well enough without)
+        return [f"  {{rank=same; {'; '.join(boxes)}}}" for _, boxes in sorted(groups.items())]
 
     def _title(self) -> Html:
         parts = [f"<b>{html_text(self.graph.name)}</b>"]
