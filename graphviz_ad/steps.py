@@ -177,9 +177,14 @@ class _EdgeStep:
             return f"{own} = {array_text(self.total)}  (seed)"
         incoming, rule = self.name(self.via), bracket(self.local.rule)
         product = f"{incoming} · {rule}" if self.mode == "backward" else f"{rule} · {incoming}"
+        return self._sentence(f"{own} += {product}")
+
+    def _sentence(self, update: str) -> str:
+        """``update = contribution  → own = total  (k of n, complete)``."""
+        own = self.name(self.node)
         done = ", complete" if self.complete else ""
         scale = scale_of(self.contribution, self.total)
-        return (f"{own} += {product} = {array_text(self.contribution, scale=scale)}  → {own} = "
+        return (f"{update} = {array_text(self.contribution, scale=scale)}  → {own} = "
                 f"{array_text(self.total)}  ({self.count_text}{done})")
 
     def state(self):
@@ -214,6 +219,12 @@ class BackwardStep(_EdgeStep):
         if self.via is None:
             return None
         return self.local.backprop_rule(self.node.label, self._trail.graph.output.label)
+
+    @property
+    def backprop_text(self) -> str:
+        """The step in words with its backprop rule (``text`` with the Jacobian):
+        ``∂y/∂W += ∂y/∂u₁ · xᵀ = [[…]]  → ∂y/∂W = [[…]]  (1 of 1, complete)``."""
+        return self.text if self.via is None else self._sentence(self.backprop_rule)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

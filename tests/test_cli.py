@@ -300,7 +300,7 @@ def test_render_dot_at_a_backward_step(capsys):
                          "--step", "4", "-o", "-", "--format", "dot")
     assert status == 0
     assert out.startswith('digraph "x_plus_square"')
-    assert "backward pass, step 4" in out and "∂u₂/∂x += ∂u₂/∂u₁ · [2x] = 6" in out
+    assert "backward pass, step 4 of 4" in out and "∂u₂/∂x += ∂u₂/∂u₁ · 2x = 6" in out
 
 
 @pytest.mark.parametrize("number", [0, 1, 3, 4])

@@ -167,8 +167,9 @@ class _Writer:
             if self.steps.number > 0:
                 where += f", step {self.steps.number} of {self.steps.length}"
             parts.append(html_text(where))
-            if self.steps.text:
-                parts.append(html_text(self.steps.text))
+            text = self.steps.backprop_text if self._edge_rule() == "backprop" else self.steps.text
+            if text:
+                parts.append(html_text(text))
         if self.view.focus is not None:
             hops = self.options.hops
             parts.append(html_text(f"within {hops} edge{'s' * (hops != 1)} of "

@@ -20,6 +20,7 @@ class StepView:
     number: int  # the step number as every front end shows it: 0 before the pass, seed 1
     length: int  # the pass's last step number
     text: str  # the step in words ("" before the first step)
+    backprop_text: str  # the same with the backprop rule, in a backward pass (else text)
     node_status: dict  # node id -> "done" | "current" | "pending"
     node_total: dict  # node id -> text of its total so far (adjoint / tangent / value)
     node_array: dict  # node id -> the total itself, for pictures that lay a matrix out
@@ -77,5 +78,7 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
         for edge in current.edges:
             edge_status[edge.key] = "current"
     text = current.text if current is not None else ""
-    return StepView(mode, state.number, state.length, text, node_status, node_total,
-                    node_array, node_count, edge_status, edge_value, graph.output.label)
+    backprop_text = getattr(current, "backprop_text", text)
+    return StepView(mode, state.number, state.length, text, backprop_text, node_status,
+                    node_total, node_array, node_count, edge_status, edge_value,
+                    graph.output.label)
