@@ -53,7 +53,7 @@ class Hit:
         return self.reason
 
     def __repr__(self) -> str:
-        return f"<Hit at step {self.step.index}: {self.reason}>"
+        return f"<Hit at step {self.step.number}: {self.reason}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ class Exceeds(Breakpoint):
         if not size > self.threshold:  # NaN is not larger: NonFinite catches it
             return None
         reason = (f"the {WHAT[step.mode]} of {step.node.label} reached magnitude "
-                  f"{number(size, 6)} > {number(self.threshold, 6)} at step {step.index} "
+                  f"{number(size, 6)} > {number(self.threshold, 6)} at step {step.number} "
                   f"({step.text})")
         return Hit(self, step, reason, step.operation)
 
@@ -160,8 +160,9 @@ class NonFinite(Breakpoint):
                       f"of {step.node.label} to {array_text(step.total)}")
             return Hit(self, step, reason, step.node)
         operand, local = consumer.inputs[step.arg], step.local
+        local_name = derivative(consumer.label, operand.label)
         reason = (f"the {what} of {step.node.label} became {array_text(step.total)} at step "
-                  f"{step.index}: the local Jacobian {derivative(consumer.label, operand.label)} = "
+                  f"{step.number}: the local Jacobian {local_name} = "
                   f"{local.rule} of {consumer.describe()}")
         if _finite(local.coefficients):
             reason += (f" is finite but its product with {array_text(step.upstream)} overflowed")
@@ -188,7 +189,7 @@ class When(Breakpoint):
     def check(self, step) -> Hit | None:
         if not self.predicate(step):
             return None
-        return Hit(self, step, f"{self.description} at step {step.index} ({step.text})",
+        return Hit(self, step, f"{self.description} at step {step.number} ({step.text})",
                    step.operation)
 
 
@@ -209,7 +210,7 @@ def nonfinite_origins(graph) -> dict[int, Node]:
     >>> with np.errstate(invalid="ignore"):
     ...     g = gad.trace(lambda x: np.sqrt(x) * 2.0, -1.0)
     >>> {g.nodes[i].label: origin.label for i, origin in nonfinite_origins(g).items()}
-    {'u₁': 'u₁', 'u₃': 'u₁'}
+    {'u₁': 'u₁', 'u₂': 'u₁'}
     """
     origins: dict[int, Node] = {}
     for node in graph.nodes:

@@ -137,11 +137,16 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--mode", choices=MODES,
                         help="show the state of this pass (default with --step: backward)")
     render.add_argument("--step", type=int, metavar="N",
-                        help="show the pass after N steps, numbered as in the pictures (0: "
-                        "before the first step; negative: from the end; default with --mode: "
-                        "the last step)")
-    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
-                        help="inputs at the top (TB, the default) or at the left (LR)")
+                        help="show step N of the pass, numbered as everywhere (0: before the "
+                        "pass, 1: the seed; negative: from the end; default with --mode: the "
+                        "last step)")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default=None,
+                        help="inputs at the top (TB) or at the left (LR); default: LR for a "
+                        "deep, narrow graph (an RNN left to right in time), else TB")
+    render.add_argument("--edge-rule", choices=("jacobian", "backprop", "expanded"),
+                        help="what edges say: the local Jacobian, the backprop update "
+                        "(∂y/∂W += ∂y/∂u · xᵀ) or the Jacobian expanded over vec (I ⊗ xᵀ); "
+                        "default: backprop during a backward pass, else jacobian")
     render.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                         help="Jacobians as out × in (numerator, the default) or transposed")
     render.add_argument("--focus", metavar="NODE",
@@ -156,8 +161,9 @@ def _parser() -> argparse.ArgumentParser:
                         "--no-values draws the structure only")
     render.add_argument("--digits", type=_positive_int, default=4, metavar="D",
                         help="significant digits of numbers (default: 4)")
-    render.add_argument("--max-elements", type=_positive_int, default=6, metavar="N",
-                        help="arrays with more elements are shown abbreviated (default: 6)")
+    render.add_argument("--max-elements", type=_positive_int, default=64, metavar="N",
+                        help="arrays with more elements are shown abbreviated (default: 64, "
+                        "an 8×8 matrix in full)")
     render.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
                         help="draw each call of your functions as one box (default: only "
                         f"for graphs of more than {COLLAPSE_THRESHOLD} nodes)")
@@ -360,7 +366,8 @@ def _render_one(args, name: str, graph, output: str | None, compare=None) -> Non
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse, "compare": compare, "explain": args.explain}
+               "collapse": args.collapse, "compare": compare, "explain": args.explain,
+               "edge_rule": args.edge_rule}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":
@@ -412,8 +419,8 @@ def _format_of(output: str | None) -> str:
 
 
 def _state_at(graph, mode: str | None, step: int | None):
-    """The debugger's state after ``step`` steps of the ``mode`` pass (None: no pass asked
-    for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
+    """The debugger's state at step ``step`` of the ``mode`` pass (None: no pass asked for),
+    numbered as everywhere (:mod:`graphviz_ad.steps`): 0 is before the pass, the seed is 1."""
     if mode is None and step is None:
         return None
     debugger = _debugger(graph, mode or "backward")
@@ -423,7 +430,7 @@ def _state_at(graph, mode: str | None, step: int | None):
         raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
                          f"which has {count} steps (0 is before the first; negative counts "
                          "from the end)")
-    debugger.goto(done - 1)
+    debugger.goto_number(done)
     return debugger.state()
 
 

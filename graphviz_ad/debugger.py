@@ -19,10 +19,10 @@ is read from that log (for each node, the last step that touched it), so ``back(
 ``goto()`` just move the cursor.  Breakpoints live in :mod:`graphviz_ad.breakpoints`.
 
 >>> import graphviz_ad as gad
->>> g = gad.trace(lambda x: x + x ** 2, 3.0)       # u₂ = x², u₃ = x + u₂
+>>> g = gad.trace(lambda x: x + x ** 2, 3.0)       # u₁ = x², u₂ = x + u₁
 >>> dbg = gad.Debugger(g, "backward")
 >>> [(s.node.label, s.via and s.via.label, float(s.contribution)) for s in dbg.backward()]
-[('u₃', None, 1.0), ('x', 'u₃', 1.0), ('u₂', 'u₃', 1.0), ('x', 'u₂', 6.0)]
+[('u₂', None, 1.0), ('x', 'u₂', 1.0), ('u₁', 'u₂', 1.0), ('x', 'u₁', 6.0)]
 >>> last = dbg.run()
 >>> float(last.total), last.received, last.expected, last.complete
 (7.0, 2, 2, True)
@@ -174,6 +174,16 @@ class State:
         return self._trail.mode
 
     @property
+    def number(self) -> int:
+        """The step number front ends show: 0 before the first step, ``index + 1`` after."""
+        return self.index + 1
+
+    @property
+    def length(self) -> int:
+        """The number of the pass's last step (its count of records)."""
+        return len(self._trail)
+
+    @property
     def current(self):
         """The step at this index (None before the first)."""
         return self._trail[self.index] if self.index >= 0 else None
@@ -205,7 +215,7 @@ class State:
         return tuple(self._trail.records[i] for i in self._steps(self._trail.graph.node(node)))
 
     def __repr__(self) -> str:
-        return f"<State {self.mode} after step {self.index} of {len(self._trail)}>"
+        return f"<State {self.mode} at step {self.number} of {len(self._trail)}>"
 
 
 class Debugger:
@@ -279,6 +289,11 @@ class Debugger:
         return self._trail[self.index] if self.index >= 0 else None
 
     @property
+    def number(self) -> int:
+        """The cursor's step number as front ends show it (0 before the first step)."""
+        return self.index + 1
+
+    @property
     def steps_so_far(self) -> int:
         """How many steps of this pass have been made (by the cursor or an iteration)."""
         return len(self._trail.records)
@@ -307,6 +322,14 @@ class Debugger:
                              f"(steps -1 to {len(self._trail) - 1})")
         self.index = index
         return self.current
+
+    def goto_number(self, number: int):
+        """Put the cursor at step ``number`` as front ends count (0: before the pass, k: after
+        the k-th record, see :mod:`graphviz_ad.steps`) and return that step."""
+        if not 0 <= number <= len(self._trail):
+            raise IndexError(f"step {number} is outside the {self.mode} pass "
+                             f"(steps 0 to {len(self._trail)}; 0 is before the first)")
+        return self.goto(number - 1)
 
     def reset(self) -> None:
         """Back to before the first step."""
@@ -339,5 +362,5 @@ class Debugger:
         return explain(self.graph, name, seed=seed)
 
     def __repr__(self) -> str:
-        return (f"<Debugger {self.graph.name} {self.mode}: step {self.index} of "
+        return (f"<Debugger {self.graph.name} {self.mode}: step {self.number} of "
                 f"{len(self._trail)}>")

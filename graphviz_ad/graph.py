@@ -9,7 +9,7 @@
 {'x': 60.0, 'y': 12.0}
 >>> print(g)                    # doctest: +ELLIPSIS
 f(x: (), y: ())
-  u₃ = power(x, 2)...
+  u₁ = power(x, 2)...
 """
 
 from __future__ import annotations

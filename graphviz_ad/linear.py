@@ -8,7 +8,10 @@ knows its structure and applies itself:
 
 * ``vjp(g)``: the row vector times the matrix, gᵀ J  (reverse mode, the adjoint flows back);
 * ``jvp(v)``: the matrix times a column, J v  (forward mode, the tangent flows forward);
-* ``matrix()``: the dense matrix, built from ``vjp`` only when someone wants to see it.
+* ``matrix()``: the dense matrix, built from ``vjp`` only when someone wants to see it;
+* ``backprop_rule(x, y)``: the VJP in words, the way a derivation writes backprop:
+  ``∂y/∂W += ∂y/∂u · xᵀ`` for ``u = W @ x`` (an outer product, not the Kronecker
+  matrix ``I ⊗ xᵀ`` that ``rule`` writes), ``∂y/∂x += ∂y/∂u ⊙ σ′(x)`` for an element-wise op.
 
 Both products accept a stack of vectors: extra leading axes are a batch, so one call
 applies the operator to many seeds at once (that is how ``Graph.jacobian`` gets a whole
@@ -25,6 +28,8 @@ from enum import Enum
 from math import prod
 
 import numpy as np
+
+from .notation import adjoint, bracket
 
 Shape = tuple[int, ...]
 
@@ -92,6 +97,21 @@ class Jacobian:
 
     def _rule_template(self) -> str:
         return self._template
+
+    def backprop_rule(self, operand: str, output: str) -> str:
+        """The reverse-mode update this Jacobian makes, in the adjoint spelling of
+        :func:`graphviz_ad.notation.adjoint`: ``∂y/∂x += ∂y/∂u₂ · [2x]``, with ``operand``
+        the name of the input it is taken with respect to (``x``) and ``output`` that of the
+        graph's output (``y``).  Element-wise ops multiply entry by entry (``⊙``), matrix
+        products give the backprop forms (``∂y/∂W += ∂y/∂u · xᵀ``, ``∂y/∂x += Wᵀ ∂y/∂u``),
+        everything else is the row vector times the rule."""
+        labels = self._labels if isinstance(self._labels, dict) else self._labels.labels()
+        upstream = adjoint(labels["out"], output)
+        return f"{adjoint(operand, output)} += {self._vjp_template().format(**labels, up=upstream)}"
+
+    def _vjp_template(self) -> str:
+        """The update's right-hand side as a template: ``{up}`` is the head's adjoint."""
+        return "{up} · " + bracket(self._rule_template())
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -210,6 +230,25 @@ class Elementwise(Jacobian):
             return d
         return f"diag({d}) ({expansion})"
 
+    def _vjp_template(self) -> str:
+        d = self._template
+        if d in ("1", "−1"):
+            product = "{up}" if d == "1" else "−{up}"
+        else:
+            scalar = self.out_shape == () or np.ndim(self.factor) == 0
+            mask = d in ("c", "¬c") or " > " in d or " < " in d
+            factor = f"[{d}]" if mask else _group(d)
+            product = "{up} " + ("·" if scalar else "⊙") + " " + factor
+        if self.in_shape == self.out_shape:
+            return product
+        padded = (1,) * (len(self.out_shape) - len(self.in_shape)) + self.in_shape
+        axes = [a for a, (n_in, n_out) in enumerate(zip(padded, self.out_shape))
+                if n_in == 1 and n_out != 1]
+        if not self.in_shape or len(axes) == len(self.out_shape):
+            return f"sum({product})"
+        where = str(axes[0]) if len(axes) == 1 else str(tuple(axes))
+        return f"sum({product}, axis={where})"
+
     @property
     def kind(self) -> Kind:
         if self.in_shape != self.out_shape:
@@ -251,6 +290,9 @@ def elementwise_vjp(g, factor, in_shape: Shape, out_shape: Shape):
     if in_shape == out_shape:
         return product
     return sum_to(product, len(shape_of(g)) - len(out_shape), in_shape)
+def _shape_words(shape: Shape) -> str:
+    """``2×3``; a bare dimension for a vector; ``()`` for a scalar."""
+    return "×".join(map(str, shape)) if shape else "()"
 
 
 def _is_one(factor) -> bool:
@@ -331,6 +373,17 @@ class MatMul(Jacobian):
     @property
     def coefficients(self):
         return self.other
+
+    def _vjp_template(self) -> str:
+        """The backprop forms, as the VJP below computes them: for U = X Y,
+        X̄ += Ū Yᵀ and Ȳ += Xᵀ Ū (an outer product when a vector meets a vector)."""
+        if self.left:
+            if self.own_ndim == 1:
+                return "{up} · {y}" if self.other_ndim == 1 else "{y} · {up}"
+            return "{up} · {y}ᵀ"
+        if self.own_ndim == 1:
+            return "{up} · {x}" if self.other_ndim == 1 else "{x}ᵀ · {up}"
+        return "{x}ᵀ · {up}" if self.other_ndim == 2 else "{x} · {up}ᵀ"
 
     def vjp(self, g):
         other = self.other
@@ -424,6 +477,9 @@ class Reshape(Jacobian):
 
     __slots__ = ()
     kind = Kind.RESHAPE
+
+    def _vjp_template(self) -> str:
+        return "reshape({up}, " + _shape_words(self.in_shape) + ")"
 
     def vjp(self, g):
         return np.reshape(g, self._batch(g, self.out_shape) + self.in_shape)
@@ -562,6 +618,13 @@ class Einsum(Jacobian):
             for letter, n in zip(letters, shape):
                 self.sizes[letter] = max(self.sizes.get(letter, 1), n)
         self.core_out = tuple(self.sizes[letter] for letter in output)
+
+    def _vjp_template(self) -> str:
+        """A rule written as the VJP (``Ḡ ↦ einsum(…)(Ḡ, B)``) is the update itself."""
+        template = self._rule_template()
+        if template.startswith("Ḡ ↦ "):
+            return template[len("Ḡ ↦ "):].replace("Ḡ", "{up}")
+        return super()._vjp_template()
 
     @property
     def kind(self) -> str:

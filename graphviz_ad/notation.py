@@ -49,29 +49,49 @@ def number(value, digits: int = DIGITS) -> str:
     return text.replace("-", "−").replace("inf", "∞").replace("nan", "NaN")
 
 
-def denoised(array: np.ndarray) -> np.ndarray:
-    """``array`` with the entries below its rounding noise (relative :data:`NOISE`) set to 0."""
+def denoised(array: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """``array`` with the entries below its rounding noise (relative :data:`NOISE`) set to 0:
+    relative to its own largest entry, or to ``scale`` when given (a contribution
+    ``[0, 4.2e-17, 0]`` is noise beside a total of size 1)."""
     array = np.asarray(array, dtype=float)
     finite = np.abs(array[np.isfinite(array)])
-    if finite.size < 2:
-        return array
-    return np.where(np.abs(array) < finite.max() * NOISE, 0.0, array)
+    if scale is None:
+        if finite.size < 2:
+            return array
+        scale = finite.max()
+    return np.where(np.abs(array) < scale * NOISE, 0.0, array)
 
 
-def array_text(value, digits: int = DIGITS, max_elements: int = MAX_ELEMENTS) -> str:
+def scale_of(*values) -> float:
+    """The largest finite magnitude among ``values`` (0 when there is none): the scale
+    the rounding noise of a sum of them is measured against."""
+    largest = 0.0
+    for value in values:
+        array = np.abs(np.asarray(value, dtype=float))
+        finite = array[np.isfinite(array)]
+        if finite.size:
+            largest = max(largest, float(finite.max()))
+    return largest
+
+
+def array_text(value, digits: int = DIGITS, max_elements: int = MAX_ELEMENTS,
+               scale: float | None = None) -> str:
     """A value in full when it has at most ``max_elements`` elements, otherwise abbreviated:
     a long vector by its first and last elements, a larger array by its range.  NaN and ∞
     are always called out, since they are what someone debugging a graph looks for.
 
     >>> array_text([[1.0, -2.0], [0.0, 3.5]]), array_text(np.arange(10.0))
     ('[[1, −2], [0, 3.5]]', '[0, 1, 2, …, 9]')
+
+    ``scale``: measure rounding noise against this magnitude rather than the array's own
+    (see :func:`denoised`).
     """
     if value is None:
         return "None"
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
-        return number(array, digits)
-    array = denoised(array)
+        return number(array if scale is None else denoised(array, scale), digits)
+    array = denoised(array, scale)
     if array.size <= max_elements:
         return _nested(array, digits)
     finite = array[np.isfinite(array)]
@@ -135,7 +155,8 @@ def running_sum(parts: list, total, digits: int = DIGITS,
     """
     if len(parts) <= 1:
         return array_text(total, digits, max_elements)
-    shown = [array_text(part, digits, max_elements) for part in parts]
+    scale = scale_of(total, *parts)  # a part that is noise beside the sum is 0
+    shown = [array_text(part, digits, max_elements, scale) for part in parts]
     if len(shown) > 4:
         shown = [*shown[:2], "…", shown[-1]]
     terms = shown[0]
@@ -155,6 +176,11 @@ def shape_text(shape: tuple) -> str:
 def subscript(letter: str, index: int) -> str:
     """A numbered name: ``u₇`` for node 7, ``c₅`` for a constant array."""
     return letter + str(index).translate(_SUBSCRIPT)
+
+
+def subscripted(name: str) -> str:
+    """A name with its digits written as subscripts, as labels are: ``u1`` → ``u₁``."""
+    return name.translate(_SUBSCRIPT)
 
 
 def constant_name(value) -> str:

@@ -5,10 +5,10 @@ local Jacobians along each path (vector chain rule, numerator layout: the Jacobi
 the output on the left).  Paths run over edges, so ``x * x`` has two: one per argument.
 
 >>> import graphviz_ad as gad
->>> g = gad.trace(lambda x: x + x ** 2, 3.0)     # u₂ = x², u₃ = x + u₂
+>>> g = gad.trace(lambda x: x + x ** 2, 3.0)     # u₁ = x², u₂ = x + u₁
 >>> paths = g.paths("x")
 >>> [(str(p), float(p.product)) for p in paths]
-[('x → u₂ → u₃', 6.0), ('x → u₃', 1.0)]
+[('x → u₁ → u₂', 6.0), ('x → u₂', 1.0)]
 >>> float(paths.sum()) == g.grad("x")
 True
 

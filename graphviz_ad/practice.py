@@ -19,14 +19,14 @@ first try, right at the second, and missed.
 >>> import graphviz_ad as gad
 >>> exercise = Exercise(gad.trace(lambda x: x + x ** 2, 3.0), "backward")
 >>> exercise.question.prompt[-1]
-'∂u₃/∂x += ∂u₃/∂u₃ · ∂u₃/∂x = ?'
->>> exercise.answer("1").correct, exercise.answer("1").correct   # x directly, then u₂
+'∂u₂/∂x += ∂u₂/∂u₂ · ∂u₂/∂x = ?'
+>>> exercise.answer("1").correct, exercise.answer("1").correct   # x directly, then u₁
 (True, True)
->>> verdict = exercise.answer("5")                                 # x through u₂: 2x = 6
+>>> verdict = exercise.answer("5")                                 # x through u₁: 2x = 6
 >>> verdict.correct, verdict.final, verdict.hint
-(False, False, 'the rule: ∂u₂/∂x = 2x, so ∂u₃/∂x += ∂u₃/∂u₂ · [2x]')
+(False, False, 'the rule: ∂u₁/∂x = 2x, so ∂u₂/∂x += ∂u₂/∂u₁ · [2x]')
 >>> exercise.answer("6").text
-'✔ at the second try: ∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6  → ∂u₃/∂x = 7  (2 of 2, complete)'
+'✔ at the second try: ∂u₂/∂x += ∂u₂/∂u₁ · [2x] = 6  → ∂u₂/∂x = 7  (2 of 2, complete)'
 >>> exercise.done, exercise.score.text
 (True, '3 of 3 right: 2 at the first try, 1 at the second')
 

@@ -16,7 +16,7 @@ same order, so both give the same numbers to the last bit (a test checks it).
 >>> from graphviz_ad import trace
 >>> g = trace(lambda x: x + x ** 2, 3.0)
 >>> [(e.operand.label, float(e.contribution)) for e in reverse(g, 1.0)]
-[('x', 1.0), ('u₂', 1.0), ('x', 6.0)]
+[('x', 1.0), ('u₁', 1.0), ('x', 6.0)]
 """
 
 from __future__ import annotations

@@ -15,6 +15,14 @@ along it (``direction``), the local Jacobian, what arrives (``upstream``), the
 The first steps of a backward or tangent pass seed it (``edge`` is None).  Records are
 made by :class:`graphviz_ad.debugger.Debugger`, which also decides the seed
 (:func:`graphviz_ad.propagate.output_seed`).
+
+**Step numbers** are the same in every front end (terminal debugger, ``render --step``,
+the HTML player, JSON): *step 0* is the pass before anything happened, *step k* the state
+after the k-th record, so the seed of a backward pass is step 1 and a pass of ``n``
+records ends at step ``n``.  A record's ``number`` is ``index + 1`` (``index`` counts the
+records from 0, as ``Debugger.goto`` does); a :class:`~graphviz_ad.debugger.State`'s
+``number`` is ``index + 1`` too (0 before the first step), and
+``Debugger.goto_number(k)`` moves the cursor to step k.  Front ends show "step k of n".
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
-from .notation import array_text, bracket, total_name
+from .notation import array_text, bracket, scale_of, total_name
 from .tracer import Node
 
 
@@ -50,6 +58,11 @@ class ForwardStep:
     _trail: object = field(compare=False)
     mode: ClassVar[str] = "forward"
     direction: ClassVar[str] = "along"  # values flow along the edges into the node
+
+    @property
+    def number(self) -> int:
+        """The step number every front end shows: ``index + 1`` (0 is before the pass)."""
+        return self.index + 1
 
     @property
     def source(self):
@@ -84,7 +97,7 @@ class ForwardStep:
         return self._trail.state(self.index)
 
     def __repr__(self) -> str:
-        return f"<ForwardStep {self.index}: {self.text}>"
+        return f"<ForwardStep {self.number}: {self.text}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -103,6 +116,11 @@ class _EdgeStep:
     _trail: object = field(compare=False)
     mode: ClassVar[str] = ""
     direction: ClassVar[str] = ""  # "against" the edge (backward) or "along" it (tangent)
+
+    @property
+    def number(self) -> int:
+        """The step number every front end shows: ``index + 1`` (the seed is step 1)."""
+        return self.index + 1
 
     @property
     def complete(self) -> bool:
@@ -157,8 +175,14 @@ class _EdgeStep:
         own = self.name(self.node)
         if self.via is None:
             return f"{own} = {array_text(self.total)}  (seed)"
+        return self._sentence(self.equation())
+
+    def _sentence(self, update: str) -> str:
+        """``update = contribution  → own = total  (k of n, complete)``."""
+        own = self.name(self.node)
         done = ", complete" if self.complete else ""
-        return (f"{self.equation()} = {array_text(self.contribution)}  → {own} = "
+        scale = scale_of(self.contribution, self.total)
+        return (f"{update} = {array_text(self.contribution, scale=scale)}  → {own} = "
                 f"{array_text(self.total)}  ({self.count_text}{done})")
 
     def equation(self, factor: str | None = None) -> str:
@@ -175,7 +199,7 @@ class _EdgeStep:
         return self._trail.state(self.index)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.index}: {self.text}>"
+        return f"<{type(self).__name__} {self.number}: {self.text}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -194,6 +218,20 @@ class BackwardStep(_EdgeStep):
     @property
     def edge(self) -> Edge | None:
         return None if self.via is None else Edge(self.node, self.via, self.arg)
+
+    @property
+    def backprop_rule(self) -> str | None:
+        """The update this step makes, as a derivation writes it (None for the seed):
+        ``∂y/∂W += ∂y/∂u₁ · xᵀ`` (:meth:`graphviz_ad.linear.Jacobian.backprop_rule`)."""
+        if self.via is None:
+            return None
+        return self.local.backprop_rule(self.node.label, self._trail.graph.output.label)
+
+    @property
+    def backprop_text(self) -> str:
+        """The step in words with its backprop rule (``text`` with the Jacobian):
+        ``∂y/∂W += ∂y/∂u₁ · xᵀ = [[…]]  → ∂y/∂W = [[…]]  (1 of 1, complete)``."""
+        return self.text if self.via is None else self._sentence(self.backprop_rule)
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

@@ -16,6 +16,7 @@ table and are only looked up when someone asks for a Jacobian.
 
 from __future__ import annotations
 
+import ast
 import dis
 import gc
 import linecache
@@ -30,7 +31,7 @@ import numpy as np
 
 from .errors import ShapeError, TraceError, UnsupportedAttribute
 from .graph import Graph
-from .notation import constant_name, subscript
+from .notation import constant_name, subscript, subscripted
 from .primitives import PRIMITIVES, local_jacobian
 from .safe_text import printable
 
@@ -78,10 +79,11 @@ class Node:
     """
 
     __slots__ = (
-        "_calls", "_code", "_label", "_lineno", "id", "inputs", "name", "op", "params", "value"
+        "_calls", "_code", "_label", "_lineno", "_number", "ends_line", "id", "inputs", "name",
+        "op", "params", "value"
     )
 
-    def __init__(self, id, op, inputs, value, params, name, code, lineno, calls):
+    def __init__(self, id, op, inputs, value, params, name, code, lineno, calls, number=0):
         self.id = id
         self.op = op
         self.inputs = inputs
@@ -92,6 +94,10 @@ class Node:
         self._lineno = lineno
         self._calls = calls
         self._label = None  # made on first use: pictures ask for every label many times
+        self._number = number  # 1, 2, … for the intermediate results in tape order; 0 for leaves
+        # True unless the next node was made on the same line of the same call: only the
+        # last node of a line can be the value a ``name = expr`` line assigns
+        self.ends_line = True
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -108,17 +114,39 @@ class Node:
 
     @property
     def label(self) -> str:
-        """The name rules and pictures use: the input's name, a constant's value when it is a
-        number, ``c₅`` for other constants, ``u₇`` for intermediate results (as in the paper's
-        u₁ = x², y = x + u₁)."""
+        """The name rules and pictures use, as the paper writes them (u₁ = x², y = x + u₁):
+        an input's name; a constant's value when it is a number, else the name the user's
+        code gave the array (``target``) or ``c``; ``u₁``, ``u₂``, … for the intermediate
+        results, numbered in tape order (leaves use up no numbers)."""
         if self._label is None:
             if self.name is not None:  # a name is shown as text: control characters escaped
                 self._label = printable(self.name)
-            elif self.op == "const" and np.ndim(self.value) == 0:
-                self._label = constant_name(self.value)
+            elif self.op == "const":
+                if np.ndim(self.value) == 0:
+                    self._label = constant_name(self.value)
+                else:
+                    self._label = printable((self.params or {}).get("variable", "c"))
             else:
-                self._label = subscript("c" if self.op == "const" else "u", self.id)
+                self._label = subscript("u", self._number)
         return self._label
+
+    @property
+    def assigned(self) -> str | None:
+        """The variable a line of the user's code assigned this result to: ``z`` for the last
+        operation of ``z = w @ x + b``, so pictures can say ``z = u₂``.  Read from the source
+        (:func:`assignment_names`); None when the line is not a simple one-line
+        ``name = expr`` or this node is not the last one the line made."""
+        if not self.inputs or not self.ends_line:
+            return None
+        name = assignment_names(self._code.co_filename).get(self._lineno)
+        # ``u1 = x**2`` names u₁ by its own label: nothing to add
+        return None if name is None or subscripted(name) == self.label else name
+
+    @property
+    def title(self) -> str:
+        """The label with the source's name for it: ``z = u₂`` (or just ``u₂``)."""
+        name = self.assigned
+        return self.label if name is None else f"{printable(name)} = {self.label}"
 
     def labels(self) -> dict[str, str]:
         """Operand names for rule templates: x, y by position, out for this node."""
@@ -188,11 +216,19 @@ class _Tape:
         self.roots: dict[int, _Root] = {}  # id(traced array with views) -> its views
         self.aliased_inputs: set[int] = set()  # ids of inputs that share memory in the caller
         self.refused_store = None  # (frame, instruction, TraceError) of a refused a[...] = x
+        self.intermediates = 0  # results recorded so far: u₁, u₂, …
 
     def add(self, op, inputs, value, params=None, name=None, where=None) -> Node:
         code, lineno, calls = where if where is not None else self.where()
         nodes = self.nodes
-        node = Node(len(nodes), op, inputs, value, params, name, code, lineno, calls)
+        if op not in ("input", "const"):
+            self.intermediates += 1
+        node = Node(len(nodes), op, inputs, value, params, name, code, lineno, calls,
+                    self.intermediates if op not in ("input", "const") else 0)
+        if nodes:
+            last = nodes[-1]
+            last.ends_line = not (last._lineno == lineno and last._code is code
+                                  and last._calls == calls)
         nodes.append(node)
         return node
 
@@ -266,10 +302,26 @@ class _Tape:
                 f"an operand of dtype {array.dtype} at {_location(where)} cannot be traced: "
                 "graphviz-ad differentiates real floating-point arrays only"
             )
-        node = self.add("const", (), array if array.ndim else array[()], where=where)
+        # the variable holding it names it in pictures; ``name`` stays an input's name only
+        name = self._name_of(value) if array.ndim and isinstance(value, np.ndarray) else None
+        node = self.add("const", (), array if array.ndim else array[()],
+                        params={"variable": name} if name else None, where=where)
         if isinstance(value, np.ndarray):  # weakly: holding it would keep a view alive
             self._constants[id(value)] = (weakref.ref(value), node)
         return node
+
+    def _name_of(self, array) -> str | None:
+        """The one variable of the user's running function (its locals, then its module's
+        globals) bound to ``array`` itself, so a constant reads ``target`` rather than ``c``;
+        None when no name or several names hold it."""
+        frame = self._last_frame
+        if frame is None:
+            return None
+        for scope in (frame.f_locals, frame.f_globals):
+            names = [name for name, value in scope.items() if value is array]
+            if names:
+                return names[0] if len(names) == 1 and names[0].isidentifier() else None
+        return None
 
     def close(self) -> None:
         self.open = False
@@ -284,6 +336,45 @@ class _Tape:
         """The weak reference's callback: a traced view was freed."""
         if self.views.get(view.key) is view:
             del self.views[view.key]
+
+
+_ASSIGNMENTS: dict[str, tuple] = {}  # filename -> (modification time, {line: name})
+# Values that are not one array even when built from traced ones: their last node is not it
+_NOT_ONE_VALUE = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp,
+                  ast.DictComp, ast.GeneratorExp, ast.Lambda, ast.Starred)
+
+
+def assignment_names(filename: str) -> dict[int, str]:
+    """The lines of a Python file that assign one expression to one name, ``{line: name}``:
+    ``z = w @ x + b`` on line 7 gives ``{7: "z"}``.  Only one-line statements alone on their
+    line count; ``a, b = …``, ``a.x = …``, ``a[0] = …``, ``a += …`` and lists, tuples or
+    comprehensions do not.  Read once per file (again if the file changes); an unreadable
+    file has none."""
+    try:
+        mtime = os.stat(filename).st_mtime
+    except OSError:
+        mtime = None
+    known = _ASSIGNMENTS.get(filename)
+    if known is not None and known[0] == mtime:
+        return known[1]
+    names: dict[int, str] = {}
+    statements_on: dict[int, int] = {}
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        tree = None
+    for statement in ast.walk(tree) if tree is not None else ():
+        if not isinstance(statement, ast.stmt):
+            continue
+        statements_on[statement.lineno] = statements_on.get(statement.lineno, 0) + 1
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and statement.lineno == statement.end_lineno
+                and not isinstance(statement.value, _NOT_ONE_VALUE)):
+            names[statement.lineno] = statement.targets[0].id
+    names = {line: name for line, name in names.items() if statements_on[line] == 1}
+    _ASSIGNMENTS[filename] = (mtime, names)
+    return names
 
 
 def snapshot(array: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ def test_np_array_of_traced_values_and_numbers_is_one_node():
     graph = gad.trace(f, 1.5, -0.5)
     assert_allclose(graph.value, [1.5, -1.0, 3.0])
     (node,) = [node for node in graph.nodes if node.op == "array"]
-    assert [operand.label for operand in node.inputs] == ["a", "u₃"]
+    assert [operand.label for operand in node.inputs] == ["a", "u₁"]
     assert node.jacobian(0).rule == "[I; 0]" and node.jacobian(1).rule == "[0; I]"
     assert_allclose(graph.jacobian("b"), [0.0, 2.0, 0.0])
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import graphviz_ad as gad
 from graphviz_ad import cli
 from graphviz_ad.collect import ScriptError, choose, collecting, graph_names, run_script
-from graphviz_ad.examples import ORDER
+from graphviz_ad.examples import ORDER, find
 from graphviz_ad.primitives import PRIMITIVES, Diag, Primitive
 from graphviz_ad.render import binary
 
@@ -259,7 +260,7 @@ def test_grad_does_not_build_a_huge_jacobian(capsys, tmp_path):
 def test_check_passes_on_an_example(capsys):
     status, out, _ = run(capsys, "check", "mlp")
     assert status == 0
-    assert "u₁₃ = exp(u₁₂)" in out and "mlp.py:21" in out
+    assert "u₈ = exp(u₇)" in out and "mlp.py:21" in out
     assert "local Jacobians within 1e-06" in out and "FAIL" not in out
 
 
@@ -291,7 +292,7 @@ def test_render_svg_by_default(capsys, tmp_path, monkeypatch):
     assert status == 0 and out == "wrote neuron-1.svg\n"
     svg = ElementTree.parse(tmp_path / "neuron-1.svg").getroot()
     assert svg.tag.endswith("svg")
-    assert "[u₄ &gt; 0]" in (tmp_path / "neuron-1.svg").read_text(encoding="utf-8")
+    assert "[u₂ &gt; 0]" in (tmp_path / "neuron-1.svg").read_text(encoding="utf-8")
 
 
 def test_render_dot_at_a_backward_step(capsys):
@@ -299,7 +300,28 @@ def test_render_dot_at_a_backward_step(capsys):
                          "--step", "4", "-o", "-", "--format", "dot")
     assert status == 0
     assert out.startswith('digraph "x_plus_square"')
-    assert "backward pass, step 4" in out and "∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6" in out
+    assert "backward pass, step 4 of 4" in out and "∂u₂/∂x += ∂u₂/∂u₁ · 2x = 6" in out
+
+
+@pytest.mark.parametrize("number", [0, 1, 3, 4])
+def test_a_step_number_names_one_state_in_step_json_and_the_engine(capsys, number):
+    """One numbering everywhere: step 0 is before the pass, the seed is step 1."""
+    status, out, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "--step", str(number), "-o", "-", "--format", "json")
+    assert status == 0
+    document = json.loads(out)
+    graph = run_script(str(find("total_derivative").path))[0]
+    debugger = gad.Debugger(graph, "backward")
+    step = debugger.goto_number(number)
+    assert document["step"]["number"] == debugger.number == debugger.state().number == number
+    assert document["step"]["of"] == len(debugger) == 4
+    assert document["step"]["text"] == ("" if step is None else step.text)
+    assert (step is None) == (number == 0) and (number != 1 or step.is_seed)
+    assert [node["status"] for node in document["nodes"]] == [
+        debugger.state().status(node) for node in graph.nodes]
+    status, dot, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",
+                         "--step", str(number), "-o", "-", "--format", "dot")
+    assert (f"step {number} of 4" in dot) == (number > 0)
 
 
 def test_render_json_in_forward_mode(capsys):
@@ -345,14 +367,14 @@ def test_render_slide_options(capsys, tmp_path):
     (["-o", "picture.gif"], "cannot tell the format"),
     (["-o", "-", "--format", "png"], "binary"),
     (["-o", "p.html", "--step", "1"], "give --mode, not --step"),
-    (["--focus", "u₉₉"], "has no node 'u₉₉'; its nodes are x, 2, u₂, u₃"),
+    (["--focus", "u₉₉"], "has no node 'u₉₉'; its nodes are x, 2, u₁, u₂"),
 ])
 def test_render_usage_errors(capsys, argv, message):
     status, _, err = run(capsys, "render", "total_derivative", "--graph", "x_plus_square", *argv)
     assert status == 2 and message in err
 
 
-@pytest.mark.parametrize(("node", "label"), [("u₂", "u₂"), ("u2", "u₂"), ("3", "u₃"),
+@pytest.mark.parametrize(("node", "label"), [("u₂", "u₂"), ("u2", "u₂"), ("3", "u₂"),
                                              ("2", "2")])  # the constant 2 is labelled 2
 def test_render_focus_takes_a_label_typed_either_way_or_an_id(capsys, node, label):
     status, out, _ = run(capsys, "render", "total_derivative", "--graph", "x_plus_square",

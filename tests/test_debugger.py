@@ -236,8 +236,8 @@ def test_steps_are_deterministic_and_reprs_stay_short():
         texts.append([repr(s) for mode in ("forward", "backward", "tangent")
                       for s in getattr(dbg, mode)()])
     assert texts[0] == texts[1]
-    # the adjoint of x is ∂u₃/∂x, u₃ the output (graphviz_ad.notation.adjoint)
-    assert texts[0][5] == "<BackwardStep 1: ∂u₃/∂x += ∂u₃/∂u₃ · [u₂] = 9  → ∂u₃/∂x = 9  (1 of 2)>"
+    # the adjoint of x is ∂u₂/∂x, u₂ the output (graphviz_ad.notation.adjoint)
+    assert texts[0][5] == "<BackwardStep 2: ∂u₂/∂x += ∂u₂/∂u₂ · [u₁] = 9  → ∂u₂/∂x = 9  (1 of 2)>"
     assert all(len(text) < 200 for text in texts[0])
 
 
@@ -397,16 +397,16 @@ def test_forward_non_finite_breakpoint_names_the_first_bad_value():
     assert "−∞" in hit.text and "gap = x - y" not in hit.text
     assert f"test_debugger.py:{log_of_difference.__code__.co_firstlineno + 2}" in hit.text
     dbg.set_mode("backward")
-    backward_hit = dbg.run_to(gad.NonFinite())  # exp's slope exp(u₅) is NaN, from the log
+    backward_hit = dbg.run_to(gad.NonFinite())  # exp's slope exp(u₃) is NaN, from the log
     assert backward_hit.origin.op == "exp" and backward_hit.step.index == 1
-    assert "first from u₃ = log(u₂)" in backward_hit.text
+    assert "first from u₂ = log(u₁)" in backward_hit.text
 
 
 def test_nan_breakpoint_in_forward_pass_reports_where_hides_it():
     with np.errstate(invalid="ignore"):
         graph = gad.trace(lambda x: np.where(x > 0, np.sqrt(x), 0.0), -1.0)
     hit = gad.Debugger(graph).run_to(gad.NonFinite())
-    assert hit.origin.op == "sqrt" and "hidden from the output by u₃ = where" in hit.text
+    assert hit.origin.op == "sqrt" and "hidden from the output by u₂ = where" in hit.text
 
 
 # -- random programs -------------------------------------------------------------------------------
@@ -451,7 +451,7 @@ def test_steps_are_immutable_and_nodes_resolve_by_name_label_or_id():
         step.total = 0.0
     state = dbg.state()
     assert state.total("x") is state.total(0) is state.total(graph.inputs["x"])
-    assert state.total("u₂") is state.total(graph.nodes[2])
+    assert state.total("u₁") is state.total(graph.nodes[2])
     with pytest.raises(KeyError, match="no node"):
         state.total("nowhere")
     other = gad.trace(x_times_square, 3.0)

@@ -139,3 +139,46 @@ def test_coefficients_are_what_can_vanish():
     graph = gad.trace(lambda w, x: w @ x, np.ones(2), np.array([3.0, 0.0]))
     np.testing.assert_array_equal(graph.output.jacobian(0).coefficients, [3.0, 0.0])
     assert gad.trace(lambda x: x[0], np.ones(2)).output.jacobian(0).coefficients is None
+
+
+# -- the backprop form of every edge -----------------------------------------------------------
+
+
+def test_backprop_rules_are_the_derivations_updates():
+    import graphviz_ad as gad
+
+    def layer(W, x, b):
+        u = W @ x
+        return np.tanh(u + b).sum()
+
+    g = gad.trace(layer, np.ones((2, 3)), np.ones(3), np.zeros(2))
+    u1, u2, u3 = (g.node(f"u{i}") for i in (1, 2, 3))
+    assert u1.jacobian(0).rule == "I ⊗ xᵀ"  # the Kronecker form stays the Jacobian's rule
+    assert u1.jacobian(0).backprop_rule("W", "y") == "∂y/∂W += ∂y/∂u₁ · xᵀ"
+    assert u1.jacobian(1).backprop_rule("x", "y") == "∂y/∂x += Wᵀ · ∂y/∂u₁"
+    assert u2.jacobian(0).backprop_rule("u₁", "y") == "∂y/∂u₁ += ∂y/∂u₂"
+    assert u3.jacobian(0).backprop_rule("u₂", "y") == "∂y/∂u₂ += ∂y/∂u₃ ⊙ (1 − tanh²u₂)"
+    scalar_bias = gad.trace(lambda x, b: (x + b).sum(), np.ones(3), 0.5)
+    assert scalar_bias.node("u1").jacobian(1).backprop_rule("b", "y") == "∂y/∂b += sum(∂y/∂u₁)"
+    batch = gad.trace(lambda X, b: (X + b).sum(), np.ones((4, 3)), np.ones(3))
+    assert batch.node("u1").jacobian(1).backprop_rule("b", "y") == "∂y/∂b += sum(∂y/∂u₁, axis=0)"
+    steps = list(gad.Debugger(g, "backward").backward())
+    assert steps[0].backprop_rule is None  # the seed
+    w_step = next(step for step in steps if step.node is g.inputs["W"])
+    assert w_step.backprop_rule == "∂u₄/∂W += ∂u₄/∂u₁ · xᵀ"
+
+
+def test_edges_show_the_backprop_form_in_a_backward_pass_and_kronecker_only_expanded():
+    import graphviz_ad as gad
+
+    g = gad.trace(lambda W, x: np.tanh(W @ x).sum(), np.ones((2, 3)), np.ones(3))
+    debugger = gad.Debugger(g, "backward")
+    debugger.run()
+    backward = g.to_dot(step=debugger)
+    assert "∂u₃/∂W +=<br/>∂u₃/∂u₁ · xᵀ" in backward and "⊗" not in backward.split("label=<", 2)[2]
+    plain = g.to_dot()
+    assert "I ⊗ xᵀ" not in plain and "∂u₃/∂W +=" in plain  # no Kronecker form by default
+    expanded = g.to_dot(edge_rule="expanded")
+    assert "I ⊗ xᵀ<br/>2×6" in expanded
+    jacobian = g.to_dot(step=debugger, edge_rule="jacobian")
+    assert "diag(1 − tanh²u₁)" in jacobian

@@ -17,12 +17,12 @@ def products(paths):
 def test_x_plus_x_squared_has_paths_six_and_one():
     graph = gad.trace(lambda x: x + x**2, 3.0)
     paths = graph.paths("x")
-    assert [str(path) for path in paths] == ["x → u₂ → u₃", "x → u₃"]
+    assert [str(path) for path in paths] == ["x → u₁ → u₂", "x → u₂"]
     assert products(paths) == [6.0, 1.0]
     assert paths.total_count == 2 and not paths.truncated
     assert float(paths.sum()) == graph.grad("x") == 7.0
     assert [path.rules for path in paths] == [("2x", "1"), ("1",)]
-    assert paths[0].text == "x → u₂ → u₃: [1] · [2x] = 6"
+    assert paths[0].text == "x → u₁ → u₂: [1] · [2x] = 6"
 
 
 def test_x_times_x_squared_has_paths_nine_and_eighteen():

@@ -82,21 +82,21 @@ def test_close_enough(answer, expected, right):
 def test_the_first_question_shows_the_operation_the_values_and_the_upstream_adjoint():
     question = Exercise(x_plus_square()).question
     assert question.kind == "number"
-    assert question.prompt[0].startswith("u₃ = add(x, u₂) = 12    # ")
-    assert question.prompt[1:] == ("where x = 3, u₂ = 9", "∂u₃/∂u₃ = 1",
-                                   "∂u₃/∂x += ∂u₃/∂u₃ · ∂u₃/∂x = ?")
+    assert question.prompt[0].startswith("u₂ = add(x, u₁) = 12    # ")
+    assert question.prompt[1:] == ("where x = 3, u₁ = 9", "∂u₂/∂u₂ = 1",
+                                   "∂u₂/∂x += ∂u₂/∂u₂ · ∂u₂/∂x = ?")
 
 
 def test_right_then_wrong_then_right_and_the_score():
     exercise = Exercise(x_plus_square())
     assert exercise.total == 3 and exercise.number == 1
     first = exercise.answer("1")
-    assert first.correct and first.final and first.text.startswith("✔ ∂u₃/∂x += ")
+    assert first.correct and first.final and first.text.startswith("✔ ∂u₂/∂x += ")
     assert exercise.debugger.index == 1  # the step is revealed: the debugger is on it
     exercise.answer("1")
     wrong = exercise.answer("[5]")  # one entry for a scalar counts as a number
     assert not wrong.correct and not wrong.final
-    assert wrong.hint == "the rule: ∂u₂/∂x = 2x, so ∂u₃/∂x += ∂u₃/∂u₂ · [2x]"
+    assert wrong.hint == "the rule: ∂u₁/∂x = 2x, so ∂u₂/∂x += ∂u₂/∂u₁ · [2x]"
     assert exercise.tries == 1
     assert exercise.answer("6").text.startswith("✔ at the second try")
     assert exercise.done and exercise.question is None
@@ -110,7 +110,7 @@ def test_two_wrong_answers_reveal_the_answer():
     exercise.answer("2")
     verdict = exercise.answer("3")
     assert not verdict.correct and verdict.final
-    assert verdict.text.startswith("✘ the answer is 1: ∂u₃/∂x += ")
+    assert verdict.text.startswith("✘ the answer is 1: ∂u₂/∂x += ")
     assert exercise.score.missed == 1 and exercise.number == 2
 
 
@@ -131,13 +131,13 @@ def test_a_vector_answer_for_a_scalar_gradient_is_wrong_and_says_why():
     """Scalar expansion: the adjoint of z in x + z sums over the copies."""
     graph = gad.trace(lambda x, z: np.sum(x + z), np.array([1.0, 2.0, 3.0]), 2.0)
     exercise = Exercise(graph)
-    exercise.answer("[1, 1, 1]")  # ∂y/∂u₂ through the sum
+    exercise.answer("[1, 1, 1]")  # ∂y/∂u₁ through the sum
     exercise.answer("[1, 1, 1]")  # ∂y/∂x
     step = exercise.question.step
     assert step.node.label == "z"
     verdict = exercise.answer("[1, 1, 1]")
     assert not verdict.correct
-    assert "∂u₃/∂z has z's shape, scalar; you typed 3" in verdict.text
+    assert "∂u₂/∂z has z's shape, scalar; you typed 3" in verdict.text
     assert exercise.answer("3").correct
 
 
@@ -146,7 +146,7 @@ def test_an_array_question_says_its_shape_and_takes_nested_lists():
     exercise = Exercise(graph)
     assert exercise.question.prompt[-1].endswith("= ?  (2 numbers)")
     exercise.answer("[1, 1]")
-    assert exercise.question.prompt[-1] == "∂u₃/∂W += ∂u₃/∂u₂ · ∂u₂/∂W = ?  (a 2×3 array)"
+    assert exercise.question.prompt[-1] == "∂u₂/∂W += ∂u₂/∂u₁ · ∂u₁/∂W = ?  (a 2×3 array)"
     assert not exercise.answer("[1, 2, 3, 1, 2, 3]").correct  # flat: the shape matters
     assert exercise.answer("[[1, 2, 3], [1, 2, 3]]").correct
     assert exercise.question.prompt[-1].endswith("= ?  (3 numbers)")
@@ -154,7 +154,7 @@ def test_an_array_question_says_its_shape_and_takes_nested_lists():
 
 def test_tangent_exercise_asks_for_the_forward_contributions():
     exercise = Exercise(x_plus_square(), "tangent")
-    assert exercise.question.prompt[-1] == "du₂ += ∂u₂/∂x · dx = ?"
+    assert exercise.question.prompt[-1] == "du₁ += ∂u₁/∂x · dx = ?"
     for expected in ("6", "1", "6"):
         assert exercise.answer(expected).correct
     assert exercise.done and exercise.score.first == 3
@@ -181,7 +181,7 @@ def test_a_wrong_rule_gets_the_shape_as_a_hint_then_the_answer():
     question = exercise.question
     wrong = next(i for i in range(4) if i != question.answer)
     verdict = exercise.answer(str(wrong + 1))
-    assert verdict.hint.startswith("∂u₂/∂w is 1×2")
+    assert verdict.hint.startswith("∂u₁/∂w is 1×2")
     verdict = exercise.answer(question.choices[wrong])  # the rule typed out
     assert verdict.final and not verdict.correct
     assert f"the answer is {'abcd'[question.answer]}) {question.step.local.rule}" in verdict.text

@@ -18,7 +18,7 @@ def test_the_library_quick_start_runs_as_written(capsys):
     g = namespace["g"]
     assert g.value == 2.25
     np.testing.assert_array_equal(g.grad()["w"], [3.0, 1.0, 2.0])
-    assert g.output.jacobian(1).rule == "[u₄ > 0]"
+    assert g.output.jacobian(1).rule == "[u₂ > 0]"
     printed = capsys.readouterr().out.splitlines()
     listed = [line.split("#")[0].rstrip() for line in printed]
     documented = [
@@ -32,6 +32,6 @@ def test_the_step_engine_quick_start_runs_as_written(capsys, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks()[1], str(README), "exec"), {})
     printed = capsys.readouterr().out
-    assert "∂u₃/∂x += ∂u₃/∂u₂ · [2x] = 6  → ∂u₃/∂x = 7  (2 of 2, complete)" in printed
+    assert "∂u₂/∂x += ∂u₂/∂u₁ · [2x] = 6  → ∂u₂/∂x = 7  (2 of 2, complete)" in printed
     assert "sum = 7" in printed
     assert "1 + 6 = 7" in (tmp_path / "x_plus_x2.svg").read_text(encoding="utf-8")

@@ -22,7 +22,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # The functions of the golden pictures come first, so that their line numbers (which the
 # pictures' tooltips show) do not move when tests below are edited.
 def neuron(w, x, b):
-    return np.maximum(0, w @ x + b)
+    z = w @ x + b
+    return np.maximum(0, z)
 
 
 def square(x):
@@ -117,7 +118,7 @@ def test_same_text_on_every_run():
 def test_node_shows_name_symbol_expression_shape_and_value():
     text = to_dot(gad.trace(neuron, *NEURON_ARGS))
     matmul = node_statement(text, "n3")
-    for part in ("<b>u₃</b>", "@", "matmul(w, x)", "scalar", ">2<"):
+    for part in ("<b>u₁</b>", "@", "matmul(w, x)", "scalar", ">2<"):
         assert part in matmul
     w = node_statement(text, "n0")
     assert "[1, −2, 0.5]" in w and ">input<" in w
@@ -136,7 +137,10 @@ def test_edge_shows_rule_shape_and_small_numbers():
     (w_edge,) = edge_statements(text, "n0", "n3")
     assert "xᵀ<br/>1×3<br/>[3, 1, 2]" in w_edge
     (relu_edge,) = edge_statements(text, "n4", "n6")
-    assert "[u₄ &gt; 0] = 1<br/>1×1" in relu_edge
+    assert "label=<[u₂ &gt; 0] = 1>" in relu_edge  # a 1×1 Jacobian is its number
+    (add_edge,) = edge_statements(text, "n3", "n4")
+    assert "label=<1>" in add_edge  # an identity alone, no shape or numbers
+    assert "<b>z = u₂</b>" in node_statement(text, "n4")  # the source's name for u₂
 
 
 def test_jacobian_numbers_can_be_turned_off():
@@ -241,13 +245,13 @@ def test_large_graphs_are_collapsed_by_default():
 
 def test_focus_keeps_the_k_hop_neighbourhood():
     graph = nets()
-    text = to_dot(graph, focus="u₇", hops=1)
+    text = to_dot(graph, focus="u₃", hops=1)
     drawn = set(re.findall(r"^\s*(n\d+) \[", text, re.MULTILINE))
-    assert drawn == {"n6", "n7", "n8"}  # u₆ → u₇ → u₈
-    assert "within 1 edge of u₇" in text
+    assert drawn == {"n6", "n7", "n8"}  # u₂ → u₃ → u₄ (nodes 6, 7, 8)
+    assert "within 1 edge of u₃" in text
     two_hops = set(re.findall(r"^\s*(n\d+) \[", to_dot(graph, focus=7, hops=2), re.MULTILINE))
     assert two_hops == {"n2", "n3", "n5", "n6", "n7", "n8", "n9"}  # + b1, u₅, W2, u₉
-    assert to_dot(graph, focus="u7", hops=1) == text  # typed without subscripts
+    assert to_dot(graph, focus="u3", hops=1) == text  # typed without subscripts
     assert to_dot(graph, focus=np.int64(7), hops=1) == text
     with pytest.raises(KeyError, match="has no node 'nothing'; its nodes are W1, x, b1"):
         to_dot(graph, focus="nothing")
@@ -307,7 +311,7 @@ def test_tangent_and_forward_steps_use_their_own_scheme():
     debugger.goto(1)
     tangent = to_dot(graph, debugger.current)
     assert "#009E73" in node_statement(tangent, "n3")  # bluish green
-    assert ">du₃<" in node_statement(tangent, "n3")
+    assert ">du₁<" in node_statement(tangent, "n3")
     assert "tangent pass" in tangent
     debugger.set_mode("forward")
     debugger.goto(3)
@@ -319,14 +323,23 @@ def test_tangent_and_forward_steps_use_their_own_scheme():
 
 def test_every_scheme_explains_itself_without_colour_alone():
     graph = gad.trace(x_plus_x_squared, 3.0)
-    debugger = backward_at(graph, 2)
-    text = to_dot(graph, debugger)
-    legend = text[text.index("subgraph cluster_legend"):]
-    for meaning in ("done: adjoint received", "current: receives a contribution now",
-                    "pending: no contribution yet", "this step&#x27;s contribution"):
-        assert meaning in legend
-    styles = re.findall(r'legend_(done|current|pending) \[style="([^"]*)"', legend)
-    assert len({style for _, style in styles}) == 3  # the line style differs, not just hue
+    text = to_dot(graph, backward_at(graph, 2))
+    legend = node_statement(text, "legend")
+    for meaning in ("bold: receives a contribution now", "solid: adjoint received",
+                    "dashed: no contribution yet", "∂u₂/∂x: the adjoint of x"):
+        assert meaning in legend  # line styles, not just hue
+
+
+def test_the_legend_is_compact_and_only_explains_what_the_picture_shows():
+    graph = gad.trace(neuron, *NEURON_ARGS)
+    plain = node_statement(to_dot(graph), "legend")
+    assert "numerator layout" in plain and "z = u₂" in plain
+    assert "adjoint" not in plain and "dashed" not in plain and "3-D box" not in plain
+    assert "legend" not in to_dot(graph, legend=False)
+    done = gad.Debugger(graph, "backward")
+    done.run()
+    legend = node_statement(to_dot(graph, done), "legend")
+    assert "solid: adjoint received" in legend and "dashed" not in legend  # nothing pending
 
 
 def test_before_the_first_step_everything_is_pending():

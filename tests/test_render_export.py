@@ -3,6 +3,7 @@ and what happens without one."""
 
 import html
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -17,7 +18,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def neuron(w, x, b):
-    return np.maximum(0, w @ x + b)
+    z = w @ x + b
+    return np.maximum(0, z)
 
 
 @pytest.fixture
@@ -87,8 +89,8 @@ def test_a_step_can_be_rendered(graph, tmp_path):
     debugger.set_mode("backward")
     debugger.goto(4)
     texts = svg_texts(graph.render(tmp_path / "step.svg", step=debugger.current).read_text())
-    assert "[3, 1, 2]" in texts  # ∂u₆/∂w = xᵀ
-    assert "∂u₆/∂w" in texts
+    assert "[3, 1, 2]" in texts  # ∂u₃/∂w = xᵀ
+    assert "∂u₃/∂w" in texts
 
 
 def test_jupyter_display(graph):
@@ -125,7 +127,7 @@ def test_json_is_node_link_with_values_and_jacobians(graph):
     matmul = data["nodes"][3]
     assert matmul["symbol"] == "@" and matmul["expression"] == "matmul(w, x)"
     assert matmul["source"].startswith("test_render_export.py:")
-    assert matmul["line"] == "return np.maximum(0, w @ x + b)"
+    assert matmul["line"] == "z = w @ x + b"
     edge = data["edges"][0]
     assert edge == {"source": 0, "target": 3, "arg": 0,
                     "jacobian": {"kind": "matmul", "rule": "xᵀ", "shape": [1, 3]}}
@@ -143,7 +145,7 @@ def test_json_with_a_step_has_statuses_and_totals(graph):
     debugger.set_mode("backward")
     debugger.goto(4)
     data = json.loads(to_json(graph, debugger.current))
-    assert data["step"]["mode"] == "backward" and data["step"]["index"] == 4
+    assert data["step"]["mode"] == "backward" and data["step"]["number"] == 5
     w, x = data["nodes"][0], data["nodes"][1]
     assert (w["status"], w["total"]) == ("current", [3.0, 1.0, 2.0])
     assert (x["status"], x["total"]) == ("pending", None)
@@ -263,9 +265,27 @@ def test_the_neuron_diagram_shows_w_receiving_its_gradient(tmp_path):
 
     from graphviz_ad.render import diagrams
 
-    (path,) = diagrams.write_all(tmp_path)
+    (path,) = diagrams.write_all(tmp_path, pictures=False)
     texts = svg_texts(path.read_text(encoding="utf-8"))
-    assert "∂u₆/∂w" in texts and "[3, 1, 2]" in texts
-    assert "current: receives a contribution now" in texts
+    assert "∂u₃/∂w" in texts and "[3, 1, 2]" in texts and "z = u₂" in texts
+    assert "bold: receives a contribution now" in texts
     committed = Path(__file__).parent.parent / "docs" / "neuron_backward.svg"
-    assert "∂u₆/∂w" in svg_texts(committed.read_text(encoding="utf-8"))
+    assert svg_texts(committed.read_text(encoding="utf-8")) == texts
+
+
+def test_the_golden_neuron_svg_at_a_backward_step(graph):
+    """The SVG Graphviz draws from the golden DOT: its texts, in order (positions depend on
+    the Graphviz version, the words do not).  Regenerate with GRAPHVIZ_AD_REGOLD=1."""
+    from pathlib import Path
+
+    debugger = gad.Debugger(graph, "backward")
+    debugger.goto_number(5)  # w receives ∂u₃/∂w = xᵀ
+    svg = to_svg(graph, debugger)
+    golden = Path(__file__).parent / "golden" / "neuron_backward.svg"
+    if os.environ.get("GRAPHVIZ_AD_REGOLD"):
+        golden.write_text(svg, encoding="utf-8")
+    texts = svg_texts(svg)
+    assert texts == svg_texts(golden.read_text(encoding="utf-8"))
+    for text in ("z = u₂", "∂u₃/∂w +=", "∂u₃/∂u₁ · x", "→ [3, 1, 2]", "step 5 of 6"):
+        assert any(text in line for line in texts), text
+    assert not any("̄" in line for line in texts)  # no combining bar anywhere

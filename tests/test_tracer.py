@@ -24,7 +24,7 @@ def test_the_neuron_example_from_the_issue():
     np.testing.assert_array_equal(grads["w"], [3.0, 1.0, 2.0])
     np.testing.assert_array_equal(grads["x"], [1.0, -2.0, 0.5])
     assert grads["b"] == 1.0 and isinstance(grads["b"], float)
-    assert g.output.jacobian(1).rule == "[u₄ > 0]"
+    assert g.output.jacobian(1).rule == "[u₂ > 0]"
     assert g.output.jacobian(1).kind == "diagonal"
 
 
@@ -37,10 +37,10 @@ def test_nodes_inputs_output_and_text_form():
     add = g.nodes[4]
     assert add.inputs == (g.nodes[3], g.inputs["b"])
     assert str(g).splitlines()[1:] == [
-        "  u₃ = matmul(w, x)    # test_tracer.py:12",
-        "  u₄ = add(u₃, b)    # test_tracer.py:12",
-        "  u₆ = maximum(0, u₄)    # test_tracer.py:12",
-        "  return u₆",
+        "  u₁ = matmul(w, x)    # test_tracer.py:12",
+        "  u₂ = add(u₁, b)    # test_tracer.py:12",
+        "  u₃ = maximum(0, u₂)    # test_tracer.py:12",
+        "  return u₃",
     ]
 
 
@@ -294,13 +294,13 @@ def test_comprehensions_are_not_calls():
 
 def test_one_node_lookup_by_node_id_name_or_label():
     graph = gad.trace(lambda x, y: x * y + 2.0 * x + 2.0, 3.0, 4.0)
-    u2 = graph.nodes[2]
-    assert graph.node(u2) is graph.node(2) is graph.node(np.int64(2)) is u2
-    assert graph.node("u₂") is graph.node("u2") is u2  # typed with or without subscripts
+    u1 = graph.nodes[2]  # the first result: x * y
+    assert graph.node(u1) is graph.node(2) is graph.node(np.int64(2)) is u1
+    assert graph.node("u₁") is graph.node("u1") is u1  # typed with or without subscripts
     assert graph.node("y") is graph.inputs["y"]
     with pytest.raises(KeyError, match=r"2 nodes of <lambda> are labelled '2' \(ids 3, 6\)"):
         graph.node("2")
-    with pytest.raises(KeyError, match="has no node 'u9'; its nodes are x, y, u₂, 2, u₄"):
+    with pytest.raises(KeyError, match="has no node 'u9'; its nodes are x, y, u₁, 2, u₂"):
         graph.node("u9")
     with pytest.raises(KeyError, match="node ids are 0 to 7"):
         graph.node(8)
@@ -308,3 +308,66 @@ def test_one_node_lookup_by_node_id_name_or_label():
         graph.node(gad.trace(lambda x: x * x, 3.0).nodes[0])
     with pytest.raises(TypeError, match="not float"):
         graph.node(2.0)
+
+
+# -- names: u₁, u₂, … in tape order, and the source's own names ------------------------------------
+
+
+def named_neuron(w, x, b):
+    z = w @ x + b
+    return np.maximum(0, z)
+
+
+TARGET = np.array([1.0, 2.0, 3.0])
+
+
+def squared_error(p):
+    d = p - TARGET
+    return (d * d).sum()
+
+
+def test_results_are_numbered_from_u1_in_tape_order_and_leaves_use_no_numbers():
+    g = gad.trace(named_neuron, W, X, 0.25)
+    assert [node.label for node in g.nodes] == ["w", "x", "b", "u₁", "u₂", "0", "u₃"]
+    assert g.node("u2") is g.nodes[4] and g.node("u₃") is g.output
+    again = gad.trace(named_neuron, W, X, 0.25)
+    assert [node.title for node in again.nodes] == [node.title for node in g.nodes]
+
+
+def test_a_line_that_assigns_one_result_names_it():
+    g = gad.trace(named_neuron, W, X, 0.25)
+    assert [node.assigned for node in g.nodes] == [None, None, None, None, "z", None, None]
+    assert g.nodes[4].title == "z = u₂" and g.nodes[3].title == "u₁"  # w @ x is not z
+    assert "z = u₂" in g.to_dot()
+
+
+def test_an_array_constant_is_named_by_its_variable_and_not_numbered():
+    g = gad.trace(squared_error, np.zeros(3))
+    assert [node.label for node in g.nodes] == ["p", "TARGET", "u₁", "u₂", "u₃"]
+    assert g.nodes[2].title == "d = u₁"
+    assert g.nodes[1].name is None  # an input's name only: compare and grad rely on it
+
+
+def test_only_simple_one_line_assignments_name_a_result():
+    def f(x):
+        a, b = x * 2.0, x * 3.0
+        pair = [x * 4.0, x * 5.0]
+        c = x * 6.0; d = c * 7.0  # noqa: E702  (two statements on one line name nothing)
+        total = np.sum(
+            a + b)
+        return total + pair[0] + d
+
+    g = gad.trace(f, np.ones(2))
+    assert all(node.assigned is None for node in g.nodes)
+
+
+def test_a_loop_names_only_the_last_result_of_its_line():
+    def f(x):
+        h = x
+        for _ in range(3):
+            h = np.tanh(h * 2.0)
+        return h.sum()
+
+    g = gad.trace(f, np.ones(2))
+    named = [node for node in g.nodes if node.assigned == "h"]
+    assert named == [max((n for n in g.nodes if n.op == "tanh"), key=lambda n: n.id)]

@@ -92,23 +92,23 @@ async def test_backward_x_plus_square_shows_both_contributions_and_their_sum():
         await settle(app, pilot)
         assert "Before the first step of the backward pass" in inspector_text(app)
 
-        await press(app, pilot, "n")  # the seed: ∂u₃/∂u₃ = 1
+        await press(app, pilot, "n")  # the seed: ∂u₂/∂u₂ = 1
         assert "Seed" in inspector_text(app)
 
-        await press(app, pilot, "n")  # ∂u₃/∂x += ∂u₃/∂u₃ · 1, the direct path
-        text = inspector_text(app)
-        assert "Edge x → u₃" in text
-        assert "1 of 2 contributions received" in text
-        assert "via u₃: 1" in text
-        assert "(1 more to come)" in text
-
-        await press(app, pilot, "n", "n")  # ∂u₃/∂u₂, then ∂u₃/∂x += ∂u₃/∂u₂ · 2x = 6 through u₂
+        await press(app, pilot, "n")  # ∂u₂/∂x += ∂u₂/∂u₂ · 1, the direct path
         text = inspector_text(app)
         assert "Edge x → u₂" in text
-        assert "∂u₂/∂x" in text
+        assert "1 of 2 contributions received" in text
+        assert "via u₂: 1" in text
+        assert "(1 more to come)" in text
+
+        await press(app, pilot, "n", "n")  # ∂u₂/∂u₁, then ∂u₂/∂x += ∂u₂/∂u₁ · 2x = 6 through u₁
+        text = inspector_text(app)
+        assert "Edge x → u₁" in text
+        assert "∂u₁/∂x" in text
         assert "contribution (upstream · local): 6" in text
         assert "2 of 2 contributions received ✓ complete" in text
-        assert "via u₃: 1" in text and "via u₂: 6" in text
+        assert "via u₂: 1" in text and "via u₁: 6" in text
         assert "sum: 1 + 6 = 7" in text
         assert app.screen.debugger.index == len(app.screen.debugger) - 1
 
@@ -131,24 +131,24 @@ async def test_previous_restores_the_earlier_step():
 async def test_forward_neuron_values_and_local_jacobians():
     app = DebuggerApp([neuron_graph()])
     async with app.run_test(size=(100, 34)) as pilot:
-        await press(app, pilot, "n", "n", "n", "n")  # w, x, b, then u₃ = w @ x
+        await press(app, pilot, "n", "n", "n", "n")  # w, x, b, then u₁ = w @ x
         text = inspector_text(app)
-        assert "u₃ = matmul(w, x) = 2" in text
-        assert "∂u₃/∂w  matmul  xᵀ  1×3" in text
+        assert "u₁ = matmul(w, x) = 2" in text
+        assert "∂u₁/∂w  matmul  xᵀ  1×3" in text
         assert "[ 3  1  2 ]" in text
-        assert "∂u₃/∂x  matmul  wᵀ  1×3" in text
+        assert "∂u₁/∂x  matmul  wᵀ  1×3" in text
         assert "[ 1  −2  0.5 ]" in text
 
         await press(app, pilot, "l")  # denominator layout: the transpose, a column
         text = inspector_text(app)
-        assert "(∂u₃/∂w)ᵀ  matmul  xᵀ  3×1" in text
+        assert "(∂u₁/∂w)ᵀ  matmul  xᵀ  3×1" in text
         assert "[ 3 ]\n  [ 1 ]\n  [ 2 ]" in text
         assert app.screen.query_one("#inspector").border_subtitle == "denominator layout"
 
         await press(app, pilot, "G")
         text = inspector_text(app)
-        assert "u₆ = maximum(0, u₄) = 2.25" in text
-        assert "[u₄ > 0]" in text
+        assert "u₃ = maximum(0, u₂) = 2.25" in text
+        assert "[u₂ > 0]" in text
 
 
 @headless
@@ -157,10 +157,10 @@ async def test_backward_neuron_gradients():
     async with app.run_test(size=(100, 34)) as pilot:
         await press(app, pilot, "n", "n")
         text = inspector_text(app)
-        assert "Edge u₄ → u₆" in text and "[u₄ > 0]" in text
-        await press(app, pilot, "n", "n", "n")  # u₃, b, then w
+        assert "Edge u₂ → u₃" in text and "[u₂ > 0]" in text
+        await press(app, pilot, "n", "n", "n")  # u₁, b, then w
         text = inspector_text(app)
-        assert "Edge w → u₃" in text
+        assert "Edge w → u₁" in text
         assert "contribution (upstream · local): [ 3  1  2 ]" in text
         assert "1 of 1 contributions received ✓ complete" in text
 
@@ -171,7 +171,7 @@ async def test_inactive_neuron_passes_zero_back():
     async with app.run_test(size=(100, 34)) as pilot:
         await press(app, pilot, "G")
         text = inspector_text(app)
-        assert "Edge x → u₃" in text
+        assert "Edge x → u₁" in text
         assert "[ 0  0  0 ]" in text
 
 
@@ -185,9 +185,9 @@ async def test_modes_cycle_and_tangent_steps():
         await press(app, pilot, "m", "n", "n")
         assert screen.debugger.mode == "tangent"
         text = inspector_text(app)
-        assert "Edge w → u₃" in text
+        assert "Edge w → u₁" in text
         assert "tangent dw: [ 1  1  1 ]" in text
-        assert "Tangent du₃ of u₃: 1 of 1 contributions received" in text
+        assert "Tangent du₁ of u₁: 1 of 1 contributions received" in text
         await press(app, pilot, "m")
         assert screen.debugger.mode == "forward"
 
@@ -248,7 +248,7 @@ async def test_steps_pane_lists_steps_and_moving_in_it_jumps():
 async def test_source_pane_highlights_the_operation_line():
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)])
     async with app.run_test(size=(100, 34)) as pilot:
-        await press(app, pilot, "n", "n", "n")  # x, 2, u₂ = x ** 2
+        await press(app, pilot, "n", "n", "n")  # x, 2, u₁ = x ** 2
         source = app.screen.query_one("#source")
         assert source.filename == __file__
         assert source.lineno == x_plus_square.__code__.co_firstlineno + 1
@@ -262,7 +262,7 @@ async def test_paths_pane_lists_each_path_and_the_sum():
         await press(app, pilot, "P", "n", "n")
         paths = app.screen.query_one("#paths")
         assert paths.display
-        assert "x → u₂ → u₃" in paths.text and "x → u₃" in paths.text
+        assert "x → u₁ → u₂" in paths.text and "x → u₂" in paths.text
         assert "sum = 7" in paths.text
         await press(app, pilot, "P")
         assert not paths.display
@@ -276,7 +276,7 @@ async def test_names_with_brackets_are_shown_as_written():
         await press(app, pilot, "P", "G")
         step = app.screen.debugger.current
         assert step.node.label == "xs[1]"
-        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₃ · 1"
+        assert app.screen.query_one("#paths").border_title == "Paths · xs[1] → u₂ · 1"
         assert "xs[1]" in inspector_text(app)
 
 

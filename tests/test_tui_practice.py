@@ -58,14 +58,14 @@ async def test_practice_one_right_one_wrong_then_right_and_the_score():
         await settle(app, pilot)
         assert isinstance(app.screen, PracticeScreen)
         question = pane_text(app, "question")
-        assert "∂u₃/∂x += ∂u₃/∂u₃ · ∂u₃/∂x = ?" in question
-        assert "where x = 3, u₂ = 9" in question
+        assert "∂u₂/∂x += ∂u₂/∂u₂ · ∂u₂/∂x = ?" in question
+        assert "where x = 3, u₁ = 9" in question
         await answer(app, pilot, "1")  # right
-        assert "✔ ∂u₃/∂x += ∂u₃/∂u₃ · [1] = 1" in pane_text(app, "revealed")
-        await answer(app, pilot, "5")  # wrong: ∂u₃/∂u₂ is 1
+        assert "✔ ∂u₂/∂x += ∂u₂/∂u₂ · [1] = 1" in pane_text(app, "revealed")
+        await answer(app, pilot, "5")  # wrong: ∂u₂/∂u₁ is 1
         question = pane_text(app, "question")
         assert "✘ not quite; try again" in question
-        assert "hint: the rule: ∂u₃/∂u₂ = 1" in question
+        assert "hint: the rule: ∂u₂/∂u₁ = 1" in question
         assert app.screen.query_one("#question").border_title.startswith("Question 2 of 3")
         await answer(app, pilot, "1")  # right at the second try
         assert "✔ at the second try" in pane_text(app, "revealed")
@@ -99,7 +99,7 @@ async def test_practice_goes_on_to_the_tangents_and_ignores_what_is_not_an_answe
         assert app.screen.query_one("#answer").placeholder == "enter: the next exercise"
         await pilot.press("enter")
         await settle(app, pilot)
-        assert "du₂ += ∂u₂/∂x · dx = ?" in pane_text(app, "question")
+        assert "du₁ += ∂u₁/∂x · dx = ?" in pane_text(app, "question")
         for text in ("6", "1", "6"):
             await answer(app, pilot, text)
         assert "Over all: 6 of 6 right" in pane_text(app, "question")

@@ -1,7 +1,8 @@
 """The diagrams in the documentation, drawn from code so that they never drift from it.
 
 Regenerate them all with ``python -m graphviz_ad.render.diagrams [folder]`` (default:
-``docs``); each is also a function returning its SVG text.
+``docs``): the neuron's SVG, and a PNG of four bundled examples at a backward step, the
+pictures a slide would use (``neuron``, ``total_derivative``, ``mlp``, ``batchnorm``).
 """
 
 from __future__ import annotations
@@ -11,32 +12,50 @@ from pathlib import Path
 
 import numpy as np
 
+from ..collect import run_script
 from ..debugger import Debugger
+from ..examples import find
 from ..tracer import trace
-from .export import to_svg
+from .export import render, to_svg
 
 
 def neuron(w, x, b):
     """activation(x) = max(0, w · x + b)"""
-    return np.maximum(0, w @ x + b)
+    z = w @ x + b
+    return np.maximum(0, z)
 
 
 def neuron_backward() -> str:
     """The neuron w = [1, −2, 0.5], x = [3, 1, 2], b = 0.25 in the middle of its backward pass:
     the step where w receives its gradient ∂activation/∂w = xᵀ = [3, 1, 2]; x is still
-    pending, u₃, u₄, b and the output are done."""
+    pending, u₁, z = u₂, b and the output are done."""
     graph = trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), 0.25)
-    debugger = Debugger(graph)
-    debugger.set_mode("backward")
-    w_step = next(step for step in debugger.backward() if step.node is graph.inputs["w"])
-    return to_svg(graph, w_step)
+    return to_svg(graph, _arrival(graph, "w"))
+
+
+def _arrival(graph, name: str):
+    """The backward step at which input ``name`` receives its (last) contribution."""
+    debugger = Debugger(graph, "backward")
+    return [step for step in debugger.backward() if step.node is graph.inputs[name]][-1]
+
+
+# example -> the input whose gradient's arrival the picture shows
+EXAMPLE_STEPS = {"neuron": "w", "total_derivative": "x", "mlp": "W2", "batchnorm": "gamma"}
+
+
+def example_backward(name: str, path: Path) -> Path:
+    """A PNG of example ``name``'s first graph at the step its input ``EXAMPLE_STEPS[name]``
+    receives its gradient, drawn with the defaults a slide gets."""
+    graph = run_script(str(find(name).path), run_name="graphviz_ad.example")[0]
+    return render(graph, path, step=_arrival(graph, EXAMPLE_STEPS[name]), legend=False)
 
 
 DIAGRAMS = {"neuron_backward.svg": neuron_backward}
 
 
-def write_all(folder="docs") -> list[Path]:
-    """Write every diagram into ``folder``; returns the paths written."""
+def write_all(folder="docs", pictures: bool = True) -> list[Path]:
+    """Write every diagram into ``folder`` (with ``pictures``, the examples' PNGs too);
+    returns the paths written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -44,6 +63,9 @@ def write_all(folder="docs") -> list[Path]:
         path = folder / name
         path.write_text(draw(), encoding="utf-8")
         written.append(path)
+    if pictures:
+        for name in EXAMPLE_STEPS:
+            written.append(example_backward(name, folder / f"{name}_backward.png"))
     return written
 
 

@@ -8,17 +8,20 @@
 
 How to read a picture (the legend in each picture says the same):
 
-* A **node** is a table: its name (an input's name, ``u₇`` for a result, ``c₅`` for a
-  constant array) with the op's symbol, the operation as code (``multiply(x, x)``), the
+* A **node** is a table: its name (an input's name, ``u₇`` for a result and ``z = u₇``
+  when the source line assigned it to ``z``, the variable holding a constant array) with
+  the op's symbol, the operation as code (``multiply(x, x)``), the
   shape and the value; at a debugger step also the running total: the adjoint ``∂y/∂x`` in
   a backward pass, the tangent ``dx`` in a tangent pass, written ``1 + 6 = 7`` when several
   paths have contributed.  The first row's colour says what the node is: inputs yellow,
   the output reddish purple (and the word *output*), constants grey.
 * An **edge** ``operand → consumer`` carries the consumer's local Jacobian
-  ∂consumer/∂operand: its rule in the paper's notation (``diag(y)``, ``xᵀ``, ``1ᵀ``) and its
-  shape m×n (numerator layout; the denominator layout shows the transpose, n×m), with the
-  numbers when the matrix is small.  At a step, the contribution that travelled along an
-  edge follows an arrow (``→ 6``).
+  ∂consumer/∂operand: its rule in the paper's notation (``diag(y)``, ``xᵀ``, ``1ᵀ``; an
+  identity is just ``I``) and its shape m×n (numerator layout; the denominator layout shows
+  the transpose, n×m), with the numbers up to 8×8.  During a backward pass it says instead
+  the update it makes, ``∂y/∂W += ∂y/∂u · xᵀ`` (``edge_rule="backprop"``); a matrix
+  product's Jacobian over vec, ``I ⊗ xᵀ``, only shows with ``edge_rule="expanded"``.  At a
+  step, the contribution that travelled along an edge follows an arrow (``→ 6``).
 * **Status** at a step (see :mod:`graphviz_ad.render.styles`, one table for every style):
   pending dashed and grey, done solid and tinted, current thick and bold; forward values
   blue, backward adjoints vermillion (carried edges point back), tangents green.
@@ -28,15 +31,16 @@ How to read a picture (the legend in each picture says the same):
 
 from __future__ import annotations
 
+import math
 import os
 
 from ..linear import Kind
-from ..notation import adjoint, array_text, matrix_rows, number, shape_text, tangent
+from ..notation import adjoint, array_text, matrix_rows, number, scale_of, shape_text, tangent
 from ..primitives import PRIMITIVES
 from .marks import explain_marks
 from .options import Options
 from .stepview import StepView, step_view
-from .styles import EDGE_MEANING, FONT, STATUS_MEANING, STYLES
+from .styles import FONT, STATUS_MEANING, STYLES
 from .text import html_text, quoted, transposed_rule
 from .view import View, build_view
 
@@ -49,6 +53,13 @@ _NOTE_COLOUR = "#B22222"  # explain=True: why a gradient is zero, where a NaN co
 QUICK_LAYOUT_EFFORT = 1000
 QUICK_LAYOUT = {"mclimit": "0.05", "nslimit": "0.2", "nslimit1": "2", "splines": "line"}
 _SYMMETRIC_KINDS = (Kind.IDENTITY, Kind.DIAGONAL, Kind.RESHAPE)
+_IDENTITIES = ("I", "−I", "1", "−1")  # drawn alone: their numbers say nothing more
+# rankdir=None draws left to right when the longest chain of boxes is this many times the
+# widest rank (and at least MIN_DEPTH long): a deep, narrow graph then fills a wide slide
+DEEP = 2.0
+MIN_DEPTH = 6
+WRAP_AFTER = 6  # an automatic left-to-right picture deeper than this wraps into rows
+VECTOR_LINE = 8  # entries per line when a picture lays a long vector out
 
 
 class Html(str):
@@ -82,8 +93,8 @@ class _Writer:
     # -- the whole picture ---------------------------------------------------------------------
     def text(self) -> str:
         lines = [f"digraph {quoted(self.graph.name)} {{"]
-        graph_attrs = {"rankdir": self.options.rankdir, "fontname": FONT, "labelloc": "t",
-                       "label": self._title(), "newrank": "true", "nodesep": "0.3",
+        graph_attrs = {"rankdir": self.options.rankdir or self._auto_rankdir(), "fontname": FONT,
+                       "labelloc": "t", "label": self._title(), "newrank": "true", "nodesep": "0.3",
                        "ranksep": "0.35"}
         if self.options.dpi is not None:  # a bitmap's resolution (Graphviz's default: 96)
             graph_attrs["dpi"] = str(self.options.dpi)
@@ -96,20 +107,72 @@ class _Writer:
         lines.append(f"  edge {_attrs(edge_attrs)}")
         lines.extend(self._boxes())
         lines.extend("  " + self._arrow(arrow) for arrow in self.view.arrows)
+        if self.options.rankdir is None and graph_attrs["rankdir"] == "LR":
+            lines.extend(self._rows())
         if self.options.legend:
             lines.extend(self._legend())
         lines.append("}")
         return "\n".join(lines) + "\n"
 
+    def _auto_rankdir(self) -> str:
+        """``LR`` for a deep, narrow picture (a chain of boxes DEEP times as long as the
+        widest rank), ``TB`` otherwise."""
+        level = self._levels()
+        if not level:
+            return "TB"
+        depth = max(level.values()) + 1
+        width = max(list(level.values()).count(rank) for rank in set(level.values()))
+        return "LR" if depth >= MIN_DEPTH and depth >= DEEP * width else "TB"
+
+    def _levels(self) -> dict[str, int]:
+        """Each box's rank: its longest path from a box with no arrow in."""
+        boxes = [self.view.box.get(node.id, f"n{node.id}") for node in self.view.drawn]
+        boxes += list(self.view.collapsed)
+        heads: dict[str, list[str]] = {box: [] for box in boxes}
+        indegree = dict.fromkeys(boxes, 0)
+        for arrow in self.view.arrows:
+            if arrow.tail in heads and arrow.head in indegree and arrow.tail != arrow.head:
+                heads[arrow.tail].append(arrow.head)
+                indegree[arrow.head] += 1
+        level = dict.fromkeys(boxes, 0)
+        ready = [box for box in boxes if indegree[box] == 0]
+        while ready:
+            box = ready.pop()
+            for head in heads[box]:
+                level[head] = max(level[head], level[box] + 1)
+                indegree[head] -= 1
+                if indegree[head] == 0:
+                    ready.append(head)
+        return level
+
+    def _rows(self) -> list[str]:
+        """A long left-to-right picture wrapped into rows, like lines of text: with c
+        columns, the boxes of ranks k, k + c, k + 2c… share one column, so a chain of 16
+        boxes is four rows of four instead of one strip 16 boxes wide.  A column (a box and
+        its edge labels) is about twice as wide as a row is high, so c ≈ √depth rows of c
+        columns come out near 16:9."""
+        level = self._levels()
+        depth = max(level.values(), default=0) + 1
+        if depth <= WRAP_AFTER:
+            return []
+        columns = math.ceil(math.sqrt(depth))
+        groups: dict[int, list[str]] = {}
+        for box, rank in level.items():  # in tape order: drawn nodes, then collapsed boxes
+            groups.setdefault(rank % columns, []).append(box)
+        # (invisible edges ordering the rows would make Graphviz's spline router fail on
+        # clusters: "triangulation failed"; the rows keep tape order well enough without)
+        return [f"  {{rank=same; {'; '.join(boxes)}}}" for _, boxes in sorted(groups.items())]
+
     def _title(self) -> Html:
         parts = [f"<b>{html_text(self.graph.name)}</b>"]
         if self.steps is not None:
             where = f"{self.steps.mode} pass"
-            if self.steps.index >= 0:
-                where += f", step {self.steps.index + 1}"
+            if self.steps.number > 0:
+                where += f", step {self.steps.number} of {self.steps.length}"
             parts.append(html_text(where))
-            if self.steps.text:
-                parts.append(html_text(self.steps.text))
+            text = self.steps.backprop_text if self._edge_rule() == "backprop" else self.steps.text
+            if text:
+                parts.append(html_text(text))
         if self.view.focus is not None:
             hops = self.options.hops
             parts.append(html_text(f"within {hops} edge{'s' * (hops != 1)} of "
@@ -177,7 +240,7 @@ class _Writer:
         kind = "output" if node is self.graph.output else node.op
         kind = kind if kind in ("input", "const", "output") else "op"
         header = STYLES["header", kind]
-        name = f"<b>{html_text(node.label)}</b>"
+        name = f"<b>{html_text(node.title)}</b>"
         if node is self.graph.output:
             name += " <i>output</i>"
         symbol = node.op if node.op in ("input", "const") else PRIMITIVES[node.op].symbol
@@ -189,7 +252,7 @@ class _Writer:
             rows.extend(self._value_rows(node))
         for constant in self.view.folded.get(node.id, ()):
             if constant.shape:  # a scalar constant already shows in the call text
-                rows.append(_key_row(constant.label, self._value(constant.value)))
+                rows.append(_key_row(constant.label, self._value_lines(constant.value)))
         for note in self.marks.get(node.id, ()):
             rows.append(f'<tr><td align="left" colspan="2"><font color="{_NOTE_COLOUR}">'
                         f"<i>{html_text(note)}</i></font></td></tr>")
@@ -198,16 +261,47 @@ class _Writer:
     def _value_rows(self, node) -> list[str]:
         steps = self.steps
         if steps is None:
-            return [_key_row("value", self._value(node.value))]
+            return [_key_row("value", self._value_lines(node.value))]
         if steps.mode == "forward":
-            return [_key_row("value", steps.node_total.get(node.id, "?"))]
-        rows = [_key_row("value", self._value(node.value))]
+            if node.id not in steps.node_array:
+                return [_key_row("value", ["?"])]
+            return [_key_row("value", self._value_lines(steps.node_array[node.id]))]
+        rows = [_key_row("value", self._value_lines(node.value))]
         if node.id in steps.node_total:
-            rows.append(_key_row(steps.total_name(node), steps.node_total[node.id]))
+            total = steps.node_array[node.id]
+            if self._laid_out(total):  # a matrix: its rows, and how many contributions so far
+                lines = self._value_lines(total)
+                received, expected = steps.node_count[node.id]
+                if received < expected:
+                    lines.append(f"({received} of {expected})")
+            else:  # the running sum, 1 + 6 = 7
+                lines = [steps.node_total[node.id]]
+            rows.append(_key_row(steps.total_name(node), lines))
         return rows
 
     def _value(self, value) -> str:
         return array_text(value, self.options.digits, self.options.max_elements)
+
+    def _laid_out(self, value) -> bool:
+        """Whether a value is shown over several lines: a matrix, or a long vector, that is
+        not abbreviated."""
+        shape = getattr(value, "shape", ())
+        size = getattr(value, "size", 1)
+        if size > self.options.max_elements or len(shape) not in (1, 2):
+            return False
+        return size > (1 if len(shape) == 2 else VECTOR_LINE)
+
+    def _value_lines(self, value) -> list[str]:
+        """A value as the lines a node shows: a matrix row by row, a long vector
+        VECTOR_LINE entries a line, anything else as one line."""
+        if not self._laid_out(value):
+            return [self._value(value)]
+        if value.ndim == 2:
+            return matrix_rows(value, self.options.digits)
+        chunks = [value[i:i + VECTOR_LINE] for i in range(0, value.size, VECTOR_LINE)]
+        lines = [matrix_rows(chunk[None, :], self.options.digits)[0][1:-1] for chunk in chunks]
+        return ["[" + lines[0] + ","] + [" " + line + "," for line in lines[1:-1]] + [
+            " " + lines[-1] + "]"]
 
     def _tooltip(self, node) -> str:
         what = f"{node.label} = {node.call_text}" if node.inputs else f"{node.label} ({node.op})"
@@ -236,7 +330,7 @@ class _Writer:
                         f"{html_text(nodes[0].source.line)}</td></tr>")
         rows += [_key_row("at", where), _key_row("nodes", str(len(nodes)))]
         for node in results:
-            rows.append(_key_row("returns", f"{node.label}  {shape_text(node.shape)}"))
+            rows.append(_key_row("returns", f"{node.title}  {shape_text(node.shape)}"))
         statuses = {self._status(node) for node in nodes}
         status = None
         if self.steps is not None:
@@ -267,115 +361,117 @@ class _Writer:
         status = self.steps.edge_status.get((operand.id, consumer.id, arg), "pending")
         return STYLES[self.scheme, f"edge_{status}"]
 
+    def _edge_rule(self) -> str:
+        """The view of the edges: the option, or backprop during a backward pass."""
+        if self.options.edge_rule is not None:
+            return self.options.edge_rule
+        return "backprop" if self.scheme == "backward" else "jacobian"
+
     def _edge_label(self, operand, consumer, arg) -> Html:
         jacobian = consumer.jacobian(arg)
+        lines = []
+        if consumer.inputs.count(operand) > 1:
+            lines.append(f"argument {arg + 1}")
+        view = self._edge_rule()
+        if view == "jacobian" and "⊗" in jacobian.rule:
+            view = "backprop"  # a Kronecker product only in the expanded view
+        if view == "backprop":  # two short lines rather than one long one
+            target, product = jacobian.backprop_rule(
+                operand.label, self.graph.output.label).split(" += ", 1)
+            lines += [f"{target} +=", product]
+        else:
+            lines.extend(self._jacobian_lines(jacobian))
+        if self.steps is not None and self.options.values:
+            value = self.steps.edge_value.get((operand.id, consumer.id, arg))
+            if value is not None:  # noise measured against what the edge adds to
+                end = operand if self.steps.mode == "backward" else consumer
+                scale = scale_of(value, self.steps.node_array.get(end.id, 0.0))
+                current = self.steps.edge_status.get((operand.id, consumer.id, arg))
+                if self._laid_out(value) and current == "current":  # row by row, as in boxes
+                    rows = self._value_lines(value)
+                    text = "<br/>".join(html_text(("→ " if i == 0 else "   ") + row)
+                                        for i, row in enumerate(rows))
+                elif self._laid_out(value):  # its numbers are in the box it reached
+                    text = html_text(f"→ {shape_text(value.shape)}")
+                else:
+                    text = html_text("→ " + array_text(value, self.options.digits,
+                                                       self.options.max_elements, scale))
+                lines_text = f"<b>{text}</b>" if current == "current" else text
+                return Html("<br/>".join([*map(html_text, lines), lines_text]))
+        return Html("<br/>".join(map(html_text, lines)))
+
+    def _jacobian_lines(self, jacobian) -> list[str]:
+        """The local Jacobian: its rule, its shape m×n and, up to ``jacobian_numbers``
+        entries, its numbers; an identity is ``I`` alone."""
         m, n = jacobian.shape
         rule = jacobian.rule
+        if rule in _IDENTITIES:
+            return [rule]
         denominator = self.options.layout == "denominator"
         if denominator:
             symmetric = jacobian.kind in _SYMMETRIC_KINDS or (m, n) == (1, 1)
             rule = transposed_rule(rule, symmetric)
             m, n = n, m
-        lines = []
-        if consumer.inputs.count(operand) > 1:
-            lines.append(f"argument {arg + 1}")
         numbers = self.options.values and m * n <= self.options.jacobian_numbers
         if numbers and m * n == 1:
             entry = number(jacobian.matrix()[0, 0], self.options.digits)
-            lines.append(rule if rule == entry else f"{rule} = {entry}")
-        else:
-            lines.append(rule)
-        lines.append(f"{m}×{n}")
-        if numbers and m * n > 1:
+            return [rule if rule == entry else f"{rule} = {entry}"]
+        lines = [rule, f"{m}×{n}"]
+        if numbers:
             matrix = jacobian.matrix()
             lines.extend(matrix_rows(matrix.T if denominator else matrix, self.options.digits))
-        if self.steps is not None and self.options.values:
-            value = self.steps.edge_value.get((operand.id, consumer.id, arg))
-            if value is not None:
-                text = html_text(f"→ {self._value(value)}")
-                current = self.steps.edge_status.get((operand.id, consumer.id, arg))
-                lines_text = f"<b>{text}</b>" if current == "current" else text
-                return Html("<br/>".join([*map(html_text, lines), lines_text]))
-        return Html("<br/>".join(map(html_text, lines)))
+        return lines
 
     # -- legend --------------------------------------------------------------------------------
     def _legend(self) -> list[str]:
-        frame = {"label": Html("<b>legend</b>"), "style": "rounded", "color": "#BBBBBB",
-                 "fontsize": "11"}
-        text = {"shape": "plain", "label": self._legend_text()}
-        lines = ["  subgraph cluster_legend {",
-                 f"    graph {_attrs(frame)}",
-                 f"    legend_text {_attrs(text)}"]
-        if self.steps is not None:
-            lines.extend(self._legend_samples())
-        lines.append("  }")
-        return lines
-
-    def _legend_samples(self) -> list[str]:
-        """One node per status in a row, then one short arrow per edge status in a row,
-        each drawn with its style from the table."""
-        statuses = [f"legend_{status}" for status in STATUS_MEANING[self.scheme]]
-        roles = list(EDGE_MEANING[self.scheme])
-        tails = [f"legend_{role}_from" for role in roles]
-        heads = [f"legend_{role}_to" for role in roles]
-        point = {"shape": "point", "width": "0.06", "color": "#555555"}
-        lines = []
-        for name, (status, meaning) in zip(statuses, STATUS_MEANING[self.scheme].items(),
-                                           strict=True):
-            attrs = {**STYLES[self.scheme, status], "label": Html(html_text(
-                f"{status}: {meaning}"))}
-            lines.append(f"    {name} {_attrs(attrs)}")
-            lines.append(f"    legend_text -> {name} [style=invis]")
-        for tail, head, role, status in zip(tails, heads, roles, statuses, strict=True):
-            attrs = {**STYLES[self.scheme, role],
-                     "label": Html(html_text(EDGE_MEANING[self.scheme][role]))}
-            lines.append(f"    {tail} {_attrs(point)}")
-            lines.append(f"    {head} {_attrs(point)}")
-            lines.append(f"    {tail} -> {head} {_attrs(attrs)}")
-            lines.append(f"    {status} -> {tail} [style=invis]")
-        for row in (statuses, tails, heads):
-            lines.append(f"    {{rank=same; {'; '.join(row)}}}")
-        return lines
+        """One small table in a corner: a line for each kind of thing the picture shows."""
+        text = {"shape": "plain", "label": self._legend_text(), "fontsize": "10"}
+        return [f"  legend {_attrs(text)}"]
 
     def _legend_text(self) -> Html:
         out = self.graph.output.label
-        if self.options.layout == "numerator":
-            layout = ["edge tail → head: local Jacobian ∂head/∂tail, its rule and shape m×n",
-                      "numerator layout: m = head size, n = tail size"]
-        else:
-            layout = ["edge tail → head: local Jacobian (∂head/∂tail)ᵀ, rule and shape n×m",
-                      "denominator layout (transposed): n = tail size, m = head size"]
-        lines = layout
-        if self.options.values and self.options.jacobian_numbers:
-            lines.append(f"its numbers when it has at most {self.options.jacobian_numbers} "
-                         "entries")
-        lines.append("first row: inputs yellow, output purple, constants grey")
-        if self.options.fold_constants:
-            lines.append("constants are drawn inside the nodes that use them")
-        if self.steps is not None and self.steps.mode == "backward":
-            lines.append(f"{adjoint('x', out)}: the adjoint of x; 1 + 6 = 7: the contribution "
-                         "of each path and their sum; (1 of 2): contributions so far")
-            lines.append("→ 6 on an edge: the contribution it carried")
-        elif self.steps is not None and self.steps.mode == "tangent":
-            lines.append(f"{tangent('x')}: the tangent of x (∂x/∂inputs · direction); 1 + 6 = 7: "
-                         "the contribution of each operand and their sum")
-            lines.append("→ 6 on an edge: the contribution it carried")
-        elif self.steps is not None:
-            lines.append("value ?: not computed yet")
+        view = self._edge_rule()
+        ops = [consumer for consumer in self.view.drawn if consumer.inputs]
+        kronecker = any("⊗" in node.jacobian(arg).rule for node in ops
+                        for arg in range(len(node.inputs)))
+        lines = []
+        if ops and (view != "backprop" or (not kronecker and self.steps is None)):
+            if self.options.layout == "numerator":
+                lines.append("edge: ∂head/∂tail, m×n (numerator layout: head size × tail size)")
+            else:
+                lines.append("edge: (∂head/∂tail)ᵀ, n×m (denominator layout: tail × head size)")
+        if ops and (view == "backprop" or (view == "jacobian" and kronecker)):
+            lines.append(f"edge: the update it makes, {adjoint('tail', out)} += …")
+        if any(node.assigned for node in self.view.drawn):
+            lines.append("z = u₂: the source line named the result z")
+        if self.steps is not None and self.options.values:
+            if self.steps.mode == "backward":
+                lines.append(f"{adjoint('x', out)}: the adjoint of x; 1 + 6 = 7: the "
+                             "contribution of each path and their sum")
+            elif self.steps.mode == "tangent":
+                lines.append(f"{tangent('x')}: the tangent of x; 1 + 6 = 7: the contribution "
+                             "of each operand and their sum")
+            if self.steps.edge_value:
+                lines.append("→ 6: the contribution an edge carried")
+            statuses = {self.steps.node_status[node.id] for node in self.view.drawn}
+            meaning = STATUS_MEANING[self.scheme]
+            for status, style in (("current", "bold"), ("done", "solid"),
+                                  ("pending", "dashed")):
+                if status in statuses:
+                    lines.append(f"{style}: {meaning[status]}")
         if self.options.clusters and self.view.cluster_of:
-            lines.append("dashed frame: the nodes one function call made")
+            lines.append("dashed frame: one call of a function")
         if self.view.focus is not None and self.steps is None:
-            lines.append("double purple frame: the node in focus")
+            lines.append("double frame: the node in focus")
         report = self.options.compare
         if report is not None and report.wrong:
             lines.append(f"double orange-red frame: {report.backward} gets its adjoint wrong (✘)")
         elif report is not None:
             lines.append(f"{report.backward}: every adjoint it holds matches (✔)")
         if self.view.collapsed:
-            lines.append("3-D box: a function call or source line drawn collapsed "
-                         "(collapse=False expands it, focus= shows one neighbourhood)")
+            lines.append("3-D box: a call or source line drawn collapsed")
         rows = [f'<tr><td align="left">{html_text(line)}</td></tr>' for line in lines]
-        return Html(_table(rows))
+        return Html(_table(rows or ['<tr><td align="left"></td></tr>']))
 
 
 def _attrs(attrs: dict) -> str:
@@ -397,7 +493,12 @@ def _row(left: str, right: str, background: dict) -> str:
             f'<td align="right"{colour}>{right}</td></tr>')
 
 
-def _key_row(key: str, value: str) -> str:
-    return (f'<tr><td align="left"><font color="{_KEY_COLOUR}">{html_text(key)}</font></td>'
-            f'<td align="left">{html_text(value)}</td></tr>')
+def _key_row(key: str, value) -> str:
+    """A row ``key  value``; a list of lines is stacked, left-aligned (a matrix's rows)."""
+    lines = [value] if isinstance(value, str) else value
+    text = '<br align="left"/>'.join(html_text(line) for line in lines)
+    if len(lines) > 1:
+        text += '<br align="left"/>'
+    return (f'<tr><td align="left" valign="top"><font color="{_KEY_COLOUR}">{html_text(key)}'
+            f'</font></td><td align="left">{text}</td></tr>')
 

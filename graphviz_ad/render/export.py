@@ -109,13 +109,15 @@ def _format(path: Path | None, fmt: str | None) -> str:
 def to_json(graph, step=None) -> str:
     """The graph as node-link JSON, for other tools (and with a step, its state).
 
-    ``nodes``: ``id``, ``label``, ``name`` (inputs), ``op``, ``symbol``, ``shape``, ``value``
+    ``nodes``: ``id``, ``label``, ``assigned`` (``z`` when the line ``z = …`` made it),
+    ``name`` (inputs), ``op``, ``symbol``, ``shape``, ``value``
     (nested lists; NaN and ±∞ become null), ``expression``, ``source`` (``file.py:12``),
     ``line`` (that line's code), ``call_path`` and ``inputs`` (operand ids in argument
     order).  ``edges``: ``source`` → ``target`` (operand → consumer), ``arg`` and the local
     Jacobian's ``kind``, ``rule`` and ``shape`` [m, n] in numerator layout.  A node used
     twice by one consumer (``x*x``) has two edges.  ``calls``: the user function calls.
-    With a step: ``step`` (``mode``, ``index``, ``text``) and per node ``status`` and
+    With a step: ``step`` (``mode``, ``number`` as every front end counts steps, 0 before
+    the pass and the seed 1, ``of`` the pass's last number, ``text``) and per node ``status`` and
     ``total`` (value, adjoint or tangent so far; null when nothing has arrived).
     """
     state = state_of(step) if step is not None else None
@@ -124,6 +126,7 @@ def to_json(graph, step=None) -> str:
         record = {
             "id": node.id,
             "label": node.label,
+            "assigned": node.assigned,
             "name": node.name,
             "op": node.op,
             "symbol": PRIMITIVES[node.op].symbol if node.op in PRIMITIVES else node.op,
@@ -163,7 +166,7 @@ def to_json(graph, step=None) -> str:
     }
     if state is not None:
         current = state.current
-        document["step"] = {"mode": state.mode, "index": state.index,
+        document["step"] = {"mode": state.mode, "number": state.number, "of": state.length,
                             "text": current.text if current is not None else ""}
     return json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
 

@@ -1,7 +1,7 @@
 """Why zero, why NaN: the short notes a picture drawn with ``explain=True`` puts on nodes.
 
 * an input whose gradient is zero (or partly zero) carries the reason, short:
-  ``∂y/∂b = 0: u₅ = maximum(0, u₄) is inactive (u₄ ≤ 0)``;
+  ``∂y/∂b = 0: u₃ = maximum(0, u₂) is inactive (u₂ ≤ 0)``;
 * a node whose value is NaN or ±∞ carries its origin: ``NaN made here from x = −1``
   where it was born from finite operands, ``NaN from u₁ = sqrt(x)`` downstream;
 * an input whose gradient is NaN or ∞ carries the first place the backward pass went
@@ -13,7 +13,7 @@ this module only shortens them for a picture.
 >>> import numpy as np, graphviz_ad as gad
 >>> g = gad.trace(lambda w, b: np.maximum(0, w * 2.0 + b), 1.0, -3.0)
 >>> explain_marks(g)[g.inputs["b"].id]
-['∂u₆/∂b = 0: u₆ = maximum(0, u₄) inactive']
+['∂u₃/∂b = 0: u₃ = maximum(0, u₂) inactive']
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ _BRIEF = {
 
 
 def brief(reason) -> str:
-    """A reason in a few words: ``u₅ = maximum(0, u₄) inactive``."""
+    """A reason in a few words: ``u₃ = maximum(0, u₂) inactive``."""
     node = reason.node
     call = "" if node is None else (
         f"{node.label} = {node.call_text}" if node.inputs else node.label)

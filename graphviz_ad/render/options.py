@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+EDGE_RULES = (None, "jacobian", "backprop", "expanded")
 COLLAPSE_THRESHOLD = 150  # nodes; above it, calls (or source lines) are drawn collapsed
 
 
@@ -12,7 +13,9 @@ class Options:
     """How to draw a graph.
 
     ========================= ============================================================
-    ``rankdir``               ``"TB"`` (inputs at the top) or ``"LR"`` (inputs at the left)
+    ``rankdir``               ``"TB"`` (inputs at the top), ``"LR"`` (inputs at the left) or
+                              None: LR for a deep, narrow graph (an RNN runs left to right
+                              in time, a slide is wide), TB otherwise
     ``layout``                ``"numerator"`` (∂out/∂in is out.size × in.size, the default)
                               or ``"denominator"`` (the transpose: rules transposed, n×m)
     ``values``                show values, gradients and tangents (True) or only structure
@@ -26,8 +29,13 @@ class Options:
     ``focus``, ``hops``       draw only the nodes within ``hops`` edges of ``focus``
                               (anything ``Graph.node`` takes: a node, an id, an input's
                               name, a label such as ``"u₇"`` or ``"u7"``)
-    ``legend``                draw the legend
-    ``max_elements``          arrays with more elements are abbreviated
+    ``edge_rule``             what an edge says: ``"jacobian"`` (the local Jacobian, its
+                              shape and small matrices' numbers), ``"backprop"`` (the
+                              update it makes, ``∂y/∂W += ∂y/∂u · xᵀ``) or ``"expanded"``
+                              (the Jacobian as the full matrix over vec, Kronecker products
+                              included); None: backprop during a backward pass, else jacobian
+    ``legend``                draw a compact legend of what the picture shows
+    ``max_elements``          arrays with more elements are abbreviated (8×8 fits)
     ``digits``                significant digits of numbers
     ``jacobian_numbers``      show a local Jacobian's numbers when it has at most this many
                               entries (0: never)
@@ -39,7 +47,7 @@ class Options:
     ========================= ============================================================
     """
 
-    rankdir: str = "TB"
+    rankdir: str | None = None
     layout: str = "numerator"
     values: bool = True
     fold_constants: bool = True
@@ -48,17 +56,22 @@ class Options:
     threshold: int = COLLAPSE_THRESHOLD
     focus: object = None
     hops: int = 2
+    edge_rule: str | None = None
     legend: bool = True
-    max_elements: int = 6
+    max_elements: int = 64
     digits: int = 4
-    jacobian_numbers: int = 9
+    jacobian_numbers: int = 64
     dpi: int | None = None
     compare: object = None
     explain: bool = False
 
     def __post_init__(self):
-        if self.rankdir not in ("TB", "LR", "BT", "RL"):
-            raise ValueError(f"rankdir must be 'TB', 'LR', 'BT' or 'RL', not {self.rankdir!r}")
+        if self.rankdir not in (None, "TB", "LR", "BT", "RL"):
+            raise ValueError(f"rankdir must be 'TB', 'LR', 'BT', 'RL' or None (chosen from the "
+                             f"graph's shape), not {self.rankdir!r}")
+        if self.edge_rule not in EDGE_RULES:
+            raise ValueError(f"edge_rule must be one of {', '.join(map(repr, EDGE_RULES))}, "
+                             f"not {self.edge_rule!r}")
         if self.layout not in ("numerator", "denominator"):
             raise ValueError(f"layout must be 'numerator' or 'denominator', not {self.layout!r}")
         if self.dpi is not None and self.dpi <= 0:

@@ -17,10 +17,14 @@ from ..notation import array_text, running_sum, total_name
 @dataclass(frozen=True)
 class StepView:
     mode: str
-    index: int  # the step's index, -1 before the first step
+    number: int  # the step number as every front end shows it: 0 before the pass, seed 1
+    length: int  # the pass's last step number
     text: str  # the step in words ("" before the first step)
+    backprop_text: str  # the same with the backprop rule, in a backward pass (else text)
     node_status: dict  # node id -> "done" | "current" | "pending"
     node_total: dict  # node id -> text of its total so far (adjoint / tangent / value)
+    node_array: dict  # node id -> the total itself, for pictures that lay a matrix out
+    node_count: dict  # node id -> (contributions received, expected); backward and tangent
     edge_status: dict  # (operand id, consumer id, arg) -> "done" | "current"
     edge_value: dict  # same keys -> the contribution that travelled along the edge
     output: str  # the output's label, which names every adjoint (∂y/∂x)
@@ -44,13 +48,15 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
     state = state_of(step)
     mode = state.mode
     node_status, node_total, edge_status, edge_value = {}, {}, {}, {}
+    node_array, node_count = {}, {}
     for node in graph.nodes:
         status = state.status(node)
         node_status[node.id] = status
         steps = state.contributions(node)
         if mode == "forward":
             if steps:
-                node_total[node.id] = array_text(state.total(node), digits, max_elements)
+                node_array[node.id] = state.total(node)
+                node_total[node.id] = array_text(node_array[node.id], digits, max_elements)
                 for edge in steps[-1].edges:
                     edge_status[edge.key] = status
             continue
@@ -58,6 +64,8 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
             parts = [s.contribution for s in steps]
             text = running_sum(parts, state.total(node), digits, max_elements)
             received, expected = len(steps), state.expected(node)
+            node_array[node.id] = state.total(node)
+            node_count[node.id] = (received, expected)
             if received < expected:
                 text += f"  ({received} of {expected})"
             node_total[node.id] = text
@@ -70,5 +78,7 @@ def step_view(graph, step, digits: int = 4, max_elements: int = 6) -> StepView:
         for edge in current.edges:
             edge_status[edge.key] = "current"
     text = current.text if current is not None else ""
-    return StepView(mode, state.index, text, node_status, node_total, edge_status, edge_value,
+    backprop_text = getattr(current, "backprop_text", text)
+    return StepView(mode, state.number, state.length, text, backprop_text, node_status,
+                    node_total, node_array, node_count, edge_status, edge_value,
                     graph.output.label)

@@ -17,7 +17,7 @@ traced function itself) collapses its source lines instead: ``h = tanh(W @ h + x
 >>> g = gad.trace(lambda x: x + x ** 2, 3.0)
 >>> view = build_view(g, Options())
 >>> [node.label for node in view.drawn], [c.label for c in view.folded[2]]
-(['x', 'u₂', 'u₃'], ['2'])
+(['x', 'u₁', 'u₂'], ['2'])
 """
 
 from __future__ import annotations
