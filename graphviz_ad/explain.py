@@ -8,7 +8,8 @@ pass from x towards the output, each path ends in one of a few ways:
   only feeds values the output ignores);
 * **blocked**: an edge whose local Jacobian is zero stops a non-zero adjoint: an inactive
   ``max(0, z)`` (z ≤ 0), the branch ``np.where`` did not take, a product with 0, a piecewise
-  constant function (``np.floor``, ``np.sign``);
+  constant function (``np.floor``, ``np.sign``), an entry overwritten by item assignment
+  (``a[i] = v``: the old value is gone, so it passes no gradient);
 * **cancelled**: non-zero contributions that add up to zero, at a node used several times
   (``x − x``) or inside one operator (a broadcast whose copies' adjoints sum to zero).
 
@@ -29,7 +30,7 @@ import numpy as np
 from .debugger import Debugger, resolve, show
 from .tracer import Node
 
-_GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index"}
+_GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index", "set"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class Reason:
 
     ``kind`` is one of: ``"unused"``, ``"no_path"``, ``"constant"``, ``"inactive_relu"``,
     ``"clamped"``, ``"other_operand_wins"``, ``"other_branch"``, ``"zero_factor"``,
-    ``"zero_slope"``, ``"not_selected"``, ``"cancel"``, ``"zero_seed"``.
+    ``"zero_slope"``, ``"not_selected"``, ``"overwritten"``, ``"cancel"``, ``"zero_seed"``.
     """
 
     kind: str
@@ -184,6 +185,8 @@ def _blocked(graph, start: Node, state) -> tuple[Reason, ...]:
 def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
     """Why the edge ``operand → consumer`` turns a non-zero adjoint into a zero one."""
     operand = consumer.inputs[arg]
+    if consumer.op == "set" and arg == 0:
+        return _overwritten(consumer, local)
     numbers = _local_numbers(local)
     if numbers is not None and not np.any(numbers):
         return _zero_local(consumer, arg, local)
@@ -253,6 +256,18 @@ def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
         f"{consumer.describe()} is 0{scope} ({value})"), consumer)
 
 
+def _overwritten(consumer: Node, local) -> Reason:
+    """Item assignment ``out = x; out[key] = v``: the entries written no longer hold x, so
+    ∂out/∂x = I − SᵀS passes them no gradient."""
+    operand = consumer.inputs[0]
+    written = int(np.unique(local.targets).size)
+    size = max(int(np.size(operand.value)), 1)
+    which = "every entry" if written == size else f"{written} of the {size} entries"
+    return Reason("overwritten", (
+        f"{consumer.describe()} overwrites {which} of {operand.label}: an overwritten entry "
+        f"passes no gradient to the old array (local Jacobian {local.rule})"), consumer)
+
+
 def _gates(graph, start: Node) -> tuple[Reason, ...]:
     """For a partly zero gradient: the operations between ``start`` and the output whose
     local Jacobian is zero for some elements (they gate which entries get a gradient)."""
@@ -267,6 +282,9 @@ def _gates(graph, start: Node) -> tuple[Reason, ...]:
             if node.op not in _GATES:
                 continue
             local = node.jacobian(arg)
+            if node.op == "set" and arg == 0:
+                reasons.append(_overwritten(node, local))
+                continue
             if local.kind == "selection":
                 reasons.append(Reason("not_selected", (
                     f"{node.describe()} selects only part of {operand.label}; the other elements "
