@@ -67,12 +67,12 @@ class Factor:
 
 @dataclass
 class Term:
-    """``coefficient × factors`` (left to right), ``count`` equal paths folded into one."""
+    """``coefficient × factors`` (left to right); paths with equal factors share one term
+    and add their coefficients."""
 
     coefficient: Fraction
     factors: list[Factor]
     symbols: list[tuple[str, int]] = field(default_factory=list)  # (n, its value) of a mean
-    count: int = 1
 
     def key(self) -> tuple:
         return (tuple(factor.text for factor in self.factors), tuple(self.symbols))
@@ -154,7 +154,7 @@ class Formula:
         else:
             total = 0.0
             for term in self.terms:
-                value = float(term.coefficient) * term.count
+                value = float(term.coefficient)
                 for _, size in term.symbols:
                     value /= size
                 total = total + value * np.reshape(_pull(rows, term.factors), (m, -1))
@@ -183,17 +183,12 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
     terms: dict[tuple, Term] = {}
     for path in paths:
         term = _term(path, labels)
-        if term.coefficient == 0:
-            continue
         key = term.key()
-        if key in terms:
-            terms[key].count += 1
+        if key in terms:  # equal products add up: x * x is 2x, x − x is 0
+            terms[key].coefficient += term.coefficient
         else:
             terms[key] = term
-    listed = list(terms.values())
-    for term in listed:
-        term.coefficient *= term.count
-        term.count = 1
+    listed = [term for term in terms.values() if term.coefficient != 0]
     prefix, suffix = _shared(listed)
     return Formula(graph, start, end, prefix, listed, suffix)
 
@@ -206,7 +201,7 @@ def _term(path, labels: set) -> Term:
     coefficient = Fraction(1)
     symbols: list[tuple[str, int]] = []
     factors: list[Factor] = []
-    for operand, consumer, arg in reversed(path.edges):
+    for _, consumer, arg in reversed(path.edges):
         local = consumer.jacobian(arg)
         rule = local.rule
         out_size, in_size = local.shape
@@ -226,6 +221,8 @@ def _term(path, labels: set) -> Term:
         inner = _inside("diag(", rule)
         if inner is not None:
             lead, inner = _split_number(inner)
+            if inner.startswith("−"):
+                lead, inner = -lead, inner[1:]
             coefficient *= lead
             mask = " > " in inner or " < " in inner
             factors.append(Factor(f"diag({inner})", "mask" if mask else "diag", (local,),
@@ -233,6 +230,8 @@ def _term(path, labels: set) -> Term:
             continue
         if out_size == in_size == 1:
             lead, rest = _split_number(rule) if not rule.startswith("[") else (1, rule)
+            if rest.startswith("−"):  # a sign joins the numbers in front
+                lead, rest = -lead, rest[1:]
             coefficient *= lead
             kind = "mask" if rule.startswith("[") else "scalar"
             factors.append(Factor(rest, kind, (local,), float(lead)))
@@ -506,12 +505,17 @@ def _coefficient_text(term: Term) -> str:
 
 
 def _term_text(term: Term) -> str:
-    factors = [_group(factor.text) for factor in term.factors]
     coefficient = _coefficient_text(term)
+    if len(term.factors) == 1 and coefficient in ("", "−"):
+        text = term.factors[0].text
+        compound = re.search(r" [+−] ", text) is not None
+        return coefficient + (f"({text})" if coefficient and compound else text)
+    factors = [_group(factor.text) for factor in term.factors]
     if not factors:
         return coefficient + "1" if coefficient in ("", "−") else coefficient
     body = " ".join(factors)
-    if coefficient in ("", "−") or (coefficient[-1].isdigit() and body[0].isalpha()):
+    simple = re.fullmatch(r"[^\W\d][\w₀-₉⁰¹²³⁴⁵⁶⁷⁸⁹]*", factors[0]) is not None
+    if coefficient in ("", "−") or (coefficient[-1].isdigit() and simple):
         return coefficient + body
     return f"{coefficient} {body}"
 
@@ -572,7 +576,7 @@ def _simplify(formula: Formula) -> Simplified | None:
         return None
     symbols = {_sympy_name(node.label): sympy.Symbol(_sympy_name(node.label))
                for node in graph.nodes if node.op != "const"}
-    transformations = standard_transformations + (implicit_multiplication, implicit_application)
+    transformations = (*standard_transformations, implicit_multiplication, implicit_application)
 
     def parse(text: str):
         return parse_expr(_sympy_text(text), local_dict=dict(symbols),
@@ -593,7 +597,10 @@ def _simplify(formula: Formula) -> Simplified | None:
             total += coefficient * product(term.factors)
         expression = product(formula.prefix) * total * product(formula.suffix)
         forward = _forward(graph, sympy, symbols)
-        expression = sympy.simplify(expression.subs(forward))
+        expression = expression.subs(forward)
+        candidates = (expression, sympy.simplify(expression), sympy.factor(expression))
+        expression = min(candidates, key=lambda candidate: (sympy.count_ops(candidate),
+                                                            len(str(candidate))))
     except (SyntaxError, TypeError, ValueError, AttributeError, sympy.SympifyError):
         return None
     values = {symbols[_sympy_name(node.label)]: float(node.value)

@@ -1,0 +1,94 @@
+"""graphviz-ad explain FILE INPUT: why a gradient is zero, from the command line (exit 0),
+with the user's names shown as text; and item assignment as a reason for a zero gradient."""
+
+import textwrap
+
+import numpy as np
+
+import graphviz_ad as gad
+from graphviz_ad import cli
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def script(tmp_path, text, name="model.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return str(path)
+
+
+def test_the_inactive_neuron_is_explained_by_its_relu(capsys):
+    status, out, err = run(capsys, "explain", "neuron", "w", "--graph", "neuron#2")
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "∂/∂w is zero because:"
+    assert lines[1].startswith("- u₆ = maximum(0, u₄) at neuron.py:")
+    assert "is inactive: u₄ = -1 ≤ 0, so its derivative [u₄ > 0] is 0" in lines[1]
+    assert len(lines) == 2
+
+
+def test_every_graph_is_explained_under_its_name(capsys):
+    status, out, _ = run(capsys, "explain", "neuron", "b")
+    assert status == 0
+    assert out.splitlines()[:2] == ["neuron#1:", "∂/∂b = 1 is not zero."]
+    assert "neuron#2:" in out and "∂/∂b is zero because:" in out and "inactive" in out
+
+
+def test_an_unknown_input_is_a_usage_error(capsys):
+    status, out, err = run(capsys, "explain", "neuron", "q", "--graph", "neuron#2")
+    assert status == 2 and out == ""
+    assert "explain: neuron has no node 'q'; its nodes are w, x, b" in err
+
+
+def test_the_users_names_are_shown_not_obeyed(capsys, tmp_path):
+    path = script(tmp_path, """
+        import numpy as np
+        import graphviz_ad as gad
+
+        def f(x):
+            return np.maximum(0.0, x) * 2.0
+
+        f.__name__ = "evil\\x1b[2J"
+        gad.trace(f, -1.0)
+        gad.trace(f, 3.0)
+    """)
+    status, out, _ = run(capsys, "explain", path, "x")
+    assert status == 0
+    assert "\x1b" not in out and "evil\\x1b[2J#1:" in out
+    assert "is inactive: x = -1 ≤ 0" in out and "∂/∂x = 2 is not zero." in out
+
+
+def test_an_overwritten_array_gets_no_gradient(capsys, tmp_path):
+    path = script(tmp_path, """
+        import numpy as np
+        import graphviz_ad as gad
+
+        def overwrite(x, v):
+            a = x * 2.0
+            a[:] = v
+            return np.sum(a)
+
+        gad.trace(overwrite, np.array([1.0, 2.0, 3.0]), 5.0)
+    """)
+    status, out, _ = run(capsys, "explain", path, "x")
+    assert status == 0
+    assert out.splitlines()[0] == "∂/∂x is zero because:"
+    assert "u₄ = u₃[:] ← v at model.py:7" in out
+    assert "overwrites every entry of u₃: an overwritten entry passes no gradient" in out
+
+
+def test_entries_overwritten_in_part_are_named_with_their_count():
+    def overwrite_one(x, v):
+        a = x * 2.0
+        a[1] = v
+        return np.sum(a)
+
+    explanation = gad.trace(overwrite_one, np.array([1.0, 2.0, 3.0]), 5.0).explain("x")
+    assert explanation.zero_count == 1
+    assert [reason.kind for reason in explanation.reasons] == ["overwritten"]
+    assert "overwrites 1 of the 3 entries of u₃" in explanation.text
+    np.testing.assert_array_equal(explanation.gradient, [2.0, 0.0, 2.0])

@@ -1,0 +1,131 @@
+"""The gradient as a formula: the sum over paths of the products of the rules, checked as
+text against MATH.md's closed forms and as numbers against the traced gradient."""
+
+import builtins
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import graphviz_ad as gad
+from graphviz_ad.examples import mse_loss, neuron, scalar_rules, total_derivative
+from tests.random_programs import programs
+
+
+def test_the_neuron_reads_as_the_mask_times_x_transposed():
+    # MATH.md: ∂activation/∂w = xᵀ if z > 0 else 0ᵀ, ∂activation/∂b = 1 if z > 0 else 0
+    formula = neuron.active.formula("w")
+    assert str(formula) == formula.text == "∂u₆/∂w = [u₄ > 0] xᵀ   where u₄ = w·x + b"
+    assert formula.latex == (r"\frac{\partial u_{6}}{\partial w} = [u_{4} > 0] x^\top"
+                             r" \quad\text{where } u_{4} = w\cdot x + b")
+    np.testing.assert_array_equal(formula.evaluate(), [3.0, 1.0, 2.0])
+    np.testing.assert_array_equal(neuron.inactive.formula("w").evaluate(), [0.0, 0.0, 0.0])
+    assert neuron.active.formula("b").text == "∂u₆/∂b = [u₄ > 0]   where u₄ = w·x + b"
+    assert neuron.active.formula("b").evaluate() == 1.0
+    assert neuron.inactive.formula("b").evaluate() == 0.0
+
+
+def test_the_mse_loss_is_the_closed_form_over_active_samples():
+    # MATH.md: ∂C/∂w = (2/N) Σᵢ eᵢ xᵢᵀ and ∂C/∂b = (2/N) Σᵢ eᵢ over the samples with zᵢ > 0,
+    # eᵢ = w·xᵢ + b − yᵢ.  The formula keeps the mask [zᵢ > 0] (z = u₅) in the sum and
+    # writes −u₈ᵢ = −(yᵢ − max(0, zᵢ)), which is eᵢ wherever the mask is 1.
+    graph = mse_loss.loss
+    where = "   where u₅ = X w + b, u₈ = y − max(0, u₅), n = 4"
+    assert graph.formula("w").text == "∂u₁₁/∂w = −(2/n) Σᵢ [u₅ᵢ > 0] u₈ᵢ xᵢᵀ" + where
+    assert graph.formula("b").text == "∂u₁₁/∂b = −(2/n) Σᵢ [u₅ᵢ > 0] u₈ᵢ" + where
+    X, y, w, b = mse_loss.X, mse_loss.y, mse_loss.w, mse_loss.b
+    z = X @ w + b
+    active = z > 0
+    errors = z - y
+    closed_w = 2 / len(y) * np.sum(errors[active, None] * X[active], axis=0)
+    closed_b = 2 / len(y) * np.sum(errors[active])
+    np.testing.assert_allclose(graph.formula("w").evaluate(), closed_w, rtol=1e-14)
+    np.testing.assert_allclose(graph.formula("b").evaluate(), closed_b, rtol=1e-14)
+    np.testing.assert_allclose(graph.formula("w").evaluate(), graph.grad("w"), rtol=1e-14)
+    assert r"\sum_i [u_{5,i} > 0] u_{8,i} x_i^\top" in graph.formula("w").latex
+
+
+def test_scalar_chain_rules_are_simplified_by_sympy():
+    pytest.importorskip("sympy")
+    nested = scalar_rules.nested_chain.formula("x")  # MATH.md: 6x² cos(x³)/sin(x³)
+    assert nested.text == ("∂u₆/∂x = 6 (1/u₅) u₃ (cos u₂) x² = 6x²/tan(x³)   where u₂ = x³, "
+                           "u₃ = sin(u₂), u₅ = u₃²")
+    assert nested.simplified.latex == r"\frac{6 x^{2}}{\tan{\left(x^{3} \right)}}"
+    assert nested.evaluate() == pytest.approx(-3.5295615347875318, rel=1e-14)
+    value = float(nested.simplified.expression.subs("x", 2.0))
+    assert value == pytest.approx(scalar_rules.nested_chain.grad("x"), rel=1e-12)
+    assert scalar_rules.chain.formula("x").simplified.text == "2x·cos(x²)"
+    partials = scalar_rules.partials
+    assert partials.formula("x").simplified.text == "6x·y"  # 6xy = 60 at (2, 5)
+    assert partials.formula("y").evaluate() == 12.0
+
+
+def test_the_total_derivative_adds_its_paths():
+    assert total_derivative.sum_of_paths.formula("x").text == "∂u₃/∂x = 2x + 1"
+    product = total_derivative.product_of_paths.formula("x")
+    assert product.text.startswith("∂u₃/∂x = 2x² + u₂")
+    assert product.evaluate() == 27.0
+
+
+def test_without_sympy_the_unsimplified_text_is_returned(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_sympy(name, *args, **kwargs):
+        if name == "sympy" or name.startswith("sympy."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sympy)
+    formula = scalar_rules.nested_chain.formula("x")
+    assert formula.simplified is None
+    assert formula.text == ("∂u₆/∂x = 6 (1/u₅) u₃ (cos u₂) x²   where u₂ = x³, u₃ = sin(u₂), "
+                            "u₅ = u₃²")
+
+
+def test_repeated_factors_and_equal_paths_are_combined():
+    square = gad.trace(lambda x: x * x, 3.0).formula("x")
+    assert square.text == "∂u₁/∂x = 2x" and square.evaluate() == 6.0
+    def sine_squared(x):
+        s = np.sin(x)
+        return s * s
+
+    sine = gad.trace(sine_squared, 0.5).formula("x")
+    assert sine.text.startswith("∂u₂/∂x = 2u₁ (cos x)")
+    assert sine.evaluate() == pytest.approx(np.sin(1.0), rel=1e-14)
+    vector = gad.trace(lambda x: x * x, np.array([1.0, 2.0])).formula("x")
+    assert vector.text == "∂u₁/∂x = 2 diag(x)"
+    np.testing.assert_array_equal(vector.evaluate(), np.diag([2.0, 4.0]))
+
+
+def test_shared_factors_are_taken_out_of_the_sum():
+    formula = gad.trace(lambda x: np.exp(np.sin(x) + np.cos(x)), 0.3).formula("x")
+    assert formula.text.startswith("∂u₄/∂x = exp(u₃) (cos x − sin x) = ")
+    assert formula.evaluate() == pytest.approx(
+        np.exp(np.sin(0.3) + np.cos(0.3)) * (np.cos(0.3) - np.sin(0.3)), rel=1e-14)
+
+
+def test_no_path_is_zero_and_too_many_paths_is_refused():
+    graph = gad.trace(lambda x, y: y * 2.0, np.ones(2), 4.0)
+    assert graph.formula("x").text == "∂u₃/∂x = 0"
+    np.testing.assert_array_equal(graph.formula("x").evaluate(), [0.0, 0.0])
+
+    def diamonds(x):
+        for _ in range(8):
+            x = np.sin(x) + np.cos(x)
+        return x
+
+    with pytest.raises(ValueError, match="256 paths, more than limit=64"):
+        gad.trace(diamonds, 0.3).formula("x")
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_random_programs_formula_evaluates_to_the_traced_derivative(program):
+    function, x, s = program
+    graph = gad.trace(function, x, s)
+    for name in ("x", "s"):
+        formula = graph.formula(name, limit=10_000)
+        np.testing.assert_allclose(formula.evaluate(), graph.jacobian(name), atol=1e-10)
+        if np.size(graph.value) == 1:
+            np.testing.assert_allclose(formula.evaluate(), graph.grad(name), atol=1e-10)
+        assert formula.text.startswith(f"∂{graph.output.label}/∂{name} = ")
