@@ -59,11 +59,6 @@ class Factor:
     scale: float = 1.0
     inner: str = ""
 
-    @property
-    def square(self) -> bool:
-        out_size = int(np.prod(self.operators[0].out_shape))
-        return out_size == int(np.prod(self.operators[-1].in_shape))
-
 
 @dataclass
 class Term:
@@ -94,7 +89,8 @@ class Formula:
         self.prefix = prefix
         self.terms = terms
         self.suffix = suffix
-        self.definitions = _definitions(graph, self._body(), wrt)
+        self.body = self._body()
+        self.definitions = _definitions(graph, self.body, wrt)
         sizes = dict(symbol for term in terms for symbol in term.symbols)
         self.definitions += [(name, str(size)) for name, size in sizes.items()]
         self.simplified = _simplify(self)
@@ -121,8 +117,8 @@ class Formula:
     @property
     def text(self) -> str:
         """``∂u₆/∂w = [u₄ > 0] xᵀ   where u₄ = w·x + b``."""
-        text = f"{self.head} = {self._body()}"
-        if self.simplified is not None and self.simplified.text != self._body():
+        text = f"{self.head} = {self.body}"
+        if self.simplified is not None and self.simplified.text != self.body:
             text += f" = {self.simplified.text}"
         if self.definitions:
             text += "   where " + ", ".join(f"{name} = {expression}"
@@ -134,8 +130,8 @@ class Formula:
         """The same formula in LaTeX: ``\\frac{\\partial u_{6}}{\\partial w} = …``."""
         head = (rf"\frac{{\partial {_latex(self.end.label)}}}"
                 rf"{{\partial {_latex(self.wrt.label)}}}")
-        text = f"{head} = {_latex(self._body())}"
-        if self.simplified is not None and self.simplified.text != self._body():
+        text = f"{head} = {_latex(self.body)}"
+        if self.simplified is not None and self.simplified.text != self.body:
             text += f" = {self.simplified.latex}"
         if self.definitions:
             text += r" \quad\text{where } " + ", ".join(
@@ -189,6 +185,11 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
         else:
             terms[key] = term
     listed = [term for term in terms.values() if term.coefficient != 0]
+    if len({size for term in listed for _, size in term.symbols}) > 1:
+        for term in listed:  # means over different sizes: their 1/n as numbers
+            for _, size in term.symbols:
+                term.coefficient /= size
+            term.symbols = []
     prefix, suffix = _shared(listed)
     return Formula(graph, start, end, prefix, listed, suffix)
 

@@ -2,6 +2,9 @@
 text against MATH.md's closed forms and as numbers against the traced gradient."""
 
 import builtins
+import doctest
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +132,14 @@ def test_random_programs_formula_evaluates_to_the_traced_derivative(program):
         if np.size(graph.value) == 1:
             np.testing.assert_allclose(formula.evaluate(), graph.grad(name), atol=1e-10)
         assert formula.text.startswith(f"∂{graph.output.label}/∂{name} = ")
+
+
+def test_the_readme_shows_real_formulas():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Formulas", 1)[1].split("### Why is this gradient zero?", 1)[0]
+    (block,) = [text for text in re.findall(r"```\n(.*?)```", section, re.S) if ">>>" in text]
+    test = doctest.DocTestParser().get_doctest(block, {}, "README formulas", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+    assert len(test.examples) == 5

@@ -2,6 +2,9 @@
 along it (numerator layout, ∂f/∂g · ∂g/∂x), with its m×n shape and numbers, and a path
 whose product is zero says why."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 
 import graphviz_ad as gad
@@ -91,3 +94,13 @@ def test_scalar_graphs_keep_the_one_line_form():
     assert paths.scalar
     assert paths.text.splitlines() == ["∂u₃/∂x: 2 paths", "  x → u₂ → u₃: [1] · [2x] = 6",
                                        "  x → u₃: [1] = 1", "  sum = 7"]
+
+
+def test_the_readme_shows_the_real_vector_paths():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Paths: the chain rule, path by path", 1)[1]
+    shown = re.findall(r"```\n(.*?)```", section, re.S)
+    paths = gad.trace(vector_chain, np.array([0.5, 1.0])).paths("x")
+    assert shown[0].rstrip("\n") == paths.text
+    zero_lines = [line for line in batchnorm.loss.paths("x").text.splitlines() if "zero:" in line]
+    assert shown[1].rstrip("\n") == zero_lines[0]
