@@ -68,6 +68,7 @@ class Term:
     coefficient: Fraction
     factors: list[Factor]
     symbols: list[tuple[str, int]] = field(default_factory=list)  # (n, its value) of a mean
+    names: list[tuple[str, str]] = field(default_factory=list)  # ("e", "u₅ − y")
 
     def key(self) -> tuple:
         return (tuple(factor.text for factor in self.factors), tuple(self.symbols))
@@ -90,7 +91,9 @@ class Formula:
         self.terms = terms
         self.suffix = suffix
         self.body = self._body()
-        self.definitions = _definitions(graph, self.body, wrt)
+        names = dict(name for term in terms for name in term.names)
+        self.definitions = list(names.items())
+        self.definitions += _definitions(graph, " ".join([self.body, *names.values()]), wrt)
         sizes = dict(symbol for term in terms for symbol in term.symbols)
         self.definitions += [(name, str(size)) for name, size in sizes.items()]
         self.simplified = _simplify(self)
@@ -175,10 +178,10 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
         raise ValueError(f"{start.label} reaches {end.label} along {paths.total_count} paths, "
                          f"more than limit={limit}: the formula would be that long; pass a "
                          "larger limit")
-    labels = {node.label for node in graph.nodes}
+    nodes = {node.label: node for node in graph.nodes}
     terms: dict[tuple, Term] = {}
     for path in paths:
-        term = _term(path, labels)
+        term = _term(path, nodes)
         key = term.key()
         if key in terms:  # equal products add up: x * x is 2x, x − x is 0
             terms[key].coefficient += term.coefficient
@@ -197,7 +200,7 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
 # -- one path as a term -------------------------------------------------------------------------
 
 
-def _term(path, labels: set) -> Term:
+def _term(path, nodes: dict) -> Term:
     """The product of the rules along ``path``, numbers in front, identities dropped."""
     coefficient = Fraction(1)
     symbols: list[tuple[str, int]] = []
@@ -240,7 +243,8 @@ def _term(path, labels: set) -> Term:
         factors.append(Factor(rule, "matrix", (local,)))
     if all(factor.kind in ("scalar", "mask") for factor in factors):
         factors = _powers(factors)
-    return Term(coefficient, _rows(factors, labels), symbols)
+    factors, flips, names = _rows(factors, nodes)
+    return Term(coefficient * (-1) ** flips, factors, symbols, names)
 
 
 def _number(rule: str) -> Fraction | None:
@@ -297,22 +301,26 @@ def _powers(factors: list[Factor]) -> list[Factor]:
 _SUPERSCRIPT_POWER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _rows(factors: list[Factor], labels: set) -> list[Factor]:
+def _rows(factors: list[Factor], nodes: dict) -> tuple[list[Factor], int, list]:
     """Rewrite rows: ``1ᵀ diag(v)`` → ``vᵀ``, ``vᵀ diag(m)`` → ``(m ⊙ v)ᵀ`` (masks first),
     a row times a matrix of samples X (its rows xᵢ) → ``Σᵢ vᵢ xᵢᵀ``, and a row times the
-    column of ones of a scalar expansion → ``Σᵢ vᵢ``."""
+    column of ones of a scalar expansion → ``Σᵢ vᵢ``.  Returns the factors, the number of
+    signs moved into the coefficient, and the names introduced (see :func:`_errors`)."""
     result: list[Factor] = []
+    flips, names = 0, []
     for factor in factors:
         last = result[-1] if result else None
         if last is not None and last.kind in ("ones", "row") and factor.kind in ("diag", "mask"):
             inner = _element(factor)
             parts = [inner] if last.kind == "ones" else [*last.inner.split(" ⊙ "), inner]
+            parts, flipped, named = _errors(parts, nodes)
+            flips, names = flips + flipped, names + named
             merged = " ⊙ ".join(sorted(parts, key=lambda part: not part.startswith("[")))
             text = f"{_group(merged)}ᵀ"
             result[-1] = Factor(text, "row", last.operators + factor.operators,
-                                last.scale * factor.scale, merged)
+                                last.scale * factor.scale * (-1) ** flipped, merged)
             continue
-        matrix = _samples(factor, labels)
+        matrix = _samples(factor, set(nodes))
         if last is not None and last.kind == "row" and (matrix is not None or factor.text == "1"):
             terms = " ".join(_indexed(part) for part in last.inner.split(" ⊙ "))
             text = f"Σᵢ {terms}" + ("" if matrix is None else f" {matrix}ᵢᵀ")
@@ -320,7 +328,35 @@ def _rows(factors: list[Factor], labels: set) -> list[Factor]:
                                 last.scale * factor.scale)
             continue
         result.append(factor)
-    return result
+    return result, flips, names
+
+
+ERROR = "e"  # the name of a prediction's error z − a under a ReLU's mask
+
+
+def _errors(parts: list[str], nodes: dict) -> tuple[list[str], int, list]:
+    """Under the mask [z > 0] of r = max(0, z), r is z: an element ``a − r`` of the same row
+    is ``−(z − a)``, the error e = z − a of the prediction (MATH.md's eᵢ = w·xᵢ + b − yᵢ).
+    Returns the parts with e in place, how many signs moved out, and e's definition."""
+    masked = {part[1:-5] for part in parts if part.startswith("[") and part.endswith(" > 0]")}
+    if not masked or ERROR in nodes:
+        return parts, 0, []
+    for i, part in enumerate(parts):
+        node = nodes.get(part)
+        if node is None or node.op != "subtract":
+            continue
+        for position, relu in enumerate(node.inputs):
+            bounds = [operand for operand in relu.inputs
+                      if operand.op == "const" and not np.any(operand.value)]
+            if relu.op != "maximum" or not bounds:
+                continue
+            z = relu.inputs[1] if relu.inputs[0] is bounds[0] else relu.inputs[0]
+            if z.label not in masked:
+                continue
+            other = node.inputs[1 - position]
+            rewritten = [*parts[:i], ERROR, *parts[i + 1:]]
+            return rewritten, int(position == 1), [(ERROR, f"{z.label} − {other.label}")]
+    return parts, 0, []
 
 
 def _element(factor: Factor) -> str:

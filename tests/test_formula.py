@@ -30,12 +30,12 @@ def test_the_neuron_reads_as_the_mask_times_x_transposed():
 
 def test_the_mse_loss_is_the_closed_form_over_active_samples():
     # MATH.md: ∂C/∂w = (2/N) Σᵢ eᵢ xᵢᵀ and ∂C/∂b = (2/N) Σᵢ eᵢ over the samples with zᵢ > 0,
-    # eᵢ = w·xᵢ + b − yᵢ.  The formula keeps the mask [zᵢ > 0] (z = u₅) in the sum and
-    # writes −u₈ᵢ = −(yᵢ − max(0, zᵢ)), which is eᵢ wherever the mask is 1.
+    # eᵢ = w·xᵢ + b − yᵢ.  The formula writes the active samples as the mask [zᵢ > 0]
+    # (z = u₅ = X w + b), under which y − max(0, z) is −e.
     graph = mse_loss.loss
-    where = "   where u₅ = X w + b, u₈ = y − max(0, u₅), n = 4"
-    assert graph.formula("w").text == "∂u₁₁/∂w = −(2/n) Σᵢ [u₅ᵢ > 0] u₈ᵢ xᵢᵀ" + where
-    assert graph.formula("b").text == "∂u₁₁/∂b = −(2/n) Σᵢ [u₅ᵢ > 0] u₈ᵢ" + where
+    where = "   where e = u₅ − y, u₅ = X w + b, n = 4"
+    assert graph.formula("w").text == "∂u₁₁/∂w = (2/n) Σᵢ [u₅ᵢ > 0] eᵢ xᵢᵀ" + where
+    assert graph.formula("b").text == "∂u₁₁/∂b = (2/n) Σᵢ [u₅ᵢ > 0] eᵢ" + where
     X, y, w, b = mse_loss.X, mse_loss.y, mse_loss.w, mse_loss.b
     z = X @ w + b
     active = z > 0
@@ -45,7 +45,22 @@ def test_the_mse_loss_is_the_closed_form_over_active_samples():
     np.testing.assert_allclose(graph.formula("w").evaluate(), closed_w, rtol=1e-14)
     np.testing.assert_allclose(graph.formula("b").evaluate(), closed_b, rtol=1e-14)
     np.testing.assert_allclose(graph.formula("w").evaluate(), graph.grad("w"), rtol=1e-14)
-    assert r"\sum_i [u_{5,i} > 0] u_{8,i} x_i^\top" in graph.formula("w").latex
+    assert graph.formula("w").latex == (
+        r"\frac{\partial u_{11}}{\partial w} = (2/n) \sum_i [u_{5,i} > 0] e_i x_i^\top"
+        r" \quad\text{where } e = u_{5} - y, u_{5} = X w + b, n = 4")
+
+
+def test_the_error_is_named_only_under_the_relus_mask():
+    def loss(w, X, y):
+        return np.mean((np.maximum(0, X @ w) - y) ** 2)  # the residual the other way round
+
+    X, y = mse_loss.X, mse_loss.y
+    graph = gad.trace(loss, mse_loss.w, X, y)
+    formula = graph.formula("w")
+    assert formula.text == "∂u₉/∂w = (2/n) Σᵢ [u₃ᵢ > 0] eᵢ xᵢᵀ   where e = u₃ − y, u₃ = X w, n = 4"
+    np.testing.assert_allclose(formula.evaluate(), graph.grad("w"), rtol=1e-14)
+    plain = gad.trace(lambda w, X, y: np.mean((X @ w - y) ** 2), mse_loss.w, X, y)
+    assert "e" not in dict(plain.formula("w").definitions)
 
 
 def test_scalar_chain_rules_are_simplified_by_sympy():
