@@ -7,7 +7,7 @@ graphs it traced.
     graphviz-ad grad model.py                every input's gradient, as a table
     graphviz-ad check model.py               every local Jacobian against finite differences
     graphviz-ad compare model.py             a hand-written backward against the traced one
-    graphviz-ad explain model.py x           why the gradient of input x is zero (or NaN)
+    graphviz-ad explain model.py x           why the gradient of input x is zero, or NaN
     graphviz-ad examples                     the bundled examples (open one by name)
 
 ``FILE`` is an ordinary Python script that calls ``graphviz_ad.trace`` (or the name of a
@@ -648,11 +648,13 @@ def _traced_arguments(forward, graph) -> list:
 
 def _add_explain_command(commands, graph_option) -> None:
     explain = commands.add_parser(
-        "explain", help="say why an input's gradient is zero (or partly zero)",
+        "explain", help="say why an input's gradient is zero, or NaN",
         description="Explain the gradient of INPUT (an input's name, or a node's label such "
         "as u7) in each traced graph: where every path from it to the output stops (an "
         "inactive ReLU, a clamp, the branch np.where did not take, an overwritten entry, "
-        "contributions that cancel) or why there is no path at all.",
+        "contributions that cancel) or why there is no path at all; and for a NaN or "
+        "infinite gradient, where the backward pass first gave it (and what hid it from the "
+        "forward output).",
     )
     explain.add_argument("file", metavar="FILE",
                          help="a Python script that calls graphviz_ad.trace, or the name of a "

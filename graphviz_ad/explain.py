@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .debugger import Debugger, resolve, show
+from .debugger import Debugger, NonFinite, resolve, show
 from .tracer import Node
 
 _GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index", "set"}
@@ -39,7 +39,8 @@ class Reason:
 
     ``kind`` is one of: ``"unused"``, ``"no_path"``, ``"constant"``, ``"inactive_relu"``,
     ``"clamped"``, ``"other_operand_wins"``, ``"other_branch"``, ``"zero_factor"``,
-    ``"zero_slope"``, ``"not_selected"``, ``"overwritten"``, ``"cancel"``, ``"zero_seed"``.
+    ``"zero_slope"``, ``"not_selected"``, ``"overwritten"``, ``"cancel"``, ``"zero_seed"``,
+    and ``"not_finite"`` for a NaN or infinite gradient (where it was born).
     """
 
     kind: str
@@ -56,6 +57,7 @@ class Explanation:
     gradient: object
     zero_count: int
     reasons: tuple[Reason, ...]
+    nonfinite_count: int = 0
 
     @property
     def is_zero(self) -> bool:
@@ -64,6 +66,16 @@ class Explanation:
     @property
     def text(self) -> str:
         size = int(np.size(self.gradient))
+        if self.nonfinite_count:
+            lines = [_nonfinite_head(self.name, self.gradient, self.nonfinite_count)]
+            lines += [f"- {reason.text}" for reason in self.reasons
+                      if reason.kind == "not_finite"]
+            zero = [reason for reason in self.reasons if reason.kind != "not_finite"]
+            if self.zero_count:
+                lines.append(f"{self.zero_count} of the {size} entries are zero; the gradient "
+                             "stops at:")
+                lines += [f"- {reason.text}" for reason in zero]
+            return "\n".join(lines)
         if self.zero_count == 0:
             head = f"∂/∂{self.name} = {show(self.gradient)} is not zero."
         elif self.is_zero:
@@ -94,8 +106,10 @@ def explain(graph, name, seed=None) -> Explanation:
     gradient = np.zeros(node.shape) if total is None else total
     zero = np.asarray(gradient) == 0
     label = node.label
+    nonfinite = int(np.size(gradient) - np.count_nonzero(np.isfinite(gradient)))
+    born = (_not_finite(graph, node, seed),) if nonfinite else ()
     if not zero.any():
-        return Explanation(label, gradient, 0, ())
+        return Explanation(label, gradient, 0, born, nonfinite)
     depends, reaches = graph.activity
     if node.op == "const":
         reasons: tuple[Reason, ...] = (_constant(node),)
@@ -105,7 +119,30 @@ def explain(graph, name, seed=None) -> Explanation:
         reasons = _blocked(graph, node, state)
     else:
         reasons = _gates(graph, node)
-    return Explanation(label, gradient, int(zero.sum()), reasons)
+    return Explanation(label, gradient, int(zero.sum()), born + reasons, nonfinite)
+
+
+def _nonfinite_head(name: str, gradient, count: int) -> str:
+    size = int(np.size(gradient))
+    if count == max(size, 1):
+        return f"∂/∂{name} = {show(gradient)} is not finite:"
+    return f"{count} of the {size} entries of ∂/∂{name} are NaN or infinite:"
+
+
+def _not_finite(graph, node: Node, seed) -> Reason:
+    """Where the backward pass first gives a NaN or an infinity on the way from the output
+    to ``node`` (the NonFinite breakpoint's account of it)."""
+    descendants = {node.id}
+    for later in graph.nodes[node.id + 1 :]:
+        if any(operand.id in descendants for operand in later.inputs):
+            descendants.add(later.id)
+    debugger = Debugger(graph, "backward", seed=seed)
+    hit = debugger.run_to(NonFinite())
+    while hit is not None and hit.step.node.id not in descendants:
+        hit = debugger.run_to(NonFinite())
+    if hit is None:  # not reached: a NaN or ∞ seed given by the caller
+        return Reason("not_finite", f"the seed holds {show(seed)}", graph.output)
+    return Reason("not_finite", hit.reason, hit.origin)
 
 
 def _valued(node: Node) -> str:

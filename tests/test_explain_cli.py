@@ -92,3 +92,38 @@ def test_entries_overwritten_in_part_are_named_with_their_count():
     assert [reason.kind for reason in explanation.reasons] == ["overwritten"]
     assert "overwrites 1 of the 3 entries of u₃" in explanation.text
     np.testing.assert_array_equal(explanation.gradient, [2.0, 0.0, 2.0])
+
+
+def test_a_nan_gradient_is_traced_to_where_it_was_born(capsys, tmp_path):
+    path = script(tmp_path, """
+        import numpy as np
+        import graphviz_ad as gad
+
+        def safe_root(x):
+            return np.where(x > 0, np.sqrt(x), 0.0)
+
+        gad.trace(safe_root, -1.0)
+    """)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        status, out, _ = run(capsys, "explain", path, "x")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "∂/∂x = nan is not finite:"
+    assert "∂u₁/∂x = 1/(2√x) of u₁ = sqrt(x) at model.py:6" in lines[1]
+    assert "is not finite at x = -1" in lines[1]
+    assert lines[1].endswith("hidden from the output by u₃ = where(c, u₁, 0) at model.py:6 "
+                             "(`return np.where(x > 0, np.sqrt(x), 0.0)`)")
+
+
+def test_some_entries_not_finite_and_some_zero_are_both_explained():
+    def f(x):
+        return np.sum(np.log(x) * np.array([1.0, 1.0, 0.0]))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        explanation = gad.trace(f, np.array([0.0, 1.0, 2.0])).explain("x")
+    assert explanation.nonfinite_count == 1 and explanation.zero_count == 1
+    lines = explanation.text.splitlines()
+    assert lines[0] == "1 of the 3 entries of ∂/∂x are NaN or infinite:"
+    assert "1/x" in lines[1] and "not finite at x = [0. 1. 2.]" in lines[1]
+    assert lines[2] == "1 of the 3 entries are zero; the gradient stops at:"
+    assert [reason.kind for reason in explanation.reasons] == ["not_finite", "zero_factor"]
