@@ -495,6 +495,12 @@ def _apply(node: Node, parts: list[str]) -> str:
             parts[1])
         return f"{parts[0]} {_INFIX[op]} {right}"
     if op == "multiply":
+        numbers = [i for i, operand in enumerate(node.inputs)
+                   if operand.op == "const" and np.ndim(operand.value) == 0]
+        if len(numbers) == 1:  # a number goes in front: 3x, 0.5 (a + b)
+            number, other = parts[numbers[0]], parts[1 - numbers[0]]
+            grouped = _group(other)
+            return f"{number}{grouped}" if grouped[0].isalpha() else f"{number} {grouped}"
         sign = "⊙" if all(np.ndim(operand.value) > 0 for operand in node.inputs) else ""
         joiner = f" {sign} " if sign else " "
         return joiner.join(_group(part) for part in parts)
@@ -574,7 +580,7 @@ def _latex(text: str) -> str:
                   text)
     for word, latex in _LATEX_WORDS:
         text = text.replace(word, latex)
-    return text.replace("_{", "_{").replace("}_i", ",i}")
+    return text.replace("}_i", ",i}")  # u_{8}_i is u_{8,i}
 
 
 # -- SymPy, for a graph of scalars -----------------------------------------------------------------
@@ -590,7 +596,7 @@ class Simplified:
     expression: object
 
 
-_SYMPY_FUNCTIONS = ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "sqrt")
+_SYMPY_FUNCTIONS = ("sinh", "cosh", "tanh", "sqrt", "sin", "cos", "tan", "exp", "log")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
@@ -669,7 +675,7 @@ def _sympy_text(text: str) -> str:
     text = re.sub(r"√(\w+)", r"sqrt(\1)", text)
     text = text.replace("ln ", "log ")
     names = "|".join(_SYMPY_FUNCTIONS)
-    return re.sub(rf"\b({names})(\*\*\(\d+\))? ([\w.]+)", r"\1(\3)\2", text)
+    return re.sub(rf"\b({names})(?:(\*\*\(\d+\)) ?| )([\w.]+)", r"\1(\3)\2", text)
 
 
 def _forward(graph, sympy, symbols: dict) -> dict:
@@ -704,6 +710,7 @@ def _from_sympy(expression) -> str:
     text = str(expression)
     text = re.sub(r"Heaviside\(([^()]*), 0\)", r"[\1 > 0]", text)
     text = re.sub(r"\*\*(\d+)", lambda match: match.group(1).translate(_SUPERSCRIPT_POWER), text)
-    text = re.sub(r"(\d)\*(?=[A-Za-z(])", r"\1", text)
+    text = re.sub(r"sqrt\(([\w.]+)\)", r"√\1", text)
+    text = re.sub(r"(\d)\*(?=[A-Za-z(√])", r"\1", text)
     text = re.sub(r"_(\d+)", lambda match: match.group(1).translate(_SUBSCRIPT), text)
     return text.replace("*", "·").replace("-", "−")

@@ -1,24 +1,10 @@
 """graphviz-ad explain FILE INPUT: why a gradient is zero, from the command line (exit 0),
 with the user's names shown as text; and item assignment as a reason for a zero gradient."""
 
-import textwrap
-
 import numpy as np
 
 import graphviz_ad as gad
-from graphviz_ad import cli
-
-
-def run(capsys, *argv):
-    status = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def script(tmp_path, text, name="model.py"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return str(path)
+from tests.test_cli import run, script
 
 
 def test_the_inactive_neuron_is_explained_by_its_relu(capsys):
