@@ -105,7 +105,9 @@ class Formula:
     def _body(self) -> str:
         if not self.terms:
             return "0"
-        terms = [_term_text(term) for term in self.terms]
+        square = np.size(self.end.value) == np.size(self.wrt.value)
+        identity = "1" if np.size(self.end.value) == 1 and square else "I"
+        terms = [_term_text(term, identity) for term in self.terms]
         total = terms[0]
         for text in terms[1:]:
             total += f" − {text[1:]}" if text.startswith("−") else f" + {text}"
@@ -547,7 +549,9 @@ def _coefficient_text(term: Term) -> str:
     return f"{sign}{text}"
 
 
-def _term_text(term: Term) -> str:
+def _term_text(term: Term, identity: str) -> str:
+    """A term's text; a term without factors is its coefficient times ``identity`` (1 for
+    scalars, I for arrays: x + x is 2I)."""
     coefficient = _coefficient_text(term)
     if len(term.factors) == 1 and coefficient in ("", "−"):
         text = term.factors[0].text
@@ -555,7 +559,9 @@ def _term_text(term: Term) -> str:
         return coefficient + (f"({text})" if coefficient and compound else text)
     factors = [_group(factor.text) for factor in term.factors]
     if not factors:
-        return coefficient + "1" if coefficient in ("", "−") else coefficient
+        if identity == "1":
+            return coefficient + "1" if coefficient in ("", "−") else coefficient
+        return coefficient + identity
     body = " ".join(factors)
     simple = re.fullmatch(r"[^\W\d][\w₀-₉⁰¹²³⁴⁵⁶⁷⁸⁹]*", factors[0]) is not None
     if coefficient in ("", "−") or (coefficient[-1].isdigit() and simple):

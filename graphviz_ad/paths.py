@@ -72,9 +72,10 @@ class Path:
     def factors(self) -> tuple[tuple[str, str, tuple[int, int]], ...]:
         """The vector chain rule's factors in numerator-layout order (the output's end first,
         as the paper writes ∂f/∂g · ∂g/∂x): (``"∂u₃/∂u₂"``, rule, (m, n)) for each edge."""
-        return tuple((f"∂{consumer.label}/∂{operand.label}", consumer.jacobian(arg).rule,
-                      consumer.jacobian(arg).shape)
-                     for operand, consumer, arg in reversed(self.edges))
+        jacobians = [(operand, consumer, consumer.jacobian(arg))
+                   for operand, consumer, arg in reversed(self.edges)]
+        return tuple((f"∂{consumer.label}/∂{operand.label}", local.rule, local.shape)
+                     for operand, consumer, local in jacobians)
 
     @property
     def shape(self) -> tuple[int, int]:

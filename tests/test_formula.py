@@ -158,3 +158,14 @@ def test_the_readme_shows_real_formulas():
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
     assert len(test.examples) == 5
+
+
+def test_identities_are_written_for_the_shape_and_to_names_any_node():
+    assert gad.trace(lambda x: x + x, np.ones(2)).formula("x").text == "∂u₁/∂x = 2I"
+    assert gad.trace(lambda x: x + x * 0.5, np.ones(2)).formula("x").text == "∂u₃/∂x = 1.5I"
+    assert gad.trace(lambda x: x + x, 1.0).formula("x").text == "∂u₁/∂x = 2"
+    graph = gad.trace(lambda x: np.sin(x) * 2 + x, np.array([0.5, 1.0]))
+    partial = graph.formula("x", to="u₁")
+    assert partial.text == "∂u₁/∂x = diag(cos x)"
+    np.testing.assert_allclose(partial.evaluate(), np.diag(np.cos([0.5, 1.0])), rtol=1e-15)
+    assert graph.formula("x", to="x").text == "∂x/∂x = I"
