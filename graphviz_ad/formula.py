@@ -42,7 +42,7 @@ from .tracer import Node
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _PLAIN = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_LEADING_NUMBER = re.compile(r"^(−?\d+(?:\.\d+)?)(?=[^\d.\s/ᵀ⊗]|$)")
+_LEADING_NUMBER = re.compile(r"^(−?\d+(?:\.\d+)?)(?=[^\d.\s/ᵀ⊗^⁰¹²³⁴⁵⁶⁷⁸⁹⁻]|$)")
 SIMPLIFY_NODES = 40  # SymPy simplifies scalar graphs up to this many nodes
 
 
@@ -93,7 +93,7 @@ class Formula:
         self.body = self._body()
         names = dict(name for term in terms for name in term.names)
         self.definitions = list(names.items())
-        self.definitions += _definitions(graph, " ".join([self.body, *names.values()]), wrt)
+        self.definitions += _definitions(graph, " ".join([self.body, *names.values()]))
         sizes = dict(symbol for term in terms for symbol in term.symbols)
         self.definitions += [(name, str(size)) for name, size in sizes.items()]
         self.simplified = _simplify(self)
@@ -436,7 +436,7 @@ _INFIX = {"add": "+", "subtract": "−", "divide": "/"}
 _FUNCTIONS = {"maximum": "max", "minimum": "min"}
 
 
-def _definitions(graph, body: str, wrt: Node) -> list[tuple[str, str]]:
+def _definitions(graph, body: str) -> list[tuple[str, str]]:
     """``[("u₄", "w·x + b")]``: each intermediate node the formula names, by its forward
     expression (nodes used once and named nowhere else are written out inside it)."""
     named = [node for node in graph.nodes
@@ -616,6 +616,7 @@ def _simplify(formula: Formula) -> Simplified | None:
     try:
         import sympy
         from sympy.parsing.sympy_parser import (
+            convert_xor,
             implicit_application,
             implicit_multiplication,
             parse_expr,
@@ -625,7 +626,8 @@ def _simplify(formula: Formula) -> Simplified | None:
         return None
     symbols = {_sympy_name(node.label): sympy.Symbol(_sympy_name(node.label))
                for node in graph.nodes if node.op != "const"}
-    transformations = (*standard_transformations, implicit_multiplication, implicit_application)
+    transformations = (*standard_transformations, convert_xor, implicit_multiplication,
+                       implicit_application)
 
     def parse(text: str):
         return parse_expr(_sympy_text(text), local_dict=dict(symbols),
@@ -690,7 +692,12 @@ def _forward(graph, sympy, symbols: dict) -> dict:
     unary = {"sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "sinh": sympy.sinh,
              "cosh": sympy.cosh, "tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log,
              "sqrt": sympy.sqrt, "negative": lambda a: -a, "absolute": sympy.Abs,
-             "abs": sympy.Abs}
+             "abs": sympy.Abs, "arcsin": sympy.asin, "arccos": sympy.acos,
+             "arctan": sympy.atan, "arcsinh": sympy.asinh, "arccosh": sympy.acosh,
+             "arctanh": sympy.atanh, "exp2": lambda a: 2**a, "expm1": lambda a: sympy.exp(a) - 1,
+             "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
+             "log1p": lambda a: sympy.log(1 + a), "cbrt": sympy.cbrt,
+             "square": lambda a: a**2, "reciprocal": lambda a: 1 / a}
     binary = {"add": lambda a, b: a + b, "subtract": lambda a, b: a - b,
               "multiply": lambda a, b: a * b, "divide": lambda a, b: a / b,
               "power": lambda a, b: a**b, "maximum": sympy.Max, "minimum": sympy.Min}
@@ -715,8 +722,10 @@ def _from_sympy(expression) -> str:
     """SymPy's text in the paper's notation: ``6*x**2/tan(x**3)`` → ``6x²/tan(x³)``."""
     text = str(expression)
     text = re.sub(r"Heaviside\(([^()]*), 0\)", r"[\1 > 0]", text)
-    text = re.sub(r"\*\*(\d+)", lambda match: match.group(1).translate(_SUPERSCRIPT_POWER), text)
+    text = re.sub(r"\*\*(\d+)\b", lambda match: match.group(1).translate(_SUPERSCRIPT_POWER),
+                  text)
+    text = text.replace("**", "^")
     text = re.sub(r"sqrt\(([\w.]+)\)", r"√\1", text)
-    text = re.sub(r"(\d)\*(?=[A-Za-z(√])", r"\1", text)
+    text = re.sub(r"(\d)\*(?=[A-Za-z](?![A-Za-z(])|\(|√)", r"\1", text)
     text = re.sub(r"_(\d+)", lambda match: match.group(1).translate(_SUBSCRIPT), text)
     return text.replace("*", "·").replace("-", "−")
