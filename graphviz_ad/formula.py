@@ -213,6 +213,8 @@ def _term(path, nodes: dict) -> Term:
         out_size, in_size = local.shape
         if rule in ("I", "1") and out_size == in_size:
             continue
+        if rule in ("1ᵀ", "1ᵀ/n") and out_size == in_size == 1:  # the sum of one number
+            continue
         number = _number(rule) if out_size == in_size else None
         if number is not None:
             coefficient *= number
@@ -697,7 +699,8 @@ def _forward(graph, sympy, symbols: dict) -> dict:
              "arctanh": sympy.atanh, "exp2": lambda a: 2**a, "expm1": lambda a: sympy.exp(a) - 1,
              "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
              "log1p": lambda a: sympy.log(1 + a), "cbrt": sympy.cbrt,
-             "square": lambda a: a**2, "reciprocal": lambda a: 1 / a}
+             "square": lambda a: a**2, "reciprocal": lambda a: 1 / a,
+             "sum": lambda a: a, "mean": lambda a: a}  # of one number: the number
     binary = {"add": lambda a, b: a + b, "subtract": lambda a, b: a - b,
               "multiply": lambda a, b: a * b, "divide": lambda a, b: a / b,
               "power": lambda a, b: a**b, "maximum": sympy.Max, "minimum": sympy.Min}

@@ -169,3 +169,17 @@ def test_identities_are_written_for_the_shape_and_to_names_any_node():
     assert partial.text == "∂u₁/∂x = diag(cos x)"
     np.testing.assert_allclose(partial.evaluate(), np.diag(np.cos([0.5, 1.0])), rtol=1e-15)
     assert graph.formula("x", to="x").text == "∂x/∂x = I"
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs())
+def test_random_scalar_programs_simplify_to_the_traced_gradient(program):
+    pytest.importorskip("sympy")
+    function, x, s = program
+    graph = gad.trace(function, float(x[0]), s)  # every value a number: SymPy simplifies
+    for name in ("x", "s"):
+        formula = graph.formula(name, limit=10_000)
+        assert formula.simplified is not None, formula.text
+        values = {node.label: float(node.value) for node in graph.inputs.values()}
+        simplified = float(formula.simplified.expression.subs(values))
+        assert simplified == pytest.approx(graph.grad(name), rel=1e-9, abs=1e-12)
