@@ -674,12 +674,17 @@ def _explain(args) -> int:
     console = Console(highlight=False)
     selected = _selected(args)
     for number, (name, graph) in enumerate(selected):
+        scalar = np.size(graph.value) == 1
+        seed = None if scalar else np.ones(graph.output.shape)  # ȳ = 1: the sum's gradient
         try:
-            explanation = graph.explain(args.input)
+            explanation = graph.explain(args.input, seed=seed)
         except KeyError as error:
             raise UsageError(error.args[0]) from None
         if len(selected) > 1:
             console.print(_text(f"{name}:"), style="bold")
+        if not scalar:
+            console.print(_text(f"(the output has shape {graph.output.shape}: this is the "
+                                "gradient of the sum of its entries, seed ȳ = 1)"), soft_wrap=True)
         for line in explanation.text.splitlines():
             console.print(_text(line), soft_wrap=True)
         if number + 1 < len(selected):

@@ -113,3 +113,19 @@ def test_some_entries_not_finite_and_some_zero_are_both_explained():
     assert "1/x" in lines[1] and "not finite at x = [0. 1. 2.]" in lines[1]
     assert lines[2] == "1 of the 3 entries are zero; the gradient stops at:"
     assert [reason.kind for reason in explanation.reasons] == ["not_finite", "zero_factor"]
+
+
+def test_a_non_scalar_output_is_explained_for_the_sum_of_its_entries(capsys, tmp_path):
+    path = script(tmp_path, """
+        import numpy as np
+        import graphviz_ad as gad
+
+        gad.trace(lambda x: np.maximum(0, x), np.array([-1.0, 2.0]))
+    """)
+    status, out, _ = run(capsys, "explain", path, "x")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == ("(the output has shape (2,): this is the gradient of the sum of its "
+                        "entries, seed ȳ = 1)")
+    assert lines[1] == "1 of the 2 entries of ∂/∂x are zero; the gradient stops at:"
+    assert "is inactive at 1 of 2 elements" in lines[2]
