@@ -582,8 +582,14 @@ _LATEX_WORDS = (
 )
 
 
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu",
+          "sigma", "tau", "phi", "omega")
+
+
 def _latex(text: str) -> str:
-    """Unicode notation as LaTeX: ``u₄ᵀ`` → ``u_{4}^\\top``, ``Σᵢ`` → ``\\sum_i``."""
+    """Unicode notation as LaTeX: ``u₄ᵀ`` → ``u_{4}^\\top``, ``Σᵢ`` → ``\\sum_i``, an input
+    named ``gamma`` → ``\\gamma``."""
+    text = re.sub(rf"(?<![\\\w])({'|'.join(_GREEK)})(?!\w)", r"\\\1", text)
     text = re.sub(r"([₀-₉]+)", lambda match: "_{" + match.group(1).translate(_PLAIN) + "}",
                   text)
     for word, latex in _LATEX_WORDS:
