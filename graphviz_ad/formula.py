@@ -78,13 +78,16 @@ class Formula:
     """∂end/∂wrt as ``prefix · (Σ terms) · suffix`` in the paper's notation.
 
     ``text`` (also ``str()``) is Unicode, ``latex`` the same in LaTeX; ``definitions`` the
-    forward expressions of the intermediate values it names; ``evaluate()`` its numbers,
-    shaped ``end.shape + wrt.shape`` (a float when both are scalars); ``simplified`` the
-    SymPy form for a scalar graph (None without SymPy, or for arrays).
+    forward expressions of the intermediate values it names; ``omitted`` the paths left out
+    because their product is zero for every input (Σ(x − μ) = 0), each with its reason;
+    ``evaluate()`` its numbers, shaped ``end.shape + wrt.shape`` (a float when both are
+    scalars); ``simplified`` the SymPy form for a scalar graph (None without SymPy, or for
+    arrays).
     """
 
-    def __init__(self, graph, wrt: Node, end: Node, prefix, terms, suffix):
+    def __init__(self, graph, wrt: Node, end: Node, prefix, terms, suffix, omitted=()):
         self.graph = graph
+        self.omitted = omitted
         self.wrt = wrt
         self.end = end
         self.prefix = prefix
@@ -128,6 +131,8 @@ class Formula:
         if self.definitions:
             text += "   where " + ", ".join(f"{name} = {expression}"
                                              for name, expression in self.definitions)
+        for path, reason in self.omitted:
+            text += f"\n  (no term for {path}: {reason})"
         return text
 
     @property
@@ -182,7 +187,13 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
                          "larger limit")
     nodes = {node.label: node for node in graph.nodes}
     terms: dict[tuple, Term] = {}
+    omitted = []
+    tolerance = paths.tolerance
     for path in paths:
+        reason = path.identically_zero if path.zero_reason(tolerance) else None
+        if reason is not None:  # zero for every input, not only at this one
+            omitted.append((str(path), reason))
+            continue
         term = _term(path, nodes)
         key = term.key()
         if key in terms:  # equal products add up: x * x is 2x, x − x is 0
@@ -196,7 +207,7 @@ def formula(graph, wrt, to=None, limit: int = 64) -> Formula:
                 term.coefficient /= size
             term.symbols = []
     prefix, suffix = _shared(listed)
-    return Formula(graph, start, end, prefix, listed, suffix)
+    return Formula(graph, start, end, prefix, listed, suffix, tuple(omitted))
 
 
 # -- one path as a term -------------------------------------------------------------------------

@@ -92,13 +92,24 @@ class Path:
             reason = _zero_factor(operand, consumer, arg)
             if reason is not None:
                 return reason
+        reason = self.identically_zero
+        if reason is not None:
+            return reason
+        if not np.any(self.product):
+            return "exactly zero: its non-zero factors multiply to 0"
+        return f"numerically zero (|·| < {tolerance:.0e})"
+
+    @property
+    def identically_zero(self) -> str | None:
+        """The reason this path's product is zero for every input, when the structure says
+        so: it leaves a mean μ into x − μ and then sums the centred values, Σ(x − μ) = 0
+        (batch norm's path through μ and then σ²).  Call it only for a path whose product
+        is zero: the structure alone does not prove that the sum is taken."""
         for operand, consumer, _ in self.edges:
             reason = _centred(operand, consumer)
             if reason is not None:
                 return reason
-        if not np.any(self.product):
-            return "exactly zero: its non-zero factors multiply to 0"
-        return f"numerically zero (|·| < {tolerance:.0e})"
+        return None
 
     @property
     def text(self) -> str:

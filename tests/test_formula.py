@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 import graphviz_ad as gad
-from graphviz_ad.examples import mse_loss, neuron, scalar_rules, total_derivative
+from graphviz_ad.examples import batchnorm, mse_loss, neuron, scalar_rules, total_derivative
 from tests.random_programs import programs
 
 
@@ -183,3 +183,16 @@ def test_random_scalar_programs_simplify_to_the_traced_gradient(program):
         values = {node.label: float(node.value) for node in graph.inputs.values()}
         simplified = float(formula.simplified.expression.subs(values))
         assert simplified == pytest.approx(graph.grad(name), rel=1e-9, abs=1e-12)
+
+
+def test_batch_norm_has_the_tutorials_three_terms():
+    graph = batchnorm.loss
+    formula = graph.formula("x")
+    assert len(formula.terms) == 3  # direct, through μ, through σ²
+    ((path, reason),) = formula.omitted  # through μ and then σ²: Σ(x − μ) = 0
+    assert path.startswith("x → u₄ → u₅ → u₇") and reason.startswith("Σ(x − u₄) = 0")
+    assert formula.text.splitlines()[1] == f"  (no term for {path}: {reason})"
+    np.testing.assert_allclose(formula.evaluate(), graph.grad("x"), atol=1e-12)
+    closed = batchnorm.batchnorm_loss_backward(batchnorm.x, batchnorm.gamma, batchnorm.beta,
+                                               batchnorm.target)["x"]
+    np.testing.assert_allclose(formula.evaluate(), closed, atol=1e-12)
