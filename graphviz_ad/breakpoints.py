@@ -14,12 +14,12 @@ traced back to where it was born) and ``When`` (any predicate of the step).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .explain import finite, masking, nonfinite_origins
 from .notation import WHAT, array_text, derivative, number
 from .primitives import PRIMITIVES
 from .tracer import Node
@@ -133,29 +133,29 @@ class NonFinite(Breakpoint):
     """
 
     def check(self, step) -> Hit | None:
-        if _finite(step.total):
+        if finite(step.total):
             return None
         graph = step._trail.graph
         if step.mode == "forward":
             node = step.node
             reason = f"{node.describe()} gives {array_text(step.value)}"
-            broken = [o for o in node.inputs if not _finite(o.value)]
+            broken = [o for o in node.inputs if not finite(o.value)]
             if broken:  # not an origin: say which operand brought the NaN or ∞ along
                 operands = ", ".join(f"{o.label} = {array_text(o.value)}" for o in broken)
                 reason += f" because its operand {operands} is already not finite"
             elif node.inputs:
                 operands = ", ".join(f"{o.label} = {array_text(o.value)}" for o in node.inputs)
                 reason += f" from finite operands ({operands})"
-            return Hit(self, step, reason + _masking(graph, node), node)
+            return Hit(self, step, reason + masking(graph, node), node)
         what = WHAT[step.mode]
         if step.via is None:
             return Hit(self, step, f"the seed of {step.node.label} is {array_text(step.total)}",
                        step.node)
         consumer = step.consumer
-        if not _finite(step.upstream):
+        if not finite(step.upstream):
             reason = f"the {what} arriving from {step.via.label} is already not finite"
             return Hit(self, step, reason, consumer)
-        if _finite(step.contribution):
+        if finite(step.contribution):
             reason = (f"adding the contribution via {step.via.label} overflowed the {what} "
                       f"of {step.node.label} to {array_text(step.total)}")
             return Hit(self, step, reason, step.node)
@@ -164,18 +164,18 @@ class NonFinite(Breakpoint):
         reason = (f"the {what} of {step.node.label} became {array_text(step.total)} at step "
                   f"{step.number}: the local Jacobian {local_name} = "
                   f"{local.rule} of {consumer.describe()}")
-        if _finite(local.coefficients):
+        if finite(local.coefficients):
             reason += (f" is finite but its product with {array_text(step.upstream)} overflowed")
         else:
             reason += (f" is not finite at {operand.label} = {array_text(operand.value)}, so the "
                        f"contribution is {array_text(step.contribution)} although "
                        f"{step.name(step.via)} = {array_text(step.upstream)}")
-        if not _finite(consumer.value):
+        if not finite(consumer.value):
             first = nonfinite_origins(graph)[consumer.id]
             reason += f". In the forward pass {consumer.label} = {array_text(consumer.value)}"
             if first is not consumer:
                 reason += f", first from {first.describe()}"
-            reason += _masking(graph, first)
+            reason += masking(graph, first)
         return Hit(self, step, reason, consumer)
 
 
@@ -191,66 +191,6 @@ class When(Breakpoint):
             return None
         return Hit(self, step, f"{self.description} at step {step.number} ({step.text})",
                    step.operation)
-
-
-def _finite(value) -> bool:
-    if value is None:
-        return True
-    if np.ndim(value) == 0:  # the common case on scalar graphs: skip numpy's machinery
-        return math.isfinite(value)
-    return bool(np.all(np.isfinite(value)))
-
-
-def nonfinite_origins(graph) -> dict[int, Node]:
-    """For each node whose value is NaN or ±∞ (by id), where that came from: the earliest
-    node (in tape order) among it and its ancestors reached through non-finite values only.
-    A node that is its own origin made the NaN or ∞ from finite operands (√−1, exp(800)).
-
-    >>> import numpy as np, graphviz_ad as gad
-    >>> with np.errstate(invalid="ignore"):
-    ...     g = gad.trace(lambda x: np.sqrt(x) * 2.0, -1.0)
-    >>> {g.nodes[i].label: origin.label for i, origin in nonfinite_origins(g).items()}
-    {'u₁': 'u₁', 'u₂': 'u₁'}
-    """
-    origins: dict[int, Node] = {}
-    for node in graph.nodes:
-        if _finite(node.value):
-            continue
-        earlier = [origins[operand.id] for operand in node.inputs if operand.id in origins]
-        origins[node.id] = min(earlier, key=lambda origin: origin.id, default=node)
-    return origins
-
-
-def nonfinite_reason(graph, node) -> str | None:
-    """Why ``node``'s value is NaN or ∞, in words (None when it is finite): the operation
-    that made it from finite operands, and where it stops spreading."""
-    origin = nonfinite_origins(graph).get(node.id)
-    if origin is None:
-        return None
-    operands = ", ".join(f"{o.label} = {array_text(o.value)}" for o in origin.inputs)
-    born = f"{origin.describe()} gives {array_text(origin.value)}"
-    if operands:
-        born += f" from finite operands ({operands})"
-    if origin is node:
-        return born + _masking(graph, origin)
-    return (f"{node.label} = {array_text(node.value)} comes from {born}"
-            + _masking(graph, origin))
-
-
-def _masking(graph, origin: Node) -> str:
-    """Where a non-finite value stops spreading: the first node fed a tainted operand whose
-    own value is finite (``where``, a zero product…), or that it never reaches the output."""
-    tainted = {origin.id}
-    for node in graph.nodes[origin.id + 1 : graph.output.id + 1]:
-        if any(operand.id in tainted for operand in node.inputs):
-            if _finite(node.value):
-                return f"; it is hidden from the output by {node.describe()}"
-            tainted.add(node.id)
-    if graph.output.id in tainted:
-        return ""
-    return "; it does not reach the output"
-
-
 
 
 def as_breakpoint(breakpoint) -> Breakpoint:

@@ -8,6 +8,7 @@ graphs it traced.
     graphviz-ad check model.py               every local Jacobian against finite differences
     graphviz-ad compare model.py             a hand-written backward against the traced one
     graphviz-ad practice model.py            type each contribution of a pass before it shows
+    graphviz-ad explain model.py x           why the gradient of input x is zero, or NaN
     graphviz-ad examples                     the bundled examples (open one by name)
     graphviz-ad ops                          the supported numpy names and their rules
 
@@ -223,6 +224,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_compare_command(commands, script)
     _add_practice_command(commands, script)
+    _add_explain_command(commands, graph_option)
 
     examples = commands.add_parser(
         "examples", help="list the bundled examples",
@@ -700,6 +702,52 @@ def _traced_arguments(forward, graph) -> list:
                           f"{graph.name}, backward, *inputs) in the script instead")
         arguments.append(items)
     return arguments
+
+
+def _add_explain_command(commands, graph_option) -> None:
+    explain = commands.add_parser(
+        "explain", help="say why an input's gradient is zero, or NaN",
+        description="Explain the gradient of INPUT (an input's name, or a node's label such "
+        "as u7) in each traced graph: where every path from it to the output stops (an "
+        "inactive ReLU, a clamp, the branch np.where did not take, an overwritten entry, "
+        "contributions that cancel) or why there is no path at all; and for a NaN or "
+        "infinite gradient, where the backward pass first gave it (and what hid it from the "
+        "forward output).",
+    )
+    explain.add_argument("file", metavar="FILE",
+                         help="a Python script that calls graphviz_ad.trace, or the name of a "
+                         "bundled example (see: graphviz-ad examples)")
+    explain.add_argument("input", metavar="INPUT",
+                         help="the input (or node) whose gradient to explain")
+    explain.add_argument("script_args", metavar="ARG", nargs="*",
+                         help="arguments for the script (its sys.argv[1:])")
+    explain.add_argument("--traceback", action="store_true",
+                         help="show every frame of an error's traceback, not only the "
+                         "script's")
+    graph_option(explain, "only this graph")
+    explain.set_defaults(handler=_explain)
+
+
+def _explain(args) -> int:
+    console = Console(highlight=False)
+    selected = _selected(args)
+    for number, (name, graph) in enumerate(selected):
+        scalar = np.size(graph.value) == 1
+        seed = None if scalar else np.ones(graph.output.shape)  # ȳ = 1: the sum's gradient
+        try:
+            explanation = graph.explain(args.input, seed=seed)
+        except KeyError as error:
+            raise UsageError(error.args[0]) from None
+        if len(selected) > 1:
+            console.print(_text(f"{name}:"), style="bold")
+        if not scalar:
+            console.print(_text(f"(the output has shape {graph.output.shape}: this is the "
+                                "gradient of the sum of its entries, seed ȳ = 1)"), soft_wrap=True)
+        for line in explanation.text.splitlines():
+            console.print(_text(line), soft_wrap=True)
+        if number + 1 < len(selected):
+            console.print()
+    return 0
 
 
 def _examples(args) -> int:

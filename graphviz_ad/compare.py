@@ -886,7 +886,7 @@ class _Engine:
         paths = self.graph.paths(node, limit=8)
         if len(paths) > len(edges):
             lines.append(f"the {paths.total_count} paths to the output:")
-            lines += [f"  {path.text}" for path in paths]
+            lines += [f"  {line}" for path in paths for line in path.text.splitlines()]
             if paths.truncated:
                 lines.append(f"  … {paths.total_count - len(paths)} more")
         return tuple(lines)

@@ -8,7 +8,8 @@ pass from x towards the output, each path ends in one of a few ways:
   only feeds values the output ignores);
 * **blocked**: an edge whose local Jacobian is zero stops a non-zero adjoint: an inactive
   ``max(0, z)`` (z ≤ 0), the branch ``np.where`` did not take, a product with 0, a piecewise
-  constant function (``np.floor``, ``np.sign``);
+  constant function (``np.floor``, ``np.sign``), an entry overwritten by item assignment
+  (``a[i] = v``: the old value is gone, so it passes no gradient);
 * **cancelled**: non-zero contributions that add up to zero, at a node used several times
   (``x − x``) or inside one operator (a broadcast whose copies' adjoints sum to zero).
 
@@ -21,6 +22,7 @@ pass from x towards the output, each path ends in one of a few ways:
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,12 +30,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import propagate
-from .notation import array_text, constant_name
+from .notation import adjoint, array_text, constant_name, derivative
 
 if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
     from .tracer import Node
 
-_GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index"}
+_GATES = {"maximum", "minimum", "where", "abs", "max", "min", "multiply", "index", "set"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,8 @@ class Reason:
 
     ``kind`` is one of: ``"unused"``, ``"no_path"``, ``"constant"``, ``"inactive_relu"``,
     ``"clamped"``, ``"other_operand_wins"``, ``"other_branch"``, ``"zero_factor"``,
-    ``"zero_slope"``, ``"not_selected"``, ``"cancel"``, ``"zero_seed"``.
+    ``"zero_slope"``, ``"not_selected"``, ``"overwritten"``, ``"cancel"``, ``"zero_seed"``,
+    and ``"not_finite"`` for a NaN or infinite gradient (where it was born).
     """
 
     kind: str
@@ -59,6 +62,7 @@ class Explanation:
     gradient: object
     zero_count: int
     reasons: tuple[Reason, ...]
+    nonfinite_count: int = 0
 
     @property
     def is_zero(self) -> bool:
@@ -67,6 +71,16 @@ class Explanation:
     @property
     def text(self) -> str:
         size = int(np.size(self.gradient))
+        if self.nonfinite_count:
+            lines = [_nonfinite_head(self.name, self.gradient, self.nonfinite_count)]
+            lines += [f"- {reason.text}" for reason in self.reasons
+                      if reason.kind == "not_finite"]
+            zero = [reason for reason in self.reasons if reason.kind != "not_finite"]
+            if self.zero_count:
+                lines.append(f"{self.zero_count} of the {size} entries are zero; the gradient "
+                             "stops at:")
+                lines += [f"- {reason.text}" for reason in zero]
+            return "\n".join(lines)
         if self.zero_count == 0:
             head = f"∂/∂{self.name} = {array_text(self.gradient)} is not zero."
         elif self.is_zero:
@@ -98,8 +112,10 @@ def explain(graph, name, seed=None) -> Explanation:
     gradient = np.zeros(node.shape) if total is None else total
     zero = np.asarray(gradient) == 0
     label = node.label
+    nonfinite = int(np.size(gradient) - np.count_nonzero(np.isfinite(gradient)))
+    born = (_notfinite(graph, node, seed),) if nonfinite else ()
     if not zero.any():
-        return Explanation(label, gradient, 0, ())
+        return Explanation(label, gradient, 0, born, nonfinite)
     depends, reaches = graph.activity
     if node.op == "const":
         reasons: tuple[Reason, ...] = (_constant(node),)
@@ -109,7 +125,103 @@ def explain(graph, name, seed=None) -> Explanation:
         reasons = _blocked(graph, node, seed, arrived)
     else:
         reasons = _gates(graph, node)
-    return Explanation(label, gradient, int(zero.sum()), reasons)
+    return Explanation(label, gradient, int(zero.sum()), born + reasons, nonfinite)
+
+
+def _nonfinite_head(name: str, gradient, count: int) -> str:
+    size = int(np.size(gradient))
+    if count == max(size, 1):
+        return f"∂/∂{name} = {array_text(gradient)} is not finite:"
+    return f"{count} of the {size} entries of ∂/∂{name} are NaN or infinite:"
+
+
+def _notfinite(graph, node: Node, seed) -> Reason:
+    """Where the backward pass first gives a NaN or an infinity on the way from the output
+    to ``node``: the first contribution that is not finite although the adjoint it carries
+    is (a local derivative that is not finite there: √ at 0, log at 0), and, when the
+    forward value there was already not finite, where that came from and what hid it."""
+    descendants = {node.id}
+    for later in graph.nodes[node.id + 1 :]:
+        if any(operand.id in descendants for operand in later.inputs):
+            descendants.add(later.id)
+    output = graph.output.label
+    for step in propagate.reverse(graph, seed):
+        if (step.operand.id not in descendants or finite(step.contribution)
+                or not finite(step.incoming)):
+            continue  # finite, or carried here from a later edge rather than born here
+        consumer, operand, local = step.consumer, step.operand, step.local
+        reason = (f"the local Jacobian {derivative(consumer.label, operand.label)} = "
+                  f"{local.rule} of {consumer.describe()} is not finite at {operand.label} = "
+                  f"{array_text(operand.value)}, so the contribution is "
+                  f"{array_text(step.contribution)} although "
+                  f"{adjoint(consumer.label, output)} = {array_text(step.incoming)}")
+        if not finite(consumer.value):
+            first = nonfinite_origins(graph)[consumer.id]
+            reason += f". In the forward pass {consumer.label} = {array_text(consumer.value)}"
+            if first is not consumer:
+                reason += f", first from {first.describe()}"
+            reason += masking(graph, first)
+        return Reason("not_finite", reason, consumer)
+    return Reason("not_finite", f"the seed holds {array_text(seed)}", graph.output)
+
+
+def nonfinite_origins(graph) -> dict[int, Node]:
+    """For each node whose value is NaN or ±∞ (by id), where that came from: the earliest
+    node (in tape order) among it and its ancestors reached through non-finite values only.
+    A node that is its own origin made the NaN or ∞ from finite operands (√−1, exp(800)).
+
+    >>> import numpy as np, graphviz_ad as gad
+    >>> with np.errstate(invalid="ignore"):
+    ...     g = gad.trace(lambda x: np.sqrt(x) * 2.0, -1.0)
+    >>> {g.nodes[i].label: origin.label for i, origin in nonfinite_origins(g).items()}
+    {'u₁': 'u₁', 'u₂': 'u₁'}
+    """
+    origins: dict[int, Node] = {}
+    for node in graph.nodes:
+        if finite(node.value):
+            continue
+        earlier = [origins[operand.id] for operand in node.inputs if operand.id in origins]
+        origins[node.id] = min(earlier, key=lambda origin: origin.id, default=node)
+    return origins
+
+
+def nonfinite_reason(graph, node) -> str | None:
+    """Why ``node``'s value is NaN or ∞, in words (None when it is finite): the operation
+    that made it from finite operands, and where it stops spreading."""
+    origin = nonfinite_origins(graph).get(node.id)
+    if origin is None:
+        return None
+    operands = ", ".join(f"{o.label} = {array_text(o.value)}" for o in origin.inputs)
+    born = f"{origin.describe()} gives {array_text(origin.value)}"
+    if operands:
+        born += f" from finite operands ({operands})"
+    if origin is node:
+        return born + masking(graph, origin)
+    return (f"{node.label} = {array_text(node.value)} comes from {born}"
+            + masking(graph, origin))
+
+
+def masking(graph, origin: Node) -> str:
+    """Where a non-finite value stops spreading: the first node fed a tainted operand whose
+    own value is finite (``where``, a zero product…), or that it never reaches the output."""
+    tainted = {origin.id}
+    for node in graph.nodes[origin.id + 1 : graph.output.id + 1]:
+        if any(operand.id in tainted for operand in node.inputs):
+            if finite(node.value):
+                return f"; it is hidden from the output by {node.describe()}"
+            tainted.add(node.id)
+    if graph.output.id in tainted:
+        return ""
+    return "; it does not reach the output"
+
+
+def finite(value) -> bool:
+    """No NaN and no infinity (None, nothing computed, counts as finite)."""
+    if value is None:
+        return True
+    if np.ndim(value) == 0:  # the common case on scalar graphs: skip numpy's machinery
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(value)))
 
 
 def _contributions(graph, seed) -> list[list]:
@@ -199,6 +311,8 @@ def _blocked(graph, start: Node, seed, arrived: list) -> tuple[Reason, ...]:
 def _stop(consumer: Node, arg: int, local, upstream) -> Reason:
     """Why the edge ``operand → consumer`` turns a non-zero adjoint into a zero one."""
     operand = consumer.inputs[arg]
+    if consumer.op == "set" and arg == 0:
+        return _overwritten(consumer, local)
     numbers = local.coefficients
     if numbers is not None and not np.any(numbers):
         return _zero_local(consumer, arg, local)
@@ -258,6 +372,18 @@ def _zero_local(consumer: Node, arg: int, local, scope: str = "") -> Reason:
         f"{consumer.describe()} is 0{scope} ({value})"), consumer)
 
 
+def _overwritten(consumer: Node, local) -> Reason:
+    """Item assignment ``out = x; out[key] = v``: the entries written no longer hold x, so
+    ∂out/∂x = I − SᵀS passes them no gradient."""
+    operand = consumer.inputs[0]
+    written = int(np.unique(local.targets).size)
+    size = max(int(np.size(operand.value)), 1)
+    which = "every entry" if written == size else f"{written} of the {size} entries"
+    return Reason("overwritten", (
+        f"{consumer.describe()} overwrites {which} of {operand.label}: an overwritten entry "
+        f"passes no gradient to the old array (local Jacobian {local.rule})"), consumer)
+
+
 def _gates(graph, start: Node) -> tuple[Reason, ...]:
     """For a partly zero gradient: the operations between ``start`` and the output whose
     local Jacobian is zero for some elements (they gate which entries get a gradient)."""
@@ -272,6 +398,9 @@ def _gates(graph, start: Node) -> tuple[Reason, ...]:
             if node.op not in _GATES:
                 continue
             local = node.jacobian(arg)
+            if node.op == "set" and arg == 0:
+                reasons.append(_overwritten(node, local))
+                continue
             if local.kind == "selection":
                 reasons.append(Reason("not_selected", (
                     f"{node.describe()} selects only part of {operand.label}; the other elements "

@@ -22,6 +22,7 @@ import numpy as np
 from . import propagate
 from .errors import RenderError
 from .explain import explain as explain_gradient
+from .formula import formula as gradient_formula
 from .gc_pause import gc_paused
 from .paths import paths as find_paths
 
@@ -157,6 +158,17 @@ class Graph:
         """The paths from input ``wrt`` to the output (or node ``to``) and the product of the
         local Jacobians along each; they sum to ``jacobian(wrt)``.  See :mod:`.paths`."""
         return find_paths(self, wrt, to=to, limit=limit)
+
+    def formula(self, wrt, to=None, limit: int = 64):
+        """∂output/∂wrt (or ∂to/∂wrt) as a formula in the paper's notation: the sum over
+        paths of the products of the local rules, as ``.text`` and ``.latex``, with
+        ``.evaluate()`` giving its numbers.  See :mod:`.formula`.
+
+        >>> from graphviz_ad import trace
+        >>> print(trace(lambda x: x + x ** 2, 3.0).formula("x"))
+        ∂u₂/∂x = 2x + 1
+        """
+        return gradient_formula(self, wrt, to=to, limit=limit)
 
     def explain(self, name: str, seed=None):
         """Why the gradient of input ``name`` is zero (or partly zero), in words and as

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer 
     from .tracer import Node
 
 Edge = tuple  # (operand node, consumer node, argument position)
+ZERO_RELATIVE = 1e-12  # a product this small relative to the largest one is zero
 
 
 class Path:
@@ -66,10 +67,69 @@ class Path:
         return self._product
 
     @property
+    def scalar(self) -> bool:
+        """Whether every node on the path holds one number (then each factor is 1×1)."""
+        return all(np.size(node.value) == 1 for node in self.nodes)
+
+    @property
+    def factors(self) -> tuple[tuple[str, str, tuple[int, int]], ...]:
+        """The vector chain rule's factors in numerator-layout order (the output's end first,
+        as the paper writes ∂f/∂g · ∂g/∂x): (``"∂u₃/∂u₂"``, rule, (m, n)) for each edge."""
+        jacobians = [(operand, consumer, consumer.jacobian(arg))
+                   for operand, consumer, arg in reversed(self.edges)]
+        return tuple((f"∂{consumer.label}/∂{operand.label}", local.rule, local.shape)
+                     for operand, consumer, local in jacobians)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The product's matrix shape, m × n: (end.size, start.size)."""
+        return int(np.size(self.end.value)), int(np.size(self.start.value))
+
+    def zero_reason(self, tolerance: float = 0.0) -> str | None:
+        """Why this path's product is zero (None when it is not): the structural reason when
+        one is known (a zero constant, a mask that is all zero, Σ(x − μ) = 0), else
+        ``numerically zero (|·| < ε)``.  Entries up to ``tolerance`` count as zero."""
+        if np.any(np.abs(self.product) > tolerance):
+            return None
+        for operand, consumer, arg in self.edges:
+            reason = _zero_factor(operand, consumer, arg)
+            if reason is not None:
+                return reason
+        reason = self.identically_zero
+        if reason is not None:
+            return reason
+        if not np.any(self.product):
+            return "exactly zero: its non-zero factors multiply to 0"
+        return f"numerically zero (|·| < {tolerance:.0e})"
+
+    @property
+    def identically_zero(self) -> str | None:
+        """The reason this path's product is zero for every input, when the structure says
+        so: it leaves a mean μ into x − μ and then sums the centred values, Σ(x − μ) = 0
+        (batch norm's path through μ and then σ²).  Call it only for a path whose product
+        is zero: the structure alone does not prove that the sum is taken."""
+        for operand, consumer, _ in self.edges:
+            reason = _centred(operand, consumer)
+            if reason is not None:
+                return reason
+        return None
+
+    @property
     def text(self) -> str:
-        """``x → u₂ → u₃: [1] · [2x] = 6`` (factors in numerator-layout order)."""
-        factors = " · ".join(bracket(rule) for rule in reversed(self.rules)) or "I"
-        return f"{self}: {factors} = {array_text(self.product)}"
+        """A scalar path: ``x → u₂ → u₃: [1] · [2x] = 6`` (factors in numerator-layout
+        order).  A vector path: the chain of Jacobians ∂f/∂g · ∂g/∂x with their rules and
+        m×n shapes, then the product's numbers when it is small (see ``matrix_text``)."""
+        if self.scalar:
+            factors = " · ".join(bracket(rule) for rule in reversed(self.rules)) or "I"
+            return f"{self}: {factors} = {array_text(self.product)}"
+        if not self.edges:
+            return f"{self}: I ({self.shape[0]}×{self.shape[1]})"
+        symbols = " · ".join(symbol for symbol, _, _ in self.factors)
+        rules = " · ".join(bracket(rule) for _, rule, _ in self.factors)
+        shapes = " · ".join(f"{m}×{n}" for _, _, (m, n) in self.factors)
+        m, n = self.shape
+        return "\n".join([f"{self}: {symbols}", f"  = {rules}",
+                          f"  ({shapes} → {m}×{n})", *matrix_text(self.product, m, n, "  = ")])
 
     def __str__(self) -> str:
         """``x → u₂ → u₃``; an edge into a node that uses its operand twice names its
@@ -100,6 +160,55 @@ def _chain(start: Node, end: Node, edges: tuple[Edge, ...]) -> np.ndarray:
             rows = consumer.jacobian(arg).vjp(rows)
         flat = np.reshape(rows, (m, n))
     return np.array(flat, dtype=float).reshape(end.shape + start.shape)
+
+
+SMALL = 36  # a Jacobian with up to this many entries is shown with its numbers
+
+
+def matrix_text(value, m: int, n: int, lead: str) -> list[str]:
+    """An m×n Jacobian's numbers as lines of a matrix (``lead`` before the first), or
+    nothing when it has more than ``SMALL`` entries (``Path.product`` has them)."""
+    if m * n > SMALL:
+        return []
+    matrix = np.array2string(np.reshape(np.asarray(value, dtype=float), (m, n)) + 0.0,
+                             precision=4, suppress_small=True, max_line_width=10**6)
+    pad = " " * len(lead)
+    return [(lead if i == 0 else pad) + line for i, line in enumerate(matrix.splitlines())]
+
+
+_MASKS = {"maximum", "minimum", "fmax", "fmin", "where", "clip", "abs"}
+_PRODUCTS = {"multiply", "matmul", "dot", "einsum", "tensordot", "divide"}
+
+
+def _zero_factor(operand: Node, consumer: Node, arg: int) -> str | None:
+    """The structural reason when the local Jacobian of ``operand → consumer`` is all zero: a
+    mask that is all zero, a zero constant, or another factor that is zero."""
+    local = consumer.jacobian(arg)
+    numbers = next((getattr(local, name) for name in ("factor", "weights", "other")
+                    if getattr(local, name, None) is not None), None)
+    if numbers is None or np.any(numbers):
+        return None
+    if consumer.op in _MASKS:
+        return f"the mask {bracket(local.rule)} of {consumer.label} is all zero"
+    others = [other for other in consumer.inputs if other is not operand]
+    zero_constants = [other for other in others
+                      if other.op == "const" and not np.any(other.value)]
+    if zero_constants:
+        return (f"a zero constant: {consumer.label} = {consumer.call_text} multiplies by "
+                f"{zero_constants[0].label} = 0")
+    return f"∂{consumer.label}/∂{operand.label} = {local.rule} is zero"
+
+
+def _centred(operand: Node, consumer: Node) -> str | None:
+    """Σ(x − μ) = 0: when the path enters ``consumer = x − μ`` from μ = mean(x), what
+    follows sums the centred values over the mean's axes, and they add up to 0."""
+    if consumer.op != "subtract" or operand is not consumer.inputs[1]:
+        return None
+    if operand.op != "mean" or operand.inputs[0] is not consumer.inputs[0]:
+        return None
+    x, mean = consumer.inputs[0].label, operand.label
+    return (f"Σ({x} − {mean}) = 0: {consumer.label} = {x} − {mean} is centred ({mean} is "
+            f"the mean of {x}), and the path sums it over the mean's axes")
 
 
 class PathCount(int):
@@ -177,16 +286,42 @@ class Paths(Sequence):
         return total
 
     @property
+    def tolerance(self) -> float:
+        """ε for "numerically zero": 1e-12 times the largest entry of any listed product
+        (at least 1e-12), so a product of rounding errors counts as zero."""
+        largest = max((float(np.max(np.abs(path.product), initial=0.0)) for path in self),
+                      default=0.0)
+        return ZERO_RELATIVE * max(largest, 1.0)
+
+    @property
+    def scalar(self) -> bool:
+        """Whether every listed path is scalar (then the text is today's one-line form)."""
+        return all(path.scalar for path in self._paths)
+
+    @property
     def text(self) -> str:
-        """One line per path, then the count and (when complete) the sum."""
+        """One entry per path (its zero mark, with the reason, when its product is zero),
+        then the count and (when complete) the sum: the total derivative."""
         title = f"∂{self.end.label}/∂{self.start.label}"
-        lines = [f"{title}: {self.total_count} path{'s' if self.total_count != 1 else ''}"]
-        lines += [f"  {path.text}" for path in self._paths]
+        count = f"{self.total_count} path{'s' if self.total_count != 1 else ''}"
+        m, n = int(np.size(self.end.value)), int(np.size(self.start.value))
+        if not self.scalar:
+            count += f", each a {m}×{n} Jacobian (numerator layout)"
+        lines = [f"{title}: {count}"]
+        tolerance = self.tolerance
+        for path in self._paths:
+            lines += [f"  {line}" for line in path.text.splitlines()]
+            reason = path.zero_reason(tolerance)
+            if reason is not None:
+                lines.append(f"    zero: {reason}")
         if self.truncated:
             lines.append(f"  … {PathCount(self.total_count - len(self))} more not listed "
                          f"(limit={self.limit})")
-        else:
+        elif self.scalar:
             lines.append(f"  sum = {array_text(self.sum())}")
+        else:
+            lines.append(f"  sum over paths = {title} ({m}×{n})")
+            lines += matrix_text(self.sum(), m, n, "    = ") or [f"    = {array_text(self.sum())}"]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("graphviz_ad.errors", "graphviz_ad.notation", "graphviz_ad.linear",
               "graphviz_ad.primitives", "graphviz_ad.safe_text", "graphviz_ad.gc_pause")),
     ("graph", ("graphviz_ad.propagate", "graphviz_ad.paths", "graphviz_ad.explain",
-               "graphviz_ad.graph")),
+               "graphviz_ad.formula", "graphviz_ad.graph")),
     ("tracer", ("graphviz_ad.tracer", "graphviz_ad.dispatch", "graphviz_ad.buffers")),
     ("engine", ("graphviz_ad.steps", "graphviz_ad.breakpoints", "graphviz_ad.debugger",
                 "graphviz_ad.check", "graphviz_ad.ops")),

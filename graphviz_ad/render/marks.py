@@ -22,8 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..breakpoints import NonFinite, nonfinite_origins
+from ..breakpoints import NonFinite
 from ..debugger import Debugger
+from ..explain import nonfinite_origins
 from ..notation import adjoint, array_text
 
 # What a reason says in a few words, by Reason.kind; {node} is the node it is about.

@@ -12,7 +12,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 import graphviz_ad as gad
-from graphviz_ad.breakpoints import nonfinite_reason
+from graphviz_ad.explain import nonfinite_reason
 from graphviz_ad.notation import MODES
 from graphviz_ad.practice import exercises
 from graphviz_ad.safe_text import file_stem
