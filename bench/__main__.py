@@ -9,6 +9,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import harness, peers, workloads
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and one repeat: a smoke run in seconds")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (median)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="whole runs of each workload, for the run-to-run spread "
+                             "(default 3, or 1 with --quick)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="measure every implementation in this one process instead of "
+                             "a fresh process each (faster, but peers share a process)")
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON file to write (default: bench/results/<time>.json)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="FILE",
@@ -32,12 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(workloads.ALL)}")
     keys = [key.upper() for key in args.keys] or list(workloads.ALL)
-    settings = harness.Settings(quick=args.quick, repeats=args.repeats)
+    settings = harness.Settings(quick=args.quick, repeats=args.repeats,
+                                isolate=not args.in_process)
+    runs = args.runs or (1 if args.quick else 3)
 
     results = []
     started = time.perf_counter()
     for key in keys:
-        result = workloads.ALL[key].run(settings)
+        keyed = replace(settings, workload=key)
+        result = harness.combine([workloads.ALL[key].run(keyed) for _ in range(runs)])
         if settings.quick and result.target:
             result.met = None  # the targets are about full sizes
             result.verdict = f"not judged at --quick sizes: {result.verdict}"
@@ -57,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "quick": args.quick,
         "repeats": args.repeats,
+        "runs": runs,
+        "isolated": not args.in_process,
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "threads": 1},
         "versions": peers.versions(),
@@ -79,7 +91,8 @@ def write_markdown(path: Path, command: str, results, summary: str) -> None:
         BEGIN,
         f"Produced by `{command}` on {datetime.date.today():%Y-%m-%d}: "
         f"{platform.machine()}, {os.cpu_count()} cores, one thread, Python "
-        f"{platform.python_version()}; {versions}.",
+        f"{platform.python_version()}; {versions}.  Each implementation ran in a fresh "
+        "process of its own unless the command says `--in-process`.",
         "### Summary: graphviz-ad's median ÷ each",
         summary,
         *(harness.detail_table(result) for result in results),

@@ -1,15 +1,25 @@
 """Timing, memory and reporting shared by every workload.
 
-Time: each implementation runs its whole job (trace or build, forward, backward) ``warmup``
-times untimed, then ``repeats`` times under ``time.perf_counter``; the **median** is
-reported, so one slow run (a page-fault storm, the garbage collector) does not move it.
+Isolation: in a full run (``python -m bench``) every implementation of a workload runs in a
+fresh Python process of its own (``python -m bench.child``), which imports only the peer
+library it needs.  A library loaded beside another changes its costs: PyTorch's import
+alone makes every run of Python's garbage collector several times longer, which would be
+charged to whoever shares the process.  ``--in-process`` (and the smoke tests) keep the old
+single process, faster but less fair.
 
-Memory: one more run, on its own, measures the peak.  For numpy-based code (numpy,
-graphviz-ad, autograd, micrograd) that is ``tracemalloc``'s peak above the memory in use
-before the run: it sees every Python object and every numpy buffer.  PyTorch allocates its
-tensors outside Python's allocator, so for torch the peak is the growth of the process's
-resident set (Linux ``VmHWM`` reset through ``/proc/self/clear_refs``, after
-``malloc_trim`` has handed the free heap back, so that reused memory counts again).
+Time: each implementation runs its whole job (trace or build, forward, backward) ``warmup``
+times untimed, then ``repeats`` timed samples under ``time.perf_counter``; the **median**
+per call is reported.  A job shorter than :data:`MIN_SAMPLE` is called several times per
+sample (as ``timeit`` does), so that a 10 µs floor is timed warm, like everything else,
+and not after the garbage collector has just flushed the caches (``gc.collect()`` runs
+between samples, never between the calls of one sample).
+
+Memory: one more run, after the warm-up, measures the peak two ways.  **RSS** for every
+implementation: the growth of the process's resident set (Linux ``VmHWM`` reset through
+``/proc/self/clear_refs``, after ``malloc_trim`` has handed the free heap back), the only
+measure that sees PyTorch's own allocator.  **tracemalloc** beside it for the numpy-based
+ones (numpy, graphviz-ad, autograd, micrograd): every Python object and numpy buffer, byte
+exact, independent of the allocator's page-sized steps.
 
 Ratios: every workload names a *floor* (the plain numpy forward pass of the same
 computation, or the closest plain-Python equivalent) and every time is also shown as
@@ -21,17 +31,22 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
+import os
 import re
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 OURS = "graphviz-ad"
 MIB = 2**20
+MIN_SAMPLE = 0.02  # seconds: a shorter job is called several times per timed sample
 
 
 @dataclass
@@ -41,9 +56,12 @@ class Measurement:
     implementation: str
     seconds: float  # median of the timed repeats
     times: list[float]  # every timed repeat, in order
-    peak_bytes: int | None = None
-    memory_method: str | None = None  # "tracemalloc" or "rss"
+    peak_bytes: int | None = None  # RSS growth at the peak of one run
+    memory_method: str | None = None  # "rss" when peak_bytes was measured
     per: int | None = None  # the count that "per op" / "per step" figures divide by
+    traced_bytes: int | None = None  # tracemalloc's peak (numpy-based implementations)
+    spread: tuple[float, float] | None = None  # lowest and highest median over the runs
+    run_medians: list[float] = field(default_factory=list)  # one median per run
 
     def per_unit(self) -> float | None:
         return self.seconds / self.per if self.per else None
@@ -83,6 +101,9 @@ class Settings:
     quick: bool = False
     repeats: int = 7
     warmup: int = 1
+    isolate: bool = False  # each implementation in a fresh process (``python -m bench``)
+    workload: str | None = None  # the key of the workload running (to start its children)
+    only: str | None = None  # in a child process: the one implementation to measure
 
     def pick(self, full, quick):
         """The full-size value, or its small counterpart in quick mode."""
@@ -93,8 +114,9 @@ class Settings:
 class Job:
     """One implementation of a workload: ``run()`` does the whole computation each call.
 
-    ``memory`` is ``"tracemalloc"``, ``"rss"`` (for libraries with their own allocator) or
-    ``"none"``; ``per`` is the count that per-op figures divide by.
+    ``memory`` is ``"tracemalloc"`` (numpy-based code: RSS and tracemalloc), ``"rss"``
+    (libraries with their own allocator: RSS only) or ``"none"``; ``per`` is the count that
+    per-op figures divide by.
     """
 
     implementation: str
@@ -103,36 +125,119 @@ class Job:
     per: int | None = None
 
 
-def measure(jobs: list[Job], settings: Settings, repeats: int | None = None) -> list[Measurement]:
-    """Time the jobs side by side, then measure each one's peak memory.
+class Measured(Exception):
+    """Raised by :func:`measure` in a child process, carrying its one measurement back past
+    the workload's own verdicts (which need every implementation's)."""
 
-    Every job is warmed up, then the jobs take turns: round ``r`` runs each of them once,
-    starting from a different one each round, so a burst of load on the machine lands on
-    all of them alike instead of on whichever happened to run then.  A job's result is
-    kept until its timer has stopped, so freeing it is not timed.
+    def __init__(self, measurement: Measurement):
+        super().__init__(measurement.implementation)
+        self.measurement = measurement
+
+
+def measure(jobs: list[Job], settings: Settings, repeats: int | None = None) -> list[Measurement]:
+    """Time the jobs, then measure each one's peak memory.
+
+    In-process, every job is warmed up, then the jobs take turns: round ``r`` runs each of
+    them once, starting from a different one each round, so a burst of load on the machine
+    lands on all of them alike.  With ``settings.isolate`` each job is measured the same
+    way in a child process of its own (see :func:`run_child`).  A job's result is kept
+    until its timer has stopped, so freeing it is not timed.
     """
     count = 1 if settings.quick else (repeats or settings.repeats)
+    if settings.only is not None:  # in a child: this implementation only
+        (job,) = [job for job in jobs if job.implementation == settings.only]
+        raise Measured(_measure_here([job], settings, count)[0])
+    if settings.isolate:
+        return [_measure_in_child(job, settings, count) for job in jobs]
+    return _measure_here(jobs, settings, count)
+
+
+def _measure_here(jobs: list[Job], settings: Settings, count: int) -> list[Measurement]:
+    calls = []
     for job in jobs:
+        start = time.perf_counter()
         for _ in range(settings.warmup):
             job.run()
+        each = (time.perf_counter() - start) / max(settings.warmup, 1)
+        calls.append(1 if settings.quick or each >= MIN_SAMPLE
+                     else min(1000, int(MIN_SAMPLE / max(each, 1e-7)) + 1))
+    memory = [_peaks(job) for job in jobs]  # before timing: a fresh process's first peak
     times: list[list[float]] = [[] for _ in jobs]
     for round_ in range(count):
         for offset in range(len(jobs)):
             which = (round_ + offset) % len(jobs)
+            run, number = jobs[which].run, calls[which]
             gc.collect()
             start = time.perf_counter()
-            result = jobs[which].run()
-            times[which].append(time.perf_counter() - start)
+            for _ in range(number):
+                result = run()
+            times[which].append((time.perf_counter() - start) / number)
             del result
     measurements = []
-    for job, job_times in zip(jobs, times):
-        measurement = Measurement(job.implementation, statistics.median(job_times), job_times,
-                                  per=job.per)
-        if job.memory != "none":
-            measurement.peak_bytes = peak_memory(job.run, job.memory)
-            measurement.memory_method = job.memory
+    for job, job_times, (rss, traced) in zip(jobs, times, memory):
+        median = statistics.median(job_times)
+        measurement = Measurement(job.implementation, median, job_times, per=job.per,
+                                  traced_bytes=traced, run_medians=[median])
+        if rss is not None:
+            measurement.peak_bytes, measurement.memory_method = rss, "rss"
         measurements.append(measurement)
     return measurements
+
+
+def _peaks(job: Job) -> tuple[int | None, int | None]:
+    """(RSS growth, tracemalloc peak) of one run; tracemalloc for numpy-based code only."""
+    if job.memory == "none":
+        return None, None
+    rss = peak_memory(job.run, "rss")
+    traced = peak_memory(job.run, "tracemalloc") if job.memory == "tracemalloc" else None
+    return rss, traced
+
+
+def _measure_in_child(job: Job, settings: Settings, count: int) -> Measurement:
+    """Run ``python -m bench.child`` for one implementation and read its measurement."""
+    command = [sys.executable, "-m", "bench.child", settings.workload, job.implementation,
+               "--repeats", str(count), "--warmup", str(settings.warmup)]
+    if settings.quick:
+        command.append("--quick")
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.pathsep.join(filter(None, [folder, os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=folder,
+                          env={**os.environ, "PYTHONPATH": path})
+    if done.returncode != 0:
+        raise RuntimeError(f"{settings.workload} {job.implementation}: the child process "
+                           f"failed:\n{done.stderr}")
+    fields = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measurement(**{**fields, "spread": None})
+
+
+def run_child(key: str, implementation: str, settings: Settings) -> Measurement:
+    """In a child process: run workload ``key`` and measure ``implementation`` only."""
+    from . import workloads
+
+    try:
+        workloads.ALL[key].run(replace(settings, only=implementation, isolate=False,
+                                       workload=key))
+    except Measured as done:
+        return done.measurement
+    raise RuntimeError(f"{key} never measured {implementation!r}")
+
+
+def combine(runs: list[Result]) -> Result:
+    """Several runs of one workload as one result: the run whose graphviz-ad median is the
+    median of the runs (its ratios and verdict, all from within that one run), with every
+    implementation's run-to-run ``spread`` (lowest and highest median) beside it."""
+    if len(runs) == 1:
+        return runs[0]
+    ordered = sorted(runs, key=lambda result: result.get(result.ours).seconds)
+    chosen = ordered[(len(ordered) - 1) // 2]
+    for measurement in chosen.measurements:
+        medians = [result.get(measurement.implementation).seconds for result in runs
+                   if result.get(measurement.implementation) is not None]
+        measurement.run_medians = medians
+        measurement.spread = (min(medians), max(medians))
+    chosen.notes.append(f"Median run of {len(runs)}: ratios and verdict from that run; spread "
+                        "is the lowest to the highest median over the runs.")
+    return chosen
 
 
 def check_close(what: str, actual, expected, rtol: float = 1e-9) -> None:
@@ -199,22 +304,31 @@ def format_ratio(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio:.2f}×"
 
 
-def format_memory(measurement: Measurement) -> str:
-    if measurement.peak_bytes is None:
+def format_memory(bytes_: int | None) -> str:
+    return "—" if bytes_ is None else f"{bytes_ / MIB:.1f}"
+
+
+def format_spread(measurement: Measurement, per: int | None = None) -> str:
+    """The run-to-run spread as lowest–highest median (per unit when ``per``)."""
+    if measurement.spread is None:
         return "—"
-    suffix = " (RSS)" if measurement.memory_method == "rss" else ""
-    return f"{measurement.peak_bytes / MIB:.1f}{suffix}"
+    low, high = measurement.spread
+    if per:
+        return f"{low / per * 1e6:.2f}–{high / per * 1e6:.2f}"
+    return f"{format_time(low)}–{format_time(high)}"
 
 
 def detail_table(result: Result) -> str:
-    """One workload: every implementation's median, its ratio to the floor, peak memory
-    and graphviz-ad's time relative to it."""
+    """One workload: every implementation's median, its spread over runs, its ratio to the
+    floor, peak memory (RSS growth, and tracemalloc's for numpy-based code) and
+    graphviz-ad's time relative to it."""
     per_header = f" | {result.unit}" if result.unit else ""
     lines = [
         f"### {result.key}: {result.title}",
         "",
-        f"| implementation | median{per_header} | × floor | peak MiB | {OURS} ÷ this |",
-        "|---|---|---|---|---|" + ("---|" if result.unit else ""),
+        f"| implementation | median{per_header} | spread over runs | × floor | peak RSS MiB | "
+        f"tracemalloc MiB | {OURS} ÷ this |",
+        "|---|---|---|---|---|---|---|" + ("---|" if result.unit else ""),
     ]
     for m in result.measurements:
         name = m.implementation + (" (floor)" if m.implementation == result.floor else "")
@@ -223,9 +337,11 @@ def detail_table(result: Result) -> str:
             per = f" | {m.per_unit() * 1e6:.2f}" if m.per else " | —"
         floor_ratio = result.ratio(m.implementation, result.floor) if result.floor else None
         ours = result.ratio(result.ours, m.implementation)
+        spread = format_spread(m, m.per if result.unit else None)
         lines.append(
-            f"| {name} | {format_time(m.seconds)}{per} | {format_ratio(floor_ratio)} | "
-            f"{format_memory(m)} | {format_ratio(ours)} |"
+            f"| {name} | {format_time(m.seconds)}{per} | {spread} | {format_ratio(floor_ratio)} "
+            f"| {format_memory(m.peak_bytes)} | {format_memory(m.traced_bytes)} | "
+            f"{format_ratio(ours)} |"
         )
     lines.append("")
     if result.target:
@@ -275,6 +391,9 @@ def to_json(result: Result) -> dict:
                 "times": m.times,
                 "peak_bytes": m.peak_bytes,
                 "memory_method": m.memory_method,
+                "traced_bytes": m.traced_bytes,
+                "run_medians": m.run_medians,
+                "spread": m.spread,
                 "per": m.per,
                 "ratio_to_floor": result.ratio(m.implementation, result.floor)
                 if result.floor

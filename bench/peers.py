@@ -1,17 +1,24 @@
 """The peer libraries, each None when it is not installed (its rows are then left out).
 
 PyTorch is told to use one thread here, once, so that every workload compares one core
-with one core (the BLAS thread variables are set in ``bench/__init__.py``).
+with one core (the BLAS thread variables are set in ``bench/__init__.py``).  A child process
+of an isolated run loads only the peer it measures.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from importlib import metadata
 
 
 def _optional(module: str):
+    """The module, or None when it is not installed or when this is a child process that
+    measures another peer (``BENCH_PEER``, set by ``bench/child.py``)."""
+    wanted = os.environ.get("BENCH_PEER")
+    if wanted is not None and module.split(".")[0] != wanted:
+        return None
     try:
         return importlib.import_module(module)
     except ImportError:

@@ -49,7 +49,7 @@ def run(settings: Settings) -> Result:
     result.measurements = measure(jobs, settings, repeats=5)
     result.ours = result.measurements[-1].implementation
     times = [m.seconds for m in result.measurements]
-    peaks = [m.peak_bytes for m in result.measurements]
+    peaks = [m.traced_bytes for m in result.measurements]  # byte-exact at every size
     time_exponent = fitted_exponent(sizes, times)
     memory_exponent = fitted_exponent(sizes, peaks)
     result.extra = {"nodes": sizes, "time_exponent": time_exponent,

@@ -22,6 +22,7 @@ import numpy as np
 from . import propagate
 from .errors import RenderError
 from .explain import explain as explain_gradient
+from .gc_pause import gc_paused
 from .paths import paths as find_paths
 
 
@@ -116,7 +117,8 @@ class Graph:
             raise ValueError(f"vjp seed of shape {seed.shape} does not match the output's "
                              f"shape {self.output.shape}")
         batch = seed.shape[: seed.ndim - len(self.output.shape)]
-        adjoints = propagate.input_adjoints(self, seed)
+        with gc_paused():
+            adjoints = propagate.fast_input_adjoints(self, seed)
         handed_out = {id(seed)}  # the caller's own seed is never handed back
         return {name: _finish(adjoints[node.id], batch, node.shape, handed_out)
                 for name, node in self.inputs.items()}

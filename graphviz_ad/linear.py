@@ -223,10 +223,7 @@ class Elementwise(Jacobian):
         return self.factor
 
     def vjp(self, g):
-        product = g if _is_one(self.factor) else g * self.factor
-        if self.in_shape == self.out_shape:
-            return product
-        return sum_to(product, len(self._batch(g, self.out_shape)), self.in_shape)
+        return elementwise_vjp(g, self.factor, self.in_shape, self.out_shape)
 
     def matrix(self):
         """diag(d) E, built so that an infinite or NaN derivative (log at 0) stays in its own
@@ -244,6 +241,16 @@ class Elementwise(Jacobian):
         aligned = np.reshape(v, batch + padding + self.in_shape)
         product = aligned if _is_one(self.factor) else aligned * self.factor
         return np.broadcast_to(product, batch + self.out_shape)
+
+
+def elementwise_vjp(g, factor, in_shape: Shape, out_shape: Shape):
+    """gᵀ diag(d) E (see :class:`Elementwise`): ``g ⊗ d``, summed back down to ``in_shape``
+    where x was broadcast.  A function of its own so that ``Graph.grad``'s fast pass can
+    apply it without building the operator."""
+    product = g if _is_one(factor) else g * factor
+    if in_shape == out_shape:
+        return product
+    return sum_to(product, len(shape_of(g)) - len(out_shape), in_shape)
 
 
 def _is_one(factor) -> bool:

@@ -6,9 +6,11 @@ used several times **adds** the contributions of all of them.  Forward mode walk
 forwards carrying tangents (∂node/∂input · direction): every edge contributes
 ``∂consumer/∂operand · ṫ_operand`` (a JVP), and a node with several inputs adds them.
 
-Both are generators of :class:`Contribution` records, so that ``Graph.grad`` (which just
-drains them) and the step-through debugger (which shows them one at a time) share one loop
-and give the same numbers to the last bit.
+Both are generators of :class:`Contribution` records, which the step-through debugger shows one at
+a time.  ``Graph.grad`` and ``Graph.vjp`` run :func:`fast_input_adjoints` instead: the same
+loop without the records, which applies an element-wise partial's VJP without building its
+operator and adds into an adjoint it owns in place.  Every operation is the same, in the
+same order, so both give the same numbers to the last bit (a test checks it).
 
 >>> import numpy as np
 >>> from graphviz_ad import trace
@@ -22,6 +24,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from .linear import elementwise_vjp, shape_of
+from .primitives import _ONE, PRIMITIVES, Diag
 
 
 class Contribution(NamedTuple):
@@ -81,6 +86,60 @@ def reverse(graph, seed):
             adjoint[operand.id] = total
             yield Contribution(operand, node, arg, local, upstream, contribution, total)
         adjoint[node.id] = None  # every consumer came later on the tape: no longer needed
+
+
+def fast_input_adjoints(graph, seed) -> dict:
+    """:func:`input_adjoints` without the per-edge records: the adjoint of every input.
+
+    An element-wise partial (:class:`~graphviz_ad.primitives.Diag`, most of the table) has
+    its derivative applied directly (``ḡ ⊗ d``, summed over broadcast axes); any other
+    partial builds its operator and calls its ``vjp``, as :func:`reverse` does.  A second
+    contribution to an adjoint is added in place when that adjoint is an array this pass
+    made for it alone (never the seed, nor an array another node's adjoint shares).
+    """
+    depends, _ = graph.activity
+    nodes = graph.nodes
+    adjoint: list = [None] * len(nodes)
+    owned = [False] * len(nodes)  # adjoint[i] is a fresh array no one else refers to
+    adjoint[graph.output.id] = seed
+    for node in reversed(nodes[: graph.output.id + 1]):
+        upstream = adjoint[node.id]
+        operands = node.inputs
+        if upstream is None or not operands:
+            continue
+        primitive = PRIMITIVES[node.op]
+        values = None
+        for arg, operand in enumerate(operands):
+            if not depends[operand.id]:
+                continue
+            partial = primitive.partial(arg)
+            if type(partial) is Diag:
+                if values is None:
+                    values = [each.value for each in operands]
+                factor = partial.derivative(*values, node.value)
+                in_shape, out_shape = shape_of(values[arg]), shape_of(node.value)
+                if factor is _ONE and in_shape == out_shape:  # x + y: ḡ passes through
+                    contribution = upstream
+                else:
+                    contribution = elementwise_vjp(upstream, factor, in_shape, out_shape)
+                fresh = contribution is not upstream and type(contribution) is np.ndarray \
+                    and contribution.base is None
+            else:
+                contribution = partial(node, arg).vjp(upstream)
+                fresh = False
+            previous = adjoint[operand.id]
+            if previous is None:
+                adjoint[operand.id] = contribution
+                owned[operand.id] = fresh
+            elif (owned[operand.id] and type(contribution) is np.ndarray
+                  and previous.shape == contribution.shape
+                  and previous.dtype == contribution.dtype):
+                np.add(previous, contribution, out=previous)
+            else:
+                adjoint[operand.id] = previous + contribution
+                owned[operand.id] = type(adjoint[operand.id]) is np.ndarray
+        adjoint[node.id] = None  # every consumer came later on the tape: no longer needed
+    return {node.id: adjoint[node.id] for node in graph.inputs.values()}
 
 
 def forward(graph, tangents: dict):

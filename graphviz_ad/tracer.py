@@ -17,6 +17,7 @@ table and are only looked up when someone asks for a Jacobian.
 from __future__ import annotations
 
 import dis
+import gc
 import linecache
 import os
 import sys
@@ -197,7 +198,7 @@ class _Tape:
 
     def where(self):
         """The innermost frame of the user's code that is running, and its call path."""
-        frame = sys._getframe(1)
+        frame = sys._getframe(2)  # the caller (1) is graphviz-ad itself: start above it
         internal = _INTERNAL  # inlined _is_internal: this runs once per recorded operation
         while True:
             filename = frame.f_code.co_filename
@@ -1002,6 +1003,8 @@ def trace(f, *args, wrt=None, **kwargs):
         bound.arguments[name] = value
     _note_shared_inputs(tape, given)
     _check_wrt(chosen, offered, bound.arguments, _name(f))
+    collecting = gc.isenabled()  # paused while recording: see graphviz_ad.gc_pause
+    gc.disable()
     try:
         buffers.install()
         try:
@@ -1030,6 +1033,8 @@ def trace(f, *args, wrt=None, **kwargs):
             output = tape.constant(result, origin)
     finally:
         tape.close()
+        if collecting:
+            gc.enable()
     graph = Graph(tape.nodes, inputs, output, tape.calls, _name(f))
     for listener in tuple(listeners):
         listener(graph)

@@ -7,6 +7,7 @@ import pytest
 
 import graphviz_ad as gad
 from graphviz_ad.notation import matrix_lines
+from graphviz_ad.render.view import consumers
 from tui import pictures
 from tui.layout import ARROW, NodeSpec, layout
 from tui.text import value_lines
@@ -215,3 +216,49 @@ def test_collapsed_folds_each_call_and_keeps_the_edges_between_boxes():
     inside = [(s, t) for s, t, _ in folding.edges if folding.vertex_of[s] == folding.vertex_of[t]]
     assert inside == []  # edges inside a box are not drawn
     assert not pictures.has_calls(gad.trace(lambda x: x * x, 1.0))
+
+
+def fan_out(count):
+    def summed_sines(x):
+        total = np.sin(x)
+        for _ in range(count - 1):
+            total = total + np.sin(x)
+        return total
+
+    return gad.trace(summed_sines, 0.5)
+
+
+def test_a_wide_fan_out_sinks_each_operation_to_its_consumer():
+    # Ranked by deepest operand, every sin would sit at rank 1 and its edge to the k-th sum
+    # would pass k ranks: about n²/2 dummies.  Sunk, each sin sits just above its sum.
+    graph = fan_out(60)
+    picture = pictures.whole(graph, detail=0)
+    users = consumers(graph)
+    for node in graph.nodes:
+        if node.op == "sin":
+            (total,) = (user.id for user in users[node.id])
+            assert picture.boxes[node.id].y < picture.boxes[total].y
+            between = [b for b in picture.boxes.values()
+                       if picture.boxes[node.id].y < b.y < picture.boxes[total].y]
+            assert not between
+    for edge in picture.routes:
+        rows = [y for y, _, _ in picture.edge_cells(edge)]
+        assert rows == sorted(rows) and rows[-1] == picture.boxes[edge[1]].y - 1
+    assert len({cell for edge in picture.routes for cell in picture.routes[edge]}) < \
+        40 * len(graph.nodes)
+
+
+def test_small_fan_outs_keep_their_operations_next_to_their_operand():
+    graph = fan_out(3)
+    picture = pictures.whole(graph, detail=0)
+    sines = [node.id for node in graph.nodes if node.op == "sin"]
+    assert len({picture.boxes[node_id].y for node_id in sines}) == 1
+
+
+def test_routes_are_a_mapping_of_every_edge():
+    graph = fan_out(5)
+    picture = pictures.whole(graph)
+    edges = {(o.id, n.id, arg) for n in graph.nodes for arg, o in enumerate(n.inputs)}
+    assert set(picture.routes) == edges and len(picture.routes) == len(edges)
+    assert dict(picture.routes) == picture.routes
+    assert picture.edge_cells((-1, -2, 0)) == ()

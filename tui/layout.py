@@ -5,10 +5,14 @@ bottom.  The steps are the classic ones for layered drawings (Sugiyama):
 
 1. **Ranks.**  An operation sits one layer below its deepest operand; a leaf (an input or
    a constant) sits just above its first consumer, so a constant used deep in the graph
-   does not drag a long edge down from the top.
+   does not drag a long edge down from the top.  Where that would make the long edges
+   outgrow the graph (one ``x`` feeding n ``sin(x)`` summed one by one: n²/2 dummies),
+   operations sink to just above their first consumer instead, leaving O(V + E) dummies.
 2. **Long edges** get one dummy vertex per layer they pass; a node's edges to several far
-   consumers share one chain of dummies (one line carries the value down).
-3. **Crossing reduction**: barycenter sweeps down and up, keeping the best order seen.
+   consumers share one chain of dummies (one line carries the value down), and an edge's
+   cells are put together only when asked for, so memory stays linear too.
+3. **Crossing reduction**: barycenter sweeps down and up (at most :data:`_SWEEPS`), keeping
+   the best order seen.
 4. **Columns**: each vertex wants its ports aligned with its neighbours' (straight edges);
    a least-squares fit under the "no overlap, keep the order" constraints is an isotonic
    regression, solved exactly by pool-adjacent-violators.
@@ -31,7 +35,7 @@ bottom.  The steps are the classic ones for layered drawings (Sugiyama):
 from __future__ import annotations
 
 from bisect import bisect_right, insort
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -50,8 +54,18 @@ ARROW = "▼"
 _GAP = 2          # blank columns between neighbouring vertices of a layer
 _SWEEPS = 6       # down-and-up barycenter sweeps
 _PLACEMENTS = 4   # down-and-up column fitting rounds
+_DUMMY_BUDGET = 2  # dummies allowed per node and edge before operations sink (see _ranks)
 
 Owner = tuple  # ("node", node id) or ("net", source node id)
+
+# Characters of captions known to take one cell: with them removed, an ASCII caption is as
+# wide as it is long, and :func:`_cells` need not ask rich about every character.
+_NARROW = {ord(char): None for char in "₀₁₂₃₄₅₆₇₈₉ᵀ·⋯−×÷√Σ" if cell_len(char) == 1}
+
+
+def _cells(text: str) -> int:
+    """The terminal cells ``text`` takes (``rich.cells.cell_len``, faster for captions)."""
+    return len(text) if text.translate(_NARROW).isascii() else cell_len(text)
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,7 @@ class Picture:
     height: int
     rows: tuple[tuple[tuple[int, str, Owner], ...], ...]
     boxes: dict[int, Box]
-    routes: dict[tuple[int, int, int], tuple[tuple[int, int], ...]]
+    routes: Mapping[tuple[int, int, int], tuple[tuple[int, int], ...]]
     _canvas: _Canvas
 
     def edge_cells(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int, str], ...]:
@@ -156,10 +170,12 @@ class _Layers:
             self.rank = rank = {node_id: placement[node_id][0] for node_id in specs}
 
         self.width: dict = {}
+        self.line_widths: dict = {}  # node id -> the cells each of its lines takes
         self.ports: dict = {}
         self.net: dict = {}
         for node_id, spec in specs.items():
-            text_width = max((cell_len(line) for line in spec.lines), default=0)
+            self.line_widths[node_id] = widths = [_cells(line) for line in spec.lines]
+            text_width = max(widths, default=0)
             inner = text_width + 2 if boxed else text_width + 1
             self.width[node_id] = max(inner + (2 if boxed else 0), 2 * spec.ports + 3)
             self.ports[node_id] = spec.ports
@@ -170,7 +186,8 @@ class _Layers:
         # Layered edges: a node's consumers, grouped by rank, hang off one dummy chain.
         self.down: dict = {v: [] for v in specs}   # vertex -> [(upper vertex, arg)]
         self.up: dict = {v: [] for v in specs}     # vertex -> [(lower vertex, arg)]
-        self.real_edges: dict = {}  # (source, target, arg) -> chain of vertices, source first
+        self.chains: dict = {}  # source -> its chain of vertices (itself, then its dummies)
+        self.real_edges: dict = {}  # (source, target, arg) -> how many layers it spans
         for source in specs:
             consumers = succs[source]
             if not consumers:
@@ -191,8 +208,8 @@ class _Layers:
                 carrier = chain[rank[target] - rank[source] - 1]
                 self.down[target].append((carrier, arg))
                 self.up[carrier].append((target, arg))
-                self.real_edges[(source, target, arg)] = (
-                    *chain[: rank[target] - rank[source]], target)
+                self.real_edges[(source, target, arg)] = rank[target] - rank[source]
+            self.chains[source] = chain
 
         depth = max(rank.values(), default=-1) + 1
         self.layers: list[list] = [[] for _ in range(depth)]
@@ -220,7 +237,7 @@ class _Layers:
         position = self._positions()
         best = [list(layer) for layer in self.layers]
         best_crossings = self.crossings(position)
-        for sweep in range(_SWEEPS):
+        for sweep in range(_SWEEPS if best_crossings else 0):  # none to remove: keep the order
             for index in range(1, len(self.layers)):
                 self._sort_layer(index, position, downward=True)
             for index in range(len(self.layers) - 2, -1, -1):
@@ -269,10 +286,13 @@ class _Layers:
         for layer in self.layers:
             self._fit(layer, {vertex: 0.0 for vertex in layer}, pack=True)
         for _ in range(_PLACEMENTS):
+            before = dict(self.x)
             for layer in self.layers[1:]:
                 self._fit(layer, self._wanted(layer, downward=True))
             for layer in reversed(self.layers[:-1]):
                 self._fit(layer, self._wanted(layer, downward=False))
+            if self.x == before:
+                break  # settled: further rounds would change nothing
         for layer in self.layers[1:]:
             self._fit(layer, self._wanted(layer, downward=True))
         for layer in self.layers:
@@ -303,6 +323,10 @@ class _Layers:
         """Columns as close as possible (least squares) to ``wanted`` while keeping the
         order and the gaps: with offsets oᵢ = Σⱼ₍ⱼ₌₀…ᵢ₋₁₎ (wⱼ + gap), the shifted columns
         xᵢ − oᵢ must be non-decreasing, an isotonic regression (pool adjacent violators)."""
+        if len(layer) == 1:  # nothing to keep apart: the least-squares column is the wish
+            (vertex,) = layer
+            self.x[vertex] = 0.0 if pack else wanted[vertex]
+            return
         offsets, total = [], 0
         for vertex in layer:
             offsets.append(total)
@@ -327,17 +351,63 @@ class _Layers:
 
 def _ranks(specs: dict, preds: dict, succs: dict) -> dict:
     """Layer of each node: one below its deepest operation operand; leaves just above their
-    first consumer (ids are in topological order, so one pass each way suffices)."""
+    first consumer (ids are in topological order, so one pass each way suffices).
+
+    Those ranks can make long edges cost more than the graph itself: one input feeding n
+    ``sin(x)`` that are summed one by one puts every ``sin`` at rank 1 and its edge to the
+    k-th sum across k ranks, about n²/2 dummies.  When the dummies would outnumber
+    :data:`_DUMMY_BUDGET` × (nodes + edges), :func:`_sink` moves such operations down to
+    their consumers, which leaves a linear number (small graphs keep the ranks above).
+    """
     rank: dict = {}
     for node_id in specs:
         if preds[node_id]:
             rank[node_id] = max(rank[source] + 1 if preds[source] else 1
                                 for source, _ in preds[node_id])
+    _place_leaves(specs, preds, succs, rank)
+    size = len(specs) + sum(len(sources) for sources in preds.values())
+    if _dummies(succs, rank) > _DUMMY_BUDGET * size:
+        _sink(specs, preds, succs, rank)
+        _place_leaves(specs, preds, succs, rank)
+    return rank
+
+
+def _place_leaves(specs: dict, preds: dict, succs: dict, rank: dict) -> None:
     for node_id in specs:
         if not preds[node_id]:
             consumers = [rank[target] for target, _ in succs[node_id]]
             rank[node_id] = min(consumers) - 1 if consumers else 0
-    return rank
+
+
+def _dummies(succs: dict, rank: dict) -> int:
+    """Dummy vertices the ranks need: a node's consumers share one chain down to the
+    deepest of them."""
+    return sum(max(rank[target] for target, _ in consumers) - rank[source] - 1
+               for source, consumers in succs.items() if consumers)
+
+
+def _sink(specs: dict, preds: dict, succs: dict, rank: dict) -> None:
+    """Move each operation (last first) down to just above its first consumer when that
+    shortens its own chain of dummies at least as much as it lengthens its operands'.
+
+    One pass, O(V + E): ``deepest[u]`` (the rank of u's deepest consumer) only grows."""
+    deepest = {source: max(rank[target] for target, _ in consumers)
+               for source, consumers in succs.items() if consumers}
+    for node_id in reversed(specs):
+        consumers, operands = succs[node_id], preds[node_id]
+        if not consumers or not operands:
+            continue
+        lowest = min(rank[target] for target, _ in consumers) - 1
+        gain = lowest - rank[node_id]
+        if gain <= 0:
+            continue
+        loss = sum(max(0, lowest - deepest[source])
+                   for source in {source for source, _ in operands})
+        if loss > gain:
+            continue
+        rank[node_id] = lowest
+        for source, _ in operands:
+            deepest[source] = max(deepest[source], lowest)
 
 
 def _vertex_order(vertex) -> tuple:
@@ -364,33 +434,57 @@ def _usable(placement: dict, specs: dict, edges: list) -> bool:
 
 # -- drawing ---------------------------------------------------------------------------------
 class _Canvas:
-    """Cells as {(y, x): {net: direction bits}} for lines plus fixed text cells."""
+    """Line cells as {(y, x): {net: direction bits}} (``net << 4 | bits`` while a cell has one
+    net), single fixed cells (arrows) as
+    {(y, x): (char, owner)}, and the text of boxes as runs per row (a box row is one run,
+    so a large picture does not hold one entry per character)."""
 
     def __init__(self):
-        self.lines: dict[tuple[int, int], dict[int, int]] = {}
+        self.lines: dict[tuple[int, int], int | dict[int, int]] = {}
         self.text: dict[tuple[int, int], tuple[str, Owner]] = {}
+        self.runs: dict[int, list[tuple[int, str, Owner]]] = {}
 
     def line(self, y: int, x: int, net: int, directions: int) -> None:
-        nets = self.lines.setdefault((y, x), {})
-        nets[net] = nets.get(net, 0) | directions
+        cell = (y, x)
+        nets = self.lines.get(cell)
+        if nets is None:  # one net: its id and directions packed in one int (most cells)
+            self.lines[cell] = net << 4 | directions
+        elif type(nets) is int:
+            if nets >> 4 == net:
+                self.lines[cell] = nets | directions
+            else:
+                self.lines[cell] = {nets >> 4: nets & 15, net: directions}
+        else:
+            nets[net] = nets.get(net, 0) | directions
 
-    def put(self, y: int, x: int, text: str, owner: Owner) -> None:
-        for char in text:
-            self.text[(y, x)] = (char, owner)
-            x += cell_len(char)
+    def nets(self, y: int, x: int) -> dict[int, int]:
+        """The nets with a line through a cell: net → direction bits."""
+        nets = self.lines[(y, x)]
+        return {nets >> 4: nets & 15} if type(nets) is int else nets
+
+    def put(self, y: int, x: int, text: str, owner: Owner, width: int | None = None) -> None:
+        """Fixed text from cell (y, x) on, drawn over any line there (``width``: its cells,
+        when the caller knows them)."""
+        if len(text) == 1:
+            self.text[(y, x)] = (text, owner)
+        else:
+            width = cell_len(text) if width is None else width
+            self.runs.setdefault(y, []).append((x, text, owner, x + width))
 
     def char(self, y: int, x: int, net: int) -> str:
         """The character net ``net`` has at a cell, as if it were alone there."""
         fixed = self.text.get((y, x))
         if fixed is not None:
             return fixed[0]
-        return _LINE_CHARS[self.lines[(y, x)][net]]
+        return _LINE_CHARS[self.nets(y, x)[net]]
 
     def cell(self, y: int, x: int) -> tuple[str, Owner]:
         fixed = self.text.get((y, x))
         if fixed is not None:
             return fixed
         nets = self.lines[(y, x)]
+        if type(nets) is int:
+            return _LINE_CHARS[nets & 15], ("net", nets >> 4)
         if len(nets) == 1:
             ((net, directions),) = nets.items()
             return _LINE_CHARS[directions], ("net", net)
@@ -401,11 +495,49 @@ class _Canvas:
         net = min(nets)
         return _LINE_CHARS[nets[net]], ("net", net)
 
+    def _pieces(self, row: int, cells: list[int]):
+        """A row's box runs and line or arrow cells ``(start, text, owner, end)`` from left
+        to right, without the cells a box's text covers."""
+        texts = sorted(self.runs.get(row, ()))
+        i = 0
+        covered = -1
+        for column in sorted(cells):
+            while i < len(texts) and texts[i][0] <= column:  # a box run starting here first
+                yield texts[i]
+                covered = texts[i][3]
+                i += 1
+            if column >= covered:
+                char, owner = self.cell(row, column)
+                yield column, char, owner, column + (1 if char.isascii() else cell_len(char))
+        yield from texts[i:]
+
+    def rows(self, height: int) -> tuple[tuple[tuple[int, str, Owner], ...], ...]:
+        """Every row as runs ``(x, text, owner)``: neighbouring cells of one owner joined,
+        box text over lines, blank cells left out."""
+        columns: list[list[int]] = [[] for _ in range(height)]
+        for row, column in self.lines:
+            columns[row].append(column)
+        for row, column in self.text:
+            columns[row].append(column)
+        rows = []
+        for row, cells in enumerate(columns):
+            runs: list[list] = []
+            end = -1
+            for start, text, owner, stop in self._pieces(row, cells):
+                if runs and runs[-1][2] == owner and start == end:
+                    runs[-1][1] += text
+                else:
+                    runs.append([start, text, owner])
+                end = stop
+            rows.append(tuple((x, text, owner) for x, text, owner in runs))
+        self.runs = {}  # only the picture's rows need the boxes' text from now on
+        return tuple(rows)
+
 
 def _draw(layers: _Layers) -> Picture:
     canvas = _Canvas()
     boxes: dict[int, Box] = {}
-    segment_cells: dict = {}  # (upper vertex, lower vertex, arg) -> [(y, x)]
+    segment_cells: dict = {}  # (upper vertex, lower vertex, arg) -> _segment_cells arguments
     height = layers.height
     tops = []  # first row of each layer
     y = 0
@@ -421,31 +553,43 @@ def _draw(layers: _Layers) -> Picture:
         if index + 1 < len(layers.layers):
             y = _draw_gap(canvas, layers, layer, y, segment_cells)
 
-    routes = {}
-    for (source, target, arg), chain in layers.real_edges.items():
-        cells: list[tuple[int, int]] = []
-        for upper, lower in pairwise(chain):
-            cells += segment_cells[(upper, lower, arg if lower == target else 0)]
-            if isinstance(lower, tuple):
-                top = tops[layers.rank[lower]]
-                cells += [(row, layers.x[lower]) for row in range(top, top + height)]
-        routes[(source, target, arg)] = tuple(cells)
-
-    rows: list[list] = [[] for _ in range(y)]
-    cells = sorted({*canvas.lines, *canvas.text})
-    run_end = -1
-    for row, column in cells:
-        char, owner = canvas.cell(row, column)
-        runs = rows[row]
-        if runs and runs[-1][2] == owner and run_end == column:
-            runs[-1][1].append(char)
-        else:
-            runs.append((column, [char], owner))
-        run_end = column + cell_len(char)
-    rows = [[(x, "".join(chars), owner) for x, chars, owner in runs] for runs in rows]
+    routes = _Routes(layers.real_edges, layers.chains, segment_cells,
+                     {vertex: (tops[layers.rank[vertex]], layers.x[vertex])
+                      for chain in layers.chains.values() for vertex in chain[1:]}, height)
+    rows = canvas.rows(y)
     width = max((box.x + box.width for box in boxes.values()), default=0)
     width = max([width, *(layers.x[v] + 1 for v in layers.x)])
-    return Picture(width, y, tuple(tuple(runs) for runs in rows), boxes, routes, canvas)
+    return Picture(width, y, rows, boxes, routes, canvas)
+
+
+class _Routes(Mapping):
+    """Edge → the cells its line passes through, put together when asked for: the edges
+    of one value share its chain of dummies, so storing every edge's cells would take
+    space proportional to the sum of their lengths (quadratic for a wide fan-out)."""
+
+    def __init__(self, spans: dict, chains: dict, segments: dict, dummies: dict, height: int):
+        self._spans = spans  # edge -> layers spanned
+        self._chains = chains
+        self._segments = segments  # (upper vertex, lower vertex, arg) -> its _segment_cells
+        self._dummies = dummies  # dummy -> (first row of its layer, column)
+        self._height = height
+
+    def __getitem__(self, edge: tuple[int, int, int]) -> tuple[tuple[int, int], ...]:
+        source, target, arg = edge
+        chain = self._chains[source][: self._spans[edge]]
+        cells: list[tuple[int, int]] = []
+        for upper, lower in pairwise([*chain, target]):
+            cells += _segment_cells(*self._segments[(upper, lower, arg if lower == target else 0)])
+            if lower != target:
+                top, column = self._dummies[lower]
+                cells += [(row, column) for row in range(top, top + self._height)]
+        return tuple(cells)
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
 
 
 def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
@@ -454,14 +598,15 @@ def _draw_node(canvas: _Canvas, layers: _Layers, node_id: int, y: int) -> Box:
     owner = ("node", node_id)
     has_consumers = bool(layers.up[node_id])
     if layers.boxed:
-        canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner)
-        for row, line in enumerate(spec.lines, start=1):
-            padding = width - 4 - cell_len(line)
-            canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner)
+        canvas.put(y, x, "╭" + "─" * (width - 2) + "╮", owner, width)
+        for row, (line, line_width) in enumerate(zip(spec.lines, layers.line_widths[node_id]),
+                                                 start=1):
+            padding = width - 4 - line_width
+            canvas.put(y + row, x, "│ " + line + " " * padding + " │", owner, width)
         bottom = ["─"] * (width - 2)
         if has_consumers:
             bottom[layers.out_offset(node_id) - 1] = "┬"
-        canvas.put(y + layers.height - 1, x, "╰" + "".join(bottom) + "╯", owner)
+        canvas.put(y + layers.height - 1, x, "╰" + "".join(bottom) + "╯", owner, width)
     else:
         for row, line in enumerate(spec.lines):
             canvas.put(y + row, x, " " + line.ljust(width - 1), owner)
@@ -503,8 +648,7 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
         net = layers.net[vertex]
         track = track_of.get(vertex)
         turn = arrow_row if track is None else top + track
-        stem = [(row, column) for row in range(top, turn)]
-        for row, _ in stem:
+        for row in range(top, turn):
             canvas.line(row, column, net, UP | DOWN)
         if track is not None:  # the track once, from its leftmost end to its rightmost
             xs = [column, *(target_x for _, _, target_x in targets)]
@@ -513,18 +657,27 @@ def _draw_gap(canvas: _Canvas, layers: _Layers, layer: list, top: int, segments:
                 canvas.line(turn, x, net, (LEFT if x > left else 0) | (RIGHT if x < right else 0))
             canvas.line(turn, column, net, UP)
         for lower, arg, target_x in targets:
-            cells = list(stem)
             if track is not None:
-                step = 1 if target_x > column else -1
-                cells += [(turn, x) for x in range(column, target_x + step, step)]
                 canvas.line(turn, target_x, net, DOWN)
                 for row in range(turn + 1, arrow_row):
                     canvas.line(row, target_x, net, UP | DOWN)
-                    cells.append((row, target_x))
             if isinstance(lower, tuple):
                 canvas.line(arrow_row, target_x, net, UP | DOWN)
             else:
                 canvas.put(arrow_row, target_x, ARROW, ("net", net))
-            cells.append((arrow_row, target_x))
-            segments[(vertex, lower, arg)] = cells
+            segments[(vertex, lower, arg)] = (top, turn, column, target_x, arrow_row,
+                                              track is not None)
     return arrow_row + 1
+
+
+def _segment_cells(top: int, turn: int, column: int, target_x: int, arrow_row: int,
+                   has_track: bool) -> list[tuple[int, int]]:
+    """The cells of one segment drawn by :func:`_draw_gap`, in order: down the stem from
+    ``top`` to the track row ``turn``, along the track to ``target_x``, down to the arrow."""
+    cells = [(row, column) for row in range(top, turn)]
+    if has_track:
+        step = 1 if target_x > column else -1
+        cells += [(turn, x) for x in range(column, target_x + step, step)]
+        cells += [(row, target_x) for row in range(turn + 1, arrow_row)]
+    cells.append((arrow_row, target_x))
+    return cells
