@@ -72,7 +72,6 @@ class _Trail:
     __slots__ = (
         "_fresh_bytes",
         "_indexed",
-        "_last_via",
         "_live",
         "_received",
         "_replayed",
@@ -116,7 +115,6 @@ class _Trail:
         self.held_bytes = 0  # bytes of numbers held up to the last checkpoint
         self._fresh_bytes = 0  # bytes made since the last checkpoint
         self._live: dict[int, int] = {}  # node id → its latest step, while still needed
-        self._last_via = None
         self._replayed: dict[int, tuple] = {}  # segment → (first step, contributions, totals)
 
     @property
@@ -162,16 +160,8 @@ class _Trail:
         self.totals.append(total)
         if self.budget is None:
             return step
-        # hold the numbers within the budget: count the step's bytes, track which totals
-        # are still live, and end the segment (see _checkpoint) once it is full
-        live = self._live
-        live[node_id] = index
-        if via is not self._last_via:
-            # reverse() passes a node's adjoint to all its operands in consecutive steps:
-            # once the steps move on to another node, the previous one is no longer needed
-            if self._last_via is not None:
-                del live[self._last_via.id]
-            self._last_via = via
+        # hold the numbers within the budget: count the step's bytes, and end the segment
+        # (see _checkpoint) once it is full
         self._fresh_bytes += (contribution.nbytes if total is contribution
                               else contribution.nbytes + total.nbytes)
         if self._fresh_bytes * 16 >= self.budget:
@@ -179,7 +169,20 @@ class _Trail:
         return step
 
     def _checkpoint(self, index: int) -> None:
-        self.kept.update(self._live.values())
+        """End a segment at step ``index``: keep the totals live there, then let go of the
+        oldest numbers (up to here) beyond the budget."""
+        live, records = self._live, self.records
+        steps = range(self.checkpoints[-1] + 1 if self.checkpoints else 0, index + 1)
+        for step in steps:
+            live[records[step].node.id] = step  # each node's latest total
+        current = records[index].via
+        for step in steps:
+            # reverse() passes a node's adjoint on to all its operands in consecutive steps,
+            # after its last contribution: once that is over, the node's total is not needed
+            via = records[step].via
+            if via is not None and via is not current:
+                live.pop(via.id, None)
+        self.kept.update(live.values())
         self.checkpoints.append(index)
         self.held_bytes += self._fresh_bytes
         self._fresh_bytes = 0
