@@ -13,10 +13,13 @@ A :class:`Debugger` turns a traced graph into three sequences of immutable step 
 The sequences wrap :func:`graphviz_ad.propagate.reverse` and
 :func:`graphviz_ad.propagate.forward`, the loops ``Graph.grad`` and ``Graph.jvp`` drain, so
 the debugger's last totals are those results to the last bit.  Steps are made only when the
-cursor (or an iteration) reaches them, and kept in a log: each holds the arrays its pass
-made anyway (its contribution and the running total; no copies).  The state at any index
+cursor (or an iteration) reaches them, and kept in a log with the arrays its pass made
+anyway (each step's contribution and running total; no copies).  The state at any index
 is read from that log (for each node, the last step that touched it), so ``back()`` and
-``goto()`` just move the cursor.  Breakpoints live in :mod:`graphviz_ad.breakpoints`.
+``goto()`` just move the cursor.  A backward pass keeps at most ``memory_budget`` bytes of
+those arrays (plus the adjoints still live at a few checkpoints) and makes an older step's
+again, to the same bits, when it is asked for.  Breakpoints live in
+:mod:`graphviz_ad.breakpoints`.
 
 >>> import graphviz_ad as gad
 >>> g = gad.trace(lambda x: x + x ** 2, 3.0)       # u₂ = x², u₃ = x + u₂
