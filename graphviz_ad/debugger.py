@@ -260,7 +260,7 @@ class _Trail:
             yield self[index]
 
 
-def _backward_trail(graph, seed, budget: int) -> _Trail:
+def _backward_trail(graph, seed, budget: int | None) -> _Trail:
     output = graph.output
     seed = propagate.output_seed(graph, seed)
     depends, reaches = graph.activity
@@ -361,6 +361,8 @@ class Debugger:
     ``step()``, ``back()``, ``goto(i)``, ``reset()``, ``run()`` and ``run_to(*breakpoints)``
     move the cursor (``index``, -1 before the first step) and return the step they land on;
     ``state()`` describes the pass at the cursor.  ``set_mode`` switches passes.
+    ``memory_budget`` bounds the bytes of contributions and totals a backward pass keeps
+    (older steps' are made again when asked, to the same bits); None keeps them all.
 
     >>> import numpy as np, graphviz_ad as gad
     >>> with np.errstate(invalid="ignore"):       # √−1 is NaN, and where() hides it
@@ -372,7 +374,7 @@ class Debugger:
     """
 
     def __init__(self, graph, mode: str = "forward", seed=None, direction=None,
-                 memory_budget: int = MEMORY_BUDGET):
+                 memory_budget: int | None = MEMORY_BUDGET):
         self.graph = graph
         self.memory_budget = memory_budget
         self._trails: dict[str, _Trail] = {}

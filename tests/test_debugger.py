@@ -506,7 +506,9 @@ def evicted(dbg) -> int:
 def test_a_small_budget_replays_every_step_to_the_same_bits():
     rng = np.random.default_rng(1)
     graph = gad.trace(layered_with_reuse, rng.normal(size=100), rng.normal(size=100))
-    kept = [numbers(step) for step in gad.Debugger(graph, "backward").backward()]
+    everything = gad.Debugger(graph, "backward", memory_budget=None)
+    kept = [numbers(step) for step in everything.backward()]
+    assert evicted(everything) == 0
     dbg = gad.Debugger(graph, "backward", memory_budget=200_000)  # 250 vectors of 100
     dbg.run()
     assert evicted(dbg) > len(dbg) // 2
