@@ -36,6 +36,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
+import numpy as np
+
 from . import propagate
 from .breakpoints import Hit, as_breakpoint
 from .explain import explain
@@ -48,6 +50,14 @@ from .steps import BackwardStep, ForwardStep, TangentStep
 # How many bytes of contributions and totals a backward pass keeps before it lets go of the
 # oldest (see _Trail): a replay remakes at most a sixteenth of that, a few milliseconds.
 MEMORY_BUDGET = 128 * 2**20
+
+
+def _size(contribution, total) -> int:
+    """The bytes a step's numbers hold (once when the total is the contribution itself)."""
+    try:
+        return contribution.nbytes if total is contribution else contribution.nbytes + total.nbytes
+    except AttributeError:  # a plain Python number
+        return np.asarray(contribution).nbytes + np.asarray(total).nbytes
 
 
 class _Trail:
@@ -165,8 +175,7 @@ class _Trail:
             return step
         # hold the numbers within the budget: count the step's bytes, and end the segment
         # (see _checkpoint) once it is full
-        self._fresh_bytes += (contribution.nbytes if total is contribution
-                              else contribution.nbytes + total.nbytes)
+        self._fresh_bytes += _size(contribution, total)
         if self._fresh_bytes * 16 >= self.budget:
             self._checkpoint(index)
         return step
@@ -195,8 +204,7 @@ class _Trail:
             if step < len(self.seeds) or step in self.kept:
                 continue
             contribution, total = self.contributions[step], self.totals[step]
-            self.held_bytes -= (contribution.nbytes if total is contribution
-                                else contribution.nbytes + total.nbytes)
+            self.held_bytes -= _size(contribution, total)
             self.contributions[step] = self.totals[step] = None
 
     def touched(self, node_id: int) -> list[int]:
