@@ -165,6 +165,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="PNG output S times the default size")
     graph_option(render, "the graph to draw when the script traced several (default: each "
                  "graph, to its own file)")
+    render.add_argument("--compare", nargs="?", const="", metavar="BACKWARD",
+                        help="draw the forward graphs of the script's comparisons (or of "
+                        "BACKWARD against the traced --graph), the nodes whose adjoint the "
+                        "hand-written backward gets wrong in a double orange-red frame")
     render.set_defaults(handler=_render)
 
     tui = commands.add_parser(
@@ -173,6 +177,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     graph_option(tui, "open this graph directly instead of choosing")
     start_mode_option(tui)
+    tui.add_argument("--compare", nargs="?", const="", metavar="BACKWARD",
+                     help="show your hand-written backward beside the backward pass, each "
+                     "adjoint marked ✔/✘ (the comparisons the script makes, or the function "
+                     "BACKWARD against the traced --graph, found as by graphviz-ad compare)")
     tui.set_defaults(handler=_tui)
 
     grad = commands.add_parser(
@@ -309,6 +317,12 @@ def _choose(graphs, name):
 def _render(args) -> int:
     if args.dpi is not None and args.scale is not None:
         raise UsageError("give --dpi or --scale, not both")
+    if args.compare is not None:
+        reports = _comparisons(args, forward=args.graph, backward=args.compare or None)
+        for index, report in enumerate(reports, 1):
+            output = args.output if len(reports) == 1 else _numbered(args.output, str(index))
+            _render_one(args, report.graph.name, report.graph, output, compare=report)
+        return 0
     graphs, names = _collect(args)
     if args.graph is not None:
         graph = _choose(graphs, args.graph)
@@ -333,13 +347,13 @@ def _numbered(output: str | None, name: str) -> str | None:
     return f"{stem}-{number}{suffix}"
 
 
-def _render_one(args, name: str, graph, output: str | None) -> None:
+def _render_one(args, name: str, graph, output: str | None, compare=None) -> None:
     fmt = args.format or _format_of(output)
     focus = None if args.focus is None else _node(graph, args.focus, "--focus")
     options = {"rankdir": args.rankdir, "layout": args.layout, "focus": focus,
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
-               "collapse": args.collapse}
+               "collapse": args.collapse, "compare": compare}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
         if fmt != "png":
@@ -415,9 +429,21 @@ def _debugger(graph, mode: str) -> Debugger:
 
 
 def _tui(args) -> int:
+    if args.compare is not None:
+        return _tui_compare(args)
     graphs, _ = _collect(args)
     start = None if args.graph is None else graphs.index(_choose(graphs, args.graph))
     return _open_debugger(graphs, args.mode, start)
+
+
+def _tui_compare(args) -> int:
+    """The debugger on each comparison's forward graph, its backward beside it."""
+    reports = _comparisons(args, forward=args.graph, backward=args.compare or None)
+    from tui import run_app
+
+    run_app([report.graph for report in reports], mode="backward",
+            start=0 if len(reports) == 1 else None, comparisons=dict(enumerate(reports)))
+    return 0
 
 
 def _demo(args) -> int:
@@ -585,6 +611,17 @@ def _add_compare_command(commands, script) -> None:
 
 
 def _compare(args) -> int:
+    chosen = _comparisons(args, args.forward, args.backward)
+    console = Console(highlight=False)
+    for report in chosen:
+        console.print(Text(str(report)), end="\n\n", soft_wrap=True)
+    return 0 if all(report.passed for report in chosen) else 1
+
+
+def _comparisons(args, forward: str | None, backward: str | None) -> list:
+    """The comparisons the script makes (those of ``forward`` and ``backward`` when named),
+    or else ``backward`` compared with ``forward`` on the inputs the script traced it with.
+    """
     reports: list = []
     namespace: dict = {}
     comparison_listeners.append(reports.append)
@@ -593,22 +630,17 @@ def _compare(args) -> int:
     finally:
         comparison_listeners.remove(reports.append)
     chosen = [report for report in reports
-              if args.forward in (None, report.graph.name)
-              and args.backward in (None, report.backward)]
-    if not chosen:
-        chosen = [_compare_by_name(args, graphs, namespace)]
-    console = Console(highlight=False)
-    for report in chosen:
-        console.print(Text(str(report)), end="\n\n", soft_wrap=True)
-    return 0 if all(report.passed for report in chosen) else 1
+              if forward in (None, report.graph.name) and backward in (None, report.backward)]
+    return chosen or [_compare_by_name(args, graphs, namespace, forward, backward)]
 
 
-def _compare_by_name(args, graphs, namespace: dict):
-    """Compare --backward with --forward, run on the inputs the script traced it with."""
+def _compare_by_name(args, graphs, namespace: dict, forward_name: str | None,
+                     backward_name: str | None):
+    """Compare ``backward_name`` with ``forward_name``, run on the inputs the script traced
+    it with (the names found as the compare command's help says when not given)."""
     functions = sorted(name for name, value in namespace.items()
                        if callable(value) and getattr(value, "__module__", None) ==
                        namespace.get("__name__"))
-    forward_name = args.forward
     if forward_name is None:
         traced = [graph.name for graph in graphs]
         forward_name = "forward" if "forward" in traced else next(
@@ -617,7 +649,7 @@ def _compare_by_name(args, graphs, namespace: dict):
         raise UsageError(f"{args.file} makes no comparison and no traced function has a "
                          "NAME_backward beside it; name them with --forward NAME --backward "
                          f"NAME (its functions: {', '.join(functions) or 'none'})")
-    backward_name = args.backward or (f"{forward_name}_backward"
+    backward_name = backward_name or (f"{forward_name}_backward"
                                       if f"{forward_name}_backward" in functions else "backward")
     for name in (forward_name, backward_name):
         if name not in functions:

@@ -40,12 +40,11 @@ import numpy as np
 from . import propagate
 from .collect import is_user_file
 from .linear import Elementwise, MatMul, Reduce
-from .notation import array_text, bracket
+from .notation import adjoint, array_text, bracket
 from .primitives import PRIMITIVES
 from .tracer import Node, Source, trace
 
 RTOL = 1e-6  # an entry matches when |yours − expected| ≤ RTOL · (|expected| + largest entry)
-BAR = "\u0304"  # a combining macron: x̄ is the adjoint of x
 
 # Mistakes the diagnosis names, and how a report words them.
 KINDS = {
@@ -64,6 +63,13 @@ _INPUTS_SHOWN = 8  # inputs named in a report's first line
 KINKS = frozenset({"maximum", "minimum", "abs", "where", "max", "min"})
 _ADJOINT_PREFIXES = ("dL_d", "dl_d", "dC_d", "dJ_d", "dloss_d", "grad_", "delta_", "g_", "d_", "d")
 _ADJOINT_SUFFIXES = ("_bar", "_grad", "_adj", "bar")
+
+# What a partial sum looks like next to the whole (some contributions, a sum not yet taken,
+# numbers of no known kind): only such a value may be a step towards the adjoint that the
+# same name holds later.  A sign, a factor, a transpose, a mask or an axis is a mistake even
+# then: in a loop the name's later value is often another node's adjoint, equal by chance
+# (u = a + b gives a and b the adjoint of u).
+_PARTIAL_KINDS = frozenset({"path", "broadcast", "shape", "differs"})
 
 # Comprehensions (a frame each before Python 3.12): their variables are a loop's, not steps
 # of the derivation.
@@ -303,7 +309,8 @@ class Verdict:
 class Comparison:
     """The report of :func:`compare`: per input (``inputs``, name → :class:`InputResult`),
     per node of the forward graph (``verdicts``, node id → :class:`Verdict`, for the nodes
-    whose adjoint a line of the backward holds or gets wrong) and the ``first_divergence``.
+    whose adjoint a line of the backward holds or gets wrong) and the ``first_divergence``;
+    ``backward_at`` is the backward function's first line.
 
     ``passed`` when every returned gradient matches.  ``str(report)`` is the printed report.
     """
@@ -315,6 +322,7 @@ class Comparison:
     assignments: list[Assignment]
     names: dict[int, str] = field(default_factory=dict)
     rtol: float = RTOL
+    backward_at: Source | None = None  # where the backward function begins (its def line)
 
     @property
     def passed(self) -> bool:
@@ -356,7 +364,10 @@ class Comparison:
         first = self.first_divergence  # a returned gradient that differs is one, at the least
         node = first.node
         name = self.names.get(node.id)
-        title = f"{name}{BAR} = {_bar(node)}" if name and name != node.label else _bar(node)
+        output = graph.output.label
+        title = adjoint(node.label, output)
+        if name and name != node.label:
+            title = f"{adjoint(name, output)} = {title}"
         lines.append(f"first divergence: {first.assignment} should be {title}, the adjoint "
                      f"of {_described(node, self.names)}")
         lines += _diagnosis_lines(first.assignment.name, first.diagnosis, first.mismatch,
@@ -432,7 +443,8 @@ def compare(forward, backward, *args, rtol: float = RTOL, **kwargs) -> Compariso
     passed = all(result.status != "mismatch" for result in inputs.values())
     verdicts = engine.verdicts(assignments, localise=not passed)
     report = Comparison(graph, getattr(backward, "__name__", "backward"), inputs, verdicts,
-                        assignments, engine.names, rtol)
+                        assignments, engine.names, rtol,
+                        Source(code.co_filename, code.co_firstlineno, code.co_name))
     for listener in tuple(listeners):
         listener(report)
     return report
@@ -536,6 +548,10 @@ class _Engine:
                         for edges in self.edges.values() if len(edges) > 1 for edge in edges]
         self._share_peaks = _Peaks(enumerate(self._shares), rtol)
 
+    def _adjoint(self, node: Node) -> str:
+        """How every front end writes the node's adjoint: ``∂y/∂u₅`` for the output y."""
+        return adjoint(node.label, self.graph.output.label)
+
     # -- matching --------------------------------------------------------------------------
     def close(self, got, expected) -> bool:
         got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
@@ -597,7 +613,7 @@ class _Engine:
         verdicts: dict[int, Verdict] = {}
         candidates = []
         for assignment in assignments:
-            paired = self.paired(assignment) or None  # dz is z̄ when the forward has a z
+            paired = self.paired(assignment) or None  # dz is ∂y/∂z when the forward has a z
             found = list(self.matches(assignment, paired))
             if found:
                 base = assignment.base
@@ -624,9 +640,9 @@ class _Engine:
             previous[key] = verdict.node.id
             scan = scan and bool(self.paired(assignment))
             later = assignments[position[id(assignment)] + 1:]
-            if any(a.function == assignment.function and a.name == assignment.name
-                   and any(True for _ in self.matches(a, [verdict.node]))
-                   for a in later):
+            if verdict.diagnosis.kind in _PARTIAL_KINDS and any(
+                    a.function == assignment.function and a.name == assignment.name
+                    and self.completes(a, verdict.node) for a in later):
                 continue  # a partial sum the backward completes later (dx = …; dx += …)
             judged.append(verdict)
         # an accumulator (dW += … in a loop) is judged by its last value for a node
@@ -638,8 +654,16 @@ class _Engine:
                 verdicts[verdict.node.id] = verdict
         return verdicts
 
+    def completes(self, assignment: Assignment, node: Node) -> bool:
+        """Whether a later value of the same name holds the node's adjoint entry by entry:
+        the sum an earlier partial value was on its way to.  One number repeated does not
+        count: where an adjoint is constant ([0.78, 0.78, 0.78]), any scalar of that value
+        (the adjoint of another node, bound to the same name later in a loop) matches it.
+        """
+        return any(form != "broadcast" for _, form in self.matches(assignment, [node]))
+
     def _recomputes(self, assignment, node) -> bool:
-        """``h = …`` that equals h's value: the forward recomputed (here h̄ = h by chance)."""
+        """``h = …`` that equals h's value: the forward recomputed (here ∂y/∂h = h by chance)."""
         return self.names.get(node.id) == assignment.name and self.close(
             assignment.value, node.value)
 
@@ -738,9 +762,9 @@ class _Engine:
                     return self._transpose(node, edges, expected, whole=True)
                 if known_only:
                     return None
-                return Diagnosis("shape", f"yours has shape {value.shape}, {_bar(node)} has "
-                                 f"shape {adjoint.shape}", expected, f"an array of shape "
-                                 f"{value.shape}")
+                return Diagnosis("shape", f"yours has shape {value.shape}, "
+                                 f"{self._adjoint(node)} has shape {adjoint.shape}", expected,
+                                 f"an array of shape {value.shape}")
             value = shaped
         for test in (self._axes, self._transposed, self._transposed_operand, self._paths,
                      self._masks, self._factors):
@@ -754,7 +778,7 @@ class _Engine:
                          expected, array_text(value + 0.0))
 
     def expected_text(self, node: Node, edges) -> str:
-        """``z̄ = h̄ · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs (the first
+        """``∂y/∂z = ∂y/∂h · [diag(z > 0)]``: the adjoint as the sum of its edges' VJPs (the first
         few terms of a long sum)."""
         text = self._expected.get(node.id)
         if text is None:
@@ -763,13 +787,14 @@ class _Engine:
 
     def _formula(self, node: Node, edges) -> str:
         if not edges:
-            return f"{_bar(node)} = 1 (the seed)" if node is self.graph.output else (
-                f"{_bar(node)} = 0")
-        terms = [f"{_bar(edge.consumer)} · {bracket(edge.local.rule)}"
+            return f"{self._adjoint(node)} = 1 (the seed)" if node is self.graph.output else (
+                f"{self._adjoint(node)} = 0")
+        terms = [f"{self._adjoint(edge.consumer)} · {bracket(edge.local.rule)}"
                  for edge in edges[:_TERMS_SHOWN]]
         if len(edges) > _TERMS_SHOWN:
             terms.append(f"… ({len(edges)} terms)")
-        return f"{_bar(node)} = {' + '.join(terms)} = {array_text(self.adjoints[node.id] + 0.0)}"
+        total = array_text(self.adjoints[node.id] + 0.0)
+        return f"{self._adjoint(node)} = {' + '.join(terms)} = {total}"
 
     def _transposed(self, value, node, adjoint, edges, expected):
         if adjoint.ndim != 2 or adjoint.shape[0] != adjoint.shape[1]:
@@ -798,10 +823,10 @@ class _Engine:
             if self.close(swapped, contribution):
                 continue  # a symmetric factor: both are right
             if self.close(value, adjoint - contribution + swapped):
-                right, _ = _product_texts(edge)
+                right, _ = _product_texts(edge, self.graph.output.label)
                 factor = edge.consumer.inputs[1 - edge.arg].label
                 wrong = right.replace(f"{factor}ᵀ", factor)
-                words = (f"{factor} is used untransposed: {node.label}{BAR} = {right}, not "
+                words = (f"{factor} is used untransposed: {self._adjoint(node)} = {right}, not "
                          f"{wrong}")
                 return Diagnosis("transpose", words, expected, wrong, _edge(edge),
                                  local.rule)
@@ -809,12 +834,13 @@ class _Engine:
 
     def _transpose(self, node, edges, expected, whole: bool):
         edge = edges[0] if len(edges) == 1 else None
-        words = (f"yours is the transpose of {_bar(node)}" if whole else
+        words = (f"yours is the transpose of {self._adjoint(node)}" if whole else
                  f"the term from {edge.consumer.label} is transposed")
-        yours = f"({_bar(node)})ᵀ" if whole else f"{_bar(node)} with that term transposed"
+        name = self._adjoint(node)
+        yours = f"({name})ᵀ" if whole else f"{name} with that term transposed"
         if edge is not None and isinstance(edge.local, MatMul):
-            right, wrong = _product_texts(edge)
-            words += f": {node.label}{BAR} = {right}, not {wrong}"
+            right, wrong = _product_texts(edge, self.graph.output.label)
+            words += f": {self._adjoint(node)} = {right}, not {wrong}"
             yours = wrong if whole else yours
         return Diagnosis("transpose", words, expected, yours, _edge(edge),
                          edge.local.rule if edge else "")
@@ -848,13 +874,13 @@ class _Engine:
         kept = [e for e in edges if e is not missing]
         if self.close(value, np.asarray(missing.contribution)):
             kept = [missing]
-        return " + ".join(f"{_bar(e.consumer)} · {bracket(e.local.rule)}" for e in kept)
+        return " + ".join(f"{self._adjoint(e.consumer)} · {bracket(e.local.rule)}" for e in kept)
 
     def _path_lines(self, node, edges) -> tuple[str, ...]:
         lines = ["the contributions, one per use, and their sum:"]
         for edge in edges:
             lines.append(f"  via {edge.consumer.label} = {edge.consumer.call_text} "
-                         f"({edge.consumer.source}): {_bar(edge.consumer)} · "
+                         f"({edge.consumer.source}): {self._adjoint(edge.consumer)} · "
                          f"{bracket(edge.local.rule)} = {array_text(edge.contribution)}")
         lines.append(f"  sum = {array_text(self.adjoints[node.id] + 0.0)}")
         paths = self.graph.paths(node, limit=8)
@@ -885,7 +911,7 @@ class _Engine:
                                   for step in chain[:depth])
                 top = chain[depth - 1].consumer
                 words = f"yours lacks the {_mask_name(edge.consumer)} {masks} of {kinks}"
-                return Diagnosis("mask", words, expected, f"{_bar(top)} without {masks}",
+                return Diagnosis("mask", words, expected, f"{self._adjoint(top)} without {masks}",
                                  _edge(edge), edge.local.rule)
         return None
 
@@ -942,7 +968,7 @@ class _Engine:
         consumer = edge.consumer
         words = (f"yours goes over axis {wrong} where {consumer.label} = "
                  f"{consumer.call_text} needs axis {right}")
-        return Diagnosis("axis", words, expected, f"{_bar(consumer)} over axis {wrong}",
+        return Diagnosis("axis", words, expected, f"{self._adjoint(consumer)} over axis {wrong}",
                          _edge(edge), edge.local.rule)
 
     def _unsummed(self, value, node, edges, expected):
@@ -961,9 +987,9 @@ class _Engine:
             words = (f"{node.label} {node.shape} was broadcast to {local.out_shape} in "
                      f"{edge.consumer.label} = {edge.consumer.call_text}; yours is not summed "
                      f"over axis {','.join(map(str, axes))}")
-            return Diagnosis("broadcast", words, expected,
-                             f"{_bar(edge.consumer)} · {bracket(local.rule)} without the sum Σ "
-                             f"over axis {','.join(map(str, axes))}", _edge(edge), local.rule)
+            yours = (f"{self._adjoint(edge.consumer)} · {bracket(local.rule)} without the sum "
+                     f"Σ over axis {','.join(map(str, axes))}")
+            return Diagnosis("broadcast", words, expected, yours, _edge(edge), local.rule)
         return None
 
     def _factors(self, value, node, adjoint, edges, expected):
@@ -982,15 +1008,15 @@ class _Engine:
             words, kind = _factor_words(factor, self.sizes)
             if words is None:
                 continue
-            where = f"{_bar(node)}" if edge is None else (
-                f"the term {_bar(edge.consumer)} · {bracket(edge.local.rule)}")
+            where = f"{self._adjoint(node)}" if edge is None else (
+                f"the term {self._adjoint(edge.consumer)} · {bracket(edge.local.rule)}")
             rule = edge.local.rule if edge is not None else (
                 edges[0].local.rule if len(edges) == 1 else "")
             shown = "−" if kind == "sign" else _number(factor).replace("-", "−") + " "
             said = (f"yours is {shown}{where}" if kind == "sign" else
                     f"yours is {shown}× {where}: {words}")
             return Diagnosis(kind, said, expected,
-                             f"{shown}({where})" if edge else f"{shown}{_bar(node)}",
+                             f"{shown}({where})" if edge else f"{shown}{self._adjoint(node)}",
                              _edge(edge if edge is not None else
                                    (edges[0] if len(edges) == 1 else None)), rule,
                              factor=factor)
@@ -1011,16 +1037,17 @@ def _without_weights(local):
     return None
 
 
-def _product_texts(edge) -> tuple[str, str]:
-    """The VJP of a matrix product in the paper's notation, and its transpose: for
-    C = A B, Ā = C̄ Bᵀ (not B C̄ᵀ) and B̄ = Aᵀ C̄ (not C̄ᵀ A)."""
+def _product_texts(edge, output: str) -> tuple[str, str]:
+    """The VJP of a matrix product in the paper's notation, and its transpose: for C = A B
+    in a graph whose output is y, ∂y/∂A = ∂y/∂C · Bᵀ (not B · (∂y/∂C)ᵀ) and
+    ∂y/∂B = Aᵀ · ∂y/∂C (not (∂y/∂C)ᵀ · A)."""
     consumer = edge.consumer
-    adjoint = _bar(consumer)
+    upstream = adjoint(consumer.label, output)
     if edge.arg == 0:
         other = consumer.inputs[1].label
-        return f"{adjoint} {other}ᵀ", f"{other} {adjoint}ᵀ"
+        return f"{upstream} · {other}ᵀ", f"{other} · ({upstream})ᵀ"
     other = consumer.inputs[0].label
-    return f"{other}ᵀ {adjoint}", f"{adjoint}ᵀ {other}"
+    return f"{other}ᵀ · {upstream}", f"({upstream})ᵀ · {other}"
 
 
 def _mask_name(consumer: Node) -> str:
@@ -1111,10 +1138,6 @@ def _broadcasts(shape, target) -> bool:
 
 def _squeezed(shape) -> tuple[int, ...]:
     return tuple(n for n in shape if n != 1)
-
-
-def _bar(node: Node) -> str:
-    return node.label + BAR
 
 
 def _described(node: Node, names: dict) -> str:

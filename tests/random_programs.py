@@ -29,6 +29,13 @@ def programs(draw):
     for i in range(count):
         name = draw(st.sampled_from(sorted(OPERATIONS)))
         steps.append((name, draw(st.integers(0, i + 1)), draw(st.integers(0, i + 1))))
+    x = np.array(draw(st.lists(values, min_size=3, max_size=3)))
+    return program_of(steps), x, draw(values)
+
+
+def program_of(steps):
+    """The function that runs ``steps``: (operation, index of its left operand, index of its
+    right one), where 0 is x, 1 is s and 2 + i the result of step i; it returns the last."""
 
     def program(x, s):
         results = [x, s]
@@ -36,5 +43,4 @@ def programs(draw):
             results.append(OPERATIONS[name](results[left], results[right]))
         return results[-1]
 
-    x = np.array(draw(st.lists(values, min_size=3, max_size=3)))
-    return program, x, draw(values)
+    return program

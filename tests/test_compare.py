@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import graphviz_ad as gad
@@ -19,7 +19,8 @@ from graphviz_ad import propagate
 from graphviz_ad.cli import main
 from graphviz_ad.compare import KINDS, Mismatch, run_recorded
 from graphviz_ad.examples import derivation_mistakes
-from tests.random_programs import programs
+from graphviz_ad.notation import adjoint
+from tests.random_programs import program_of, programs
 
 
 def marked_line(function, kind: str) -> int:
@@ -368,12 +369,13 @@ def test_the_issue_example_locates_the_missing_relu_mask_at_dz():
     assert first.diagnosis.kind == "mask"
     assert report.names[first.node.id] == "z"  # the forward's own name for the node
     assert first.node.op == "add" and first.diagnosis.edge[1].op == "maximum"
-    assert first.diagnosis.rule == "diag(u₅ > 0)"
+    z, relu_node, output = first.node.label, first.diagnosis.edge[1], report.graph.output.label
+    assert first.diagnosis.rule == f"diag({z} > 0)"
     assert forward.__name__ == report.graph.name and wrong.__name__ == report.backward
     text = str(report)
     assert "first divergence: dz (derivation_mistakes.py:" in text
-    assert "should be z̄ = u₅̄" in text
-    assert "yours lacks the mask [u₅ > 0] of u₇ = maximum(0, u₅)" in text
+    assert f"should be {adjoint('z', output)} = {adjoint(z, output)}" in text
+    assert f"yours lacks the mask [{z} > 0] of {relu_node.label} = maximum(0, {z})" in text
     assert report.inputs["W"].mismatch.wrong == 3 and report.inputs["W"].mismatch.size == 6
 
 
@@ -406,7 +408,11 @@ def test_a_transposed_matrix_gradient_is_named_in_the_papers_notation():
     report = gad.compare(derivation_mistakes.affine, derivation_mistakes.affine_backward,
                          x, W, t)
     assert report.inputs["W"].diagnosis.kind == "transpose"
-    assert "W̄ = xᵀ u₃̄, not u₃̄ᵀ x" in report.first_divergence.diagnosis.words
+    product = next(node for node in report.graph.nodes if node.op == "matmul").label
+    output = report.graph.output.label
+    upstream = adjoint(product, output)
+    assert (f"{adjoint('W', output)} = xᵀ · {upstream}, not ({upstream})ᵀ · x"
+            in report.first_divergence.diagnosis.words)
 
 
 # -- what the backward may return --------------------------------------------------------------
@@ -557,6 +563,18 @@ offsets = st.lists(st.floats(0.05, 0.95), min_size=4, max_size=4, unique=True)
 
 @settings(max_examples=60, deadline=None)
 @given(programs(), offsets, st.integers(0, 20))
+# u₂ = x + x feeds only a sum, so its adjoint is one number repeated; the scalar adjoint
+# of s, bound later to the same name in the loop, once passed for the sum the wrong value
+# was on its way to (a partial sum completed later), and the mistake was found only at the
+# return
+@example(program=(program_of([("add", 0, 0), ("add", 0, 0), ("add", 0, 0), ("sum", 2, 0),
+                              ("add", 1, 5)]), np.array([1.0, 1.0, 1.0]), 1.0),
+         offset=[0.5, 0.75, 0.25, 0.375], pick=0)
+# u₇ = u₂ + u₃ gives u₂ and u₃ one adjoint: the loop's next value (u₂'s) is no completion
+# of the sign lost on u₃
+@example(program=(program_of([("add", 0, 0)] * 5 + [("add", 2, 3)]),
+                  np.array([1.0, 1.0, 1.0]), 1.0),
+         offset=[0.5, 0.75, 0.625, 0.5625], pick=1)
 def test_a_planted_sign_error_is_found_where_it_was_planted(program, offset, pick):
     function, x, s = program
     x, s = x + np.sqrt(2) * np.array(offset[:3]), s + np.sqrt(3) * offset[3]

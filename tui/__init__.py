@@ -9,13 +9,14 @@ from __future__ import annotations
 
 
 def run_app(graphs, mode: str = "forward", start: int | None = None,
-            graphviz_layout: bool = False) -> None:
+            graphviz_layout: bool = False, comparisons: dict | None = None) -> None:
     """Open the debugger on ``graphs`` (a Graph or a list of them) and return when it quits.
 
     ``mode`` is the pass to start in, ``start`` the graph to open first (None: the chooser
     when there are several), ``graphviz_layout`` takes the pictures' ranks and order from
     Graphviz when it is installed (our own layout otherwise, and always for large graphs'
-    focus view).
+    focus view), ``comparisons`` maps a graph's index to a :func:`graphviz_ad.compare` report
+    of it, shown beside its backward pass (the Compare pane).
 
     An error inside the app ends it: Textual restores the terminal and prints the
     traceback, and ``SystemExit`` carries its non-zero status out, so a crash is never
@@ -27,7 +28,8 @@ def run_app(graphs, mode: str = "forward", start: int | None = None,
 
     if isinstance(graphs, Graph):
         graphs = [graphs]
-    app = DebuggerApp(graphs, mode=mode, start=start, graphviz_layout=graphviz_layout)
+    app = DebuggerApp(graphs, mode=mode, start=start, graphviz_layout=graphviz_layout,
+                      comparisons=comparisons)
     app.run()
     if app.return_code:
         raise SystemExit(app.return_code)

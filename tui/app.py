@@ -28,7 +28,9 @@ from .widgets.steps_list import StepsList
 class DebuggerApp(App):
     """Step through traced graphs: one :class:`DebugScreen` per graph, a chooser when there
     are several.  ``start`` opens that graph straight away (the chooser stays underneath);
-    ``graphviz_layout`` orders whole pictures with Graphviz when it is installed."""
+    ``graphviz_layout`` orders whole pictures with Graphviz when it is installed;
+    ``comparisons`` (graph index → a :func:`graphviz_ad.compare` report of that graph) adds
+    the Compare pane to those graphs' screens."""
 
     CSS_PATH = "app.tcss"
     TITLE = "graphviz-ad"
@@ -41,7 +43,8 @@ class DebuggerApp(App):
     ]
 
     def __init__(self, graphs, mode: str = "forward", start: int | None = None,
-                 export_folder: str | Path = ".", graphviz_layout: bool = False):
+                 export_folder: str | Path = ".", graphviz_layout: bool = False,
+                 comparisons: dict | None = None):
         super().__init__()
         self.graphs = list(graphs)
         if not self.graphs:
@@ -53,6 +56,7 @@ class DebuggerApp(App):
         self.start = 0 if len(self.graphs) == 1 else start
         self.export_folder = Path(export_folder)
         self.graphviz_layout = graphviz_layout
+        self.comparisons = dict(comparisons or {})
 
     def on_mount(self) -> None:
         if len(self.graphs) > 1:
@@ -61,7 +65,8 @@ class DebuggerApp(App):
             self.open_graph(self.start)
 
     def open_graph(self, index: int) -> None:
-        self.push_screen(DebugScreen(self.graphs[index], self.mode, self.graphviz_layout))
+        self.push_screen(DebugScreen(self.graphs[index], self.mode, self.graphviz_layout,
+                                     compare=self.comparisons.get(index)))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

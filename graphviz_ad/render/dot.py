@@ -151,9 +151,16 @@ class _Writer:
         attrs = dict(self._status_style(self._status(node)))
         if node is self.view.focus and self.steps is None:
             attrs.update(STYLES["graph", "focus"])
+        attrs.update(self._compare_style(node))
         attrs["label"] = self._node_label(node)
         attrs["tooltip"] = self._tooltip(node)
         return f"n{node.id} {_attrs(attrs)}"
+
+    def _compare_style(self, node) -> dict:
+        """The ✘ style when the compared backward gets this node's adjoint wrong."""
+        report = self.options.compare
+        verdict = None if report is None else report.verdicts.get(node.id)
+        return {} if verdict is None or verdict.ok else STYLES["compare", "wrong"]
 
     def _status(self, node) -> str | None:
         return None if self.steps is None else self.steps.node_status[node.id]
@@ -353,6 +360,11 @@ class _Writer:
             lines.append("dashed frame: the nodes one function call made")
         if self.view.focus is not None and self.steps is None:
             lines.append("double purple frame: the node in focus")
+        report = self.options.compare
+        if report is not None and report.wrong:
+            lines.append(f"double orange-red frame: {report.backward} gets its adjoint wrong (✘)")
+        elif report is not None:
+            lines.append(f"{report.backward}: every adjoint it holds matches (✔)")
         if self.view.collapsed:
             lines.append("3-D box: a function call or source line drawn collapsed "
                          "(collapse=False expands it, focus= shows one neighbourhood)")

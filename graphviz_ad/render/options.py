@@ -32,6 +32,8 @@ class Options:
     ``jacobian_numbers``      show a local Jacobian's numbers when it has at most this many
                               entries (0: never)
     ``dpi``                   resolution of bitmaps (PNG) in dots per inch; None: 96
+    ``compare``               a :func:`graphviz_ad.compare` report of the graph: the nodes
+                              whose adjoint the hand-written backward gets wrong are marked
     ========================= ============================================================
     """
 
@@ -49,6 +51,7 @@ class Options:
     digits: int = 4
     jacobian_numbers: int = 9
     dpi: int | None = None
+    compare: object = None
 
     def __post_init__(self):
         if self.rankdir not in ("TB", "LR", "BT", "RL"):

@@ -72,6 +72,9 @@ STYLES: dict[tuple[str, str], dict[str, str]] = {
     ("header", "const"): {"bgcolor": "#EEEEEE"},
     ("header", "output"): {"bgcolor": "#F3DDE9"},  # a tint of reddish purple
     ("header", "op"): {},
+    # a node whose adjoint a compared hand-written backward gets wrong (✘)
+    ("compare", "wrong"): {"color": OKABE_ITO["vermillion"], "penwidth": "3",
+                           "peripheries": "2"},
 }
 for _mode in MODES:
     STYLES.update(_mode_styles(_mode, *_COLOURS[_mode]))

@@ -14,6 +14,7 @@ import graphviz_ad as gad
 from graphviz_ad.notation import MODES
 from graphviz_ad.safe_text import file_stem
 
+from ..widgets.compare_pane import ComparePane
 from ..widgets.graph_pane import GraphPane
 from ..widgets.inspector import Inspector
 from ..widgets.paths_pane import PathsPane
@@ -49,10 +50,14 @@ class DebugScreen(Screen):
                 tooltip="Maximize the focused pane (z or escape restores)"),
         Binding("o", "open_other", "Other graph", show=False,
                 tooltip="Back to the list of graphs (when the script traced several)"),
+        Binding("w", "next_wrong", "Next ✘", tooltip="With --compare: the next adjoint your "
+                "backward gets wrong (✘ in the Compare pane)"),
     ]
 
-    def __init__(self, graph, mode: str = "forward", graphviz_layout: bool = False, **kwargs):
+    def __init__(self, graph, mode: str = "forward", graphviz_layout: bool = False,
+                 compare=None, **kwargs):
         super().__init__(**kwargs)
+        self.comparison = compare  # a compare() report of this graph: the Compare pane
         self.graph = graph
         self.graphviz_layout = graphviz_layout
         self.debugger = gad.Debugger(graph)
@@ -74,8 +79,15 @@ class DebugScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#paths").display = False
+        if self.comparison is not None:
+            self.query_one("#right").mount(ComparePane(self.comparison, id="compare"),
+                                           before="#source")
+            self._first_mode = "backward"
         if not self._set_mode(self._first_mode):
             self._set_mode("forward")  # the pass every graph has
+        first = None if self.comparison is None else self.comparison.first_divergence
+        if first is not None and self.debugger.mode == "backward":
+            self.goto(self._completing_steps({first.node.id})[0])  # the first ✘
         self.query_one("#graph-canvas").focus()
 
     # -- showing the cursor --------------------------------------------------------------------
@@ -100,6 +112,8 @@ class DebugScreen(Screen):
             paths = self.query_one(PathsPane)
             if paths.display:
                 paths.show(self.graph, None if step is None else step.node)
+            for compare in self.query(ComparePane):
+                compare.show(None if step is None else step.node)
 
     def _breakpoints_text(self) -> str:
         """``● 2 breakpoints · NaN/Inf`` (what ``c`` stops at), empty when nothing is set."""
@@ -236,12 +250,33 @@ class DebugScreen(Screen):
         elif self.focused is not None:
             self.maximize(self.focused)
 
+    def action_next_wrong(self) -> None:
+        """The step that completes the next adjoint the compared backward gets wrong (after
+        the cursor's node, in the order the backward pass reaches them; then the first),
+        switching to the backward pass from another."""
+        if self.comparison is None:
+            return
+        if self.debugger.mode != "backward" and not self._set_mode("backward"):
+            return
+        order = self._completing_steps({verdict.node.id for verdict in self.comparison.wrong})
+        if not order:
+            self.notify("your backward gets no adjoint wrong", timeout=3)
+            return
+        self.goto(next((index for index in order if index > self.debugger.index), order[0]))
+
+    def _completing_steps(self, node_ids: set[int]) -> list[int]:
+        """The index of the step that completes each node's adjoint (its last), in order."""
+        last = {step.node.id: step.index for step in self._steps() if step.node.id in node_ids}
+        return sorted(last.values())
+
     def action_open_other(self) -> None:
         self.app.pop_screen()
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "open_other":
             return len(self.app.screen_stack) > 2
+        if action == "next_wrong":
+            return self.comparison is not None
         return True
 
     def action_export(self) -> None:
