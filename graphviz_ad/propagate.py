@@ -44,6 +44,11 @@ class Contribution(NamedTuple):
     total: object
 
 
+# Contribution(...) goes through the Python __new__ that NamedTuple writes; building the tuple
+# directly makes the same record in half the time, once per edge of every stepped pass.
+_record = tuple.__new__
+
+
 def active(graph) -> tuple[list[bool], list[bool]]:
     """Which nodes depend on an input, and which the output depends on (by node id)."""
     nodes = graph.nodes
@@ -84,7 +89,7 @@ def reverse(graph, seed):
             previous = adjoint[operand.id]
             total = contribution if previous is None else previous + contribution
             adjoint[operand.id] = total
-            yield Contribution(operand, node, arg, local, upstream, contribution, total)
+            yield _record(Contribution, (operand, node, arg, local, upstream, contribution, total))
         adjoint[node.id] = None  # every consumer came later on the tape: no longer needed
 
 
@@ -161,7 +166,7 @@ def forward(graph, tangents: dict):
             previous = tangent[node.id]
             total = contribution if previous is None else previous + contribution
             tangent[node.id] = total
-            yield Contribution(operand, node, arg, local, incoming, contribution, total)
+            yield _record(Contribution, (operand, node, arg, local, incoming, contribution, total))
 
 
 def output_seed(graph, seed=None) -> np.ndarray:

@@ -27,8 +27,8 @@ records from 0, as ``Debugger.goto`` does); a :class:`~graphviz_ad.debugger.Stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from operator import attrgetter
+from typing import NamedTuple
 
 from .notation import array_text, bracket, scale_of, total_name
 from .tracer import Node
@@ -47,17 +47,27 @@ class Edge(NamedTuple):
         return self.tail.id, self.head.id, self.arg
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ForwardStep:
     """Node ``node`` computed: ``value = op(*inputs)`` at ``node.source``."""
 
-    index: int
-    node: Node
-    inputs: tuple  # the operands' values, in argument order
-    value: object
-    _trail: object = field(compare=False)
-    mode: ClassVar[str] = "forward"
-    direction: ClassVar[str] = "along"  # values flow along the edges into the node
+    __slots__ = ("_index", "_node", "_trail")
+    mode = "forward"
+    direction = "along"  # values flow along the edges into the node
+
+    def __init__(self, index: int, node: Node, trail):
+        self._index, self._node, self._trail = index, node, trail
+
+    index = property(attrgetter("_index"))
+    node = property(attrgetter("_node"))
+
+    @property
+    def inputs(self) -> tuple:
+        """The operands' values, in argument order."""
+        return tuple(operand.value for operand in self._node.inputs)
+
+    @property
+    def value(self):
+        return self._node.value
 
     @property
     def number(self) -> int:
@@ -100,22 +110,49 @@ class ForwardStep:
         return f"<ForwardStep {self.number}: {self.text}>"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class _EdgeStep:
-    """A contribution along one edge; see :class:`BackwardStep` and :class:`TangentStep`."""
+    """A contribution along one edge; see :class:`BackwardStep` and :class:`TangentStep`.
 
-    index: int
-    node: Node  # whose total grows
-    via: Node | None  # the other end of the edge; None for a seed step
-    arg: int | None  # the edge's argument position in its head
-    upstream: object  # what arrives along the edge (the adjoint of via / the tangent of via)
-    contribution: object
-    total: object  # node's total after this step
-    received: int  # contributions to node so far, this one included
-    expected: int  # contributions node gets in the whole pass
-    _trail: object = field(compare=False)
-    mode: ClassVar[str] = ""
-    direction: ClassVar[str] = ""  # "against" the edge (backward) or "along" it (tangent)
+    A record holds only where it is in the pass (``index``, ``node`` whose total grows,
+    ``via`` the other end of the edge, None for a seed step, ``arg`` the edge's argument
+    position in its head, ``received`` the contributions to ``node`` so far, this one
+    included); its numbers (``upstream``, what arrives along the edge; ``contribution``;
+    ``total``, node's total after this step) are read from the pass's log, which may have
+    let go of old ones and makes them again, to the same bits, when asked.
+    """
+
+    __slots__ = ("_arg", "_index", "_node", "_received", "_trail", "_via")
+    mode = ""
+    direction = ""  # "against" the edge (backward) or "along" it (tangent)
+
+    def __init__(self, index: int, node: Node, via: Node | None, arg: int | None,
+                 received: int, trail):
+        self._index, self._node, self._via, self._arg = index, node, via, arg
+        self._received, self._trail = received, trail
+
+    index = property(attrgetter("_index"))
+    node = property(attrgetter("_node"))
+    via = property(attrgetter("_via"))
+    arg = property(attrgetter("_arg"))
+    received = property(attrgetter("_received"))
+
+    @property
+    def expected(self) -> int:
+        """Contributions ``node`` gets in the whole pass."""
+        return self._trail.expected[self._node.id]
+
+    @property
+    def upstream(self):
+        """What arrives along the edge: the final total of ``via`` (None for a seed step)."""
+        return None if self._via is None else self._trail.final_total(self._via)
+
+    @property
+    def contribution(self):
+        return self._trail.contribution(self._index)
+
+    @property
+    def total(self):
+        return self._trail.total(self._index)
 
     @property
     def number(self) -> int:
@@ -202,7 +239,6 @@ class _EdgeStep:
         return f"<{type(self).__name__} {self.number}: {self.text}>"
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class BackwardStep(_EdgeStep):
     """``∂y/∂node += ∂y/∂via · ∂via/∂node``: one contribution to ``node``'s adjoint.
 
@@ -212,8 +248,9 @@ class BackwardStep(_EdgeStep):
     ``upstream`` are None and ``contribution == total == seed``.
     """
 
-    mode: ClassVar[str] = "backward"
-    direction: ClassVar[str] = "against"
+    __slots__ = ()
+    mode = "backward"
+    direction = "against"
 
     @property
     def edge(self) -> Edge | None:
@@ -234,7 +271,6 @@ class BackwardStep(_EdgeStep):
         return self.text if self.via is None else self._sentence(self.backprop_rule)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class TangentStep(_EdgeStep):
     """``dnode += ∂node/∂via · dvia``: one tangent contribution to the consumer ``node``.
 
@@ -242,8 +278,9 @@ class TangentStep(_EdgeStep):
     ``local`` the Jacobian ∂node/∂via.  The first steps seed the direction's inputs.
     """
 
-    mode: ClassVar[str] = "tangent"
-    direction: ClassVar[str] = "along"
+    __slots__ = ()
+    mode = "tangent"
+    direction = "along"
 
     @property
     def edge(self) -> Edge | None:

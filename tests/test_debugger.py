@@ -472,3 +472,83 @@ def test_a_second_non_finite_stop_names_the_operand_that_carried_it():
 def test_a_breakpoint_on_an_unknown_op_is_refused():
     with pytest.raises(ValueError, match=r"'relu'.*maximum"):
         gad.AtOp("relu")
+
+
+# -- a backward pass within a memory budget --------------------------------------------------------
+
+
+def layered_with_reuse(x, w):
+    """x feeds every layer and some layers use y twice: nodes with many contributions, far
+    apart in the pass, and adjoints live across many steps."""
+    y = x
+    for i in range(30):
+        y = np.tanh(y * x + w) + np.sin(x) * (y if i % 3 else 1.0)
+    return np.sum(y * y) + np.sum(np.outer(x, w) @ y)
+
+
+def numbers(step):
+    return step.contribution, step.total, step.upstream
+
+
+def same(a, b) -> bool:
+    """The same bits (NaN included), shape and dtype."""
+    if a is None or b is None:
+        return a is b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def evicted(dbg) -> int:
+    """How many steps' numbers the log has let go of (made again when asked)."""
+    return sum(contribution is None for contribution in dbg._trail.contributions)
+
+
+def test_a_small_budget_replays_every_step_to_the_same_bits():
+    rng = np.random.default_rng(1)
+    graph = gad.trace(layered_with_reuse, rng.normal(size=100), rng.normal(size=100))
+    everything = gad.Debugger(graph, "backward", memory_budget=None)
+    kept = [numbers(step) for step in everything.backward()]
+    assert evicted(everything) == 0
+    dbg = gad.Debugger(graph, "backward", memory_budget=200_000)  # 250 vectors of 100
+    dbg.run()
+    assert evicted(dbg) > len(dbg) // 2
+    for index in range(len(dbg)):  # forwards: each evicted step replays its segment
+        assert all(map(same, kept[index], numbers(dbg.goto(index)))), index
+    for index in reversed(range(len(dbg))):  # and backwards
+        assert all(map(same, kept[index], numbers(dbg.goto(index)))), index
+    dbg.run()
+    for name, grad in graph.grad().items():
+        assert np.array_equal(dbg.state().total(name), grad)
+
+
+def test_back_after_eviction_gives_exactly_the_previous_states():
+    rng = np.random.default_rng(2)
+    graph = gad.trace(layered_with_reuse, rng.normal(size=50), rng.normal(size=50))
+    full = gad.Debugger(graph, "backward")
+    full.run()
+    dbg = gad.Debugger(graph, "backward", memory_budget=100_000)
+    dbg.run()
+    assert evicted(dbg) > len(dbg) // 2
+    while dbg.index > 0:
+        step = dbg.back()
+        full.back()
+        assert step.index == full.index and step.text == full.current.text
+        state, expected = dbg.state(), full.state()
+        for node in (step.node, step.via or step.node, graph.inputs["x"], graph.inputs["w"]):
+            assert same(state.total(node), expected.total(node))
+            assert state.status(node) == expected.status(node)
+        parts = [s.contribution for s in state.contributions(step.node)]
+        assert all(map(same, parts, [s.contribution for s in expected.contributions(step.node)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs(), st.integers(0, 2**32 - 1))
+def test_random_programs_under_a_tiny_budget_match_the_kept_pass(program, seed):
+    function, x, s = program
+    graph = gad.trace(function, x, s)
+    output_seed = np.random.default_rng(seed).normal(size=graph.output.shape)
+    kept = [numbers(step) for step in gad.Debugger(graph).backward(output_seed)]
+    dbg = gad.Debugger(graph, "backward", seed=output_seed, memory_budget=64)
+    dbg.run()
+    for index in reversed(range(len(dbg))):
+        assert all(map(same, kept[index], numbers(dbg.goto(index)))), index
