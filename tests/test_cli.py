@@ -316,7 +316,9 @@ def test_render_the_html_player(capsys, tmp_path):
     status, _, _ = run(capsys, "render", "total_derivative", "--graph", "x_times_square",
                        "-o", str(target))
     assert status == 0
-    assert target.read_text(encoding="utf-8").count("<svg") == 5  # start and 4 steps
+    page = target.read_text(encoding="utf-8")
+    assert page.count("<svg") == 1  # one picture, restyled per step
+    assert '"title":"step 4 of 4"' in page  # steps 0 (before the pass) to 4
 
 
 def test_render_slide_options(capsys, tmp_path):
