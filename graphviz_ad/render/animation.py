@@ -34,7 +34,7 @@ from .options import Options
 
 ANIMATION_FORMATS = ("gif", "mp4")
 FRAME_MS = 800  # how long a frame shows by default, in milliseconds
-MAX_PIXELS = 60_000_000  # frames × width × height: about 60 MB of frames held in memory
+MAX_PIXELS = 100_000_000  # frames × width × height: 300 MB of RGB frames in memory
 _POINTS_PER_INCH = 72
 _DEFAULT_DPI = 96  # Graphviz's bitmap resolution
 
@@ -116,7 +116,7 @@ def _check_size(graph, mode: str, frames: int, layout: dict, dpi: float,
             f"{max_pixels / 1e6:.0f} million.  Draw less per frame (focus='u₇' or "
             "collapse=True; --focus, --collapse on the command line), at a lower resolution "
             "(dpi=48; --scale 0.5), or write the HTML player (.html), which has no such "
-            "limit; max_pixels= raises the cap")
+            "limit; max_pixels= (--max-pixels) raises the cap")
 
 
 def pinned(dot_text: str, layout: dict) -> str:
@@ -219,7 +219,7 @@ def _write_mp4(write_frames, frames: list[bytes], path: Path, frame_ms: int) -> 
     images.append(images[-1])  # an MP4 frame has one duration: hold the result twice
     images.append(images[-1])
     writer = write_frames(str(path), images[0].size, fps=1000 / frame_ms,
-                          macro_block_size=16, quality=8)
+                          macro_block_size=16, quality=8, ffmpeg_log_level="error")
     writer.send(None)  # start ffmpeg
     try:
         for image in images:
