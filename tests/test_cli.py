@@ -78,7 +78,7 @@ def test_the_top_level_help_lists_every_command(capsys):
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["grad"], ["grad", "x.py", "--bogus"],
                                   ["check", "x.py", "--tol", "-1"], ["render", "x.py",
-                                                                     "--format", "gif"],
+                                                                     "--format", "webm"],
                                   ["render", "x.py", "--hops", "-1"]])
 def test_usage_errors_exit_with_2(capsys, argv):
     status, _, err = run(capsys, *argv)
