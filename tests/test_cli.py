@@ -344,7 +344,7 @@ def test_render_slide_options(capsys, tmp_path):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--step", "9"], "outside the backward pass"),
-    (["-o", "picture.gif"], "cannot tell the format"),
+    (["-o", "picture.webm"], "cannot tell the format"),
     (["-o", "-", "--format", "png"], "binary"),
     (["-o", "p.html", "--step", "1"], "give --mode, not --step"),
     (["--focus", "u₉₉"], "has no node 'u₉₉'; its nodes are x, 2, u₂, u₃"),
