@@ -16,8 +16,8 @@ JSON export number them; step 0 is the graph before the first step.  An inspecto
 the picture shows the current step's edge, rule, upstream value, contribution and running
 sum, written by :mod:`graphviz_ad.notation` from the engine's step records (the page does
 no arithmetic).  Keys: ← / → step, Space plays or pauses, Home / End jump to the ends,
-``?`` shows the keys; the view follows the current box.  ``page.html#step-3`` opens at
-step 3.
+``f`` fits the whole picture, ``?`` shows the keys; the view follows the current box.
+``page.html#step-3`` opens at step 3.
 
 :func:`player_frames` is the model both the page and the animations
 (:mod:`graphviz_ad.render.animation`) are made from.
@@ -210,6 +210,7 @@ def player_html(graph, mode: str = "backward", seed=None, direction=None, binary
         '<option value="2000">0.5×</option><option value="1000" selected>1×</option>'
         '<option value="500">2×</option><option value="250">4×</option></select></label>',
         '<span id="counter"></span>',
+        '<button id="fit" type="button" title="whole picture / full size (f)">fit</button>',
         '<button id="help-button" type="button" title="keys (?)">?</button>',
         "</div>",
         '<p id="description"></p>',
@@ -222,6 +223,7 @@ def player_html(graph, mode: str = "backward", seed=None, direction=None, binary
         "<tr><td>Space</td><td>play / pause</td></tr>"
         "<tr><td>Home / End</td><td>first / last step</td></tr>"
         "<tr><td>+ / −</td><td>faster / slower</td></tr>"
+        "<tr><td>f</td><td>whole picture / full size</td></tr>"
         "<tr><td>?</td><td>show / hide this help</td></tr></table></div>",
         f'<script type="application/json" id="frames">{payload}</script>',
         f"<script>{_SCRIPT}</script>",
@@ -352,6 +354,7 @@ h2 { font-size: 1em; margin: 0 0 .4em 0; }
                white-space: pre-wrap; margin: .3em 0; }
 #main { display: flex; gap: 1em; align-items: flex-start; }
 #stage { flex: 1; overflow: auto; max-height: 78vh; border: 1px solid #ddd; }
+#stage.fit svg { width: 100%; height: auto; }
 #inspector { width: 24em; flex: none; font-size: .9em; border: 1px solid #ddd;
              padding: .6em .8em; max-height: 78vh; overflow: auto; }
 #fields dt { color: #555; margin-top: .4em; }
@@ -379,7 +382,7 @@ _SCRIPT = r"""
   function restyle(element, kind, code) {
     element.setAttribute('class', kind + ' ' + code + ' ' + classes[code]);
   }
-  function show(i) {
+  function show(i, smooth) {
     shown = Math.max(0, Math.min(frames.length - 1, i));
     const frame = frames[shown];
     boxes.forEach(function (box, k) { restyle(box, 'node', frame.b[k]); });
@@ -400,13 +403,16 @@ _SCRIPT = r"""
     });
     if (frame.focus) {
       const box = byId('box-' + frame.focus);
-      if (box) { box.scrollIntoView({block: 'nearest', inline: 'nearest', behavior: 'smooth'}); }
+      if (box) {
+        box.scrollIntoView({block: 'center', inline: 'center',
+                            behavior: smooth ? 'smooth' : 'auto'});
+      }
     }
     if (shown === frames.length - 1) { pause(); }
   }
   function play() {
     if (shown === frames.length - 1) { show(0); }
-    timer = setInterval(function () { show(shown + 1); }, Number(speed.value));
+    timer = setInterval(function () { show(shown + 1, true); }, Number(speed.value));
     playButton.textContent = '⏸ pause';
   }
   function pause() {
@@ -427,6 +433,8 @@ _SCRIPT = r"""
   byId('previous').addEventListener('click', function () { pause(); show(shown - 1); });
   byId('next').addEventListener('click', function () { pause(); show(shown + 1); });
   byId('help-button').addEventListener('click', function () { help.hidden = !help.hidden; });
+  function fit() { byId('stage').classList.toggle('fit'); show(shown); }
+  byId('fit').addEventListener('click', fit);
   document.addEventListener('keydown', function (event) {
     if (event.target.tagName === 'SELECT' || event.target.tagName === 'INPUT') {
       if (event.key !== ' ' && event.key !== '?') { return; }
@@ -437,6 +445,7 @@ _SCRIPT = r"""
     else if (event.key === ' ') { toggle(); }
     else if (event.key === '?') { help.hidden = !help.hidden; }
     else if (event.key === 'Escape') { help.hidden = true; }
+    else if (event.key === 'f') { fit(); }
     else if (event.key === '+') { faster(1); }
     else if (event.key === '-') { faster(-1); }
     else { return; }
