@@ -58,15 +58,36 @@ def test_one_picture_and_one_frame_per_step():
     assert "c" in data["frames"][-1]["b"]
 
 
-def test_running_sums_and_contributions_are_the_step_records_texts():
+def test_running_sums_and_contributions_are_what_render_step_draws():
     graph = gad.trace(lambda x: x + x**2, 3.0)
     _, data = page_parts(player_html(graph, mode="backward"))
     strings = data["strings"]
-    x_total = data["totals"].index("n0")
-    assert [strings[frame["t"][x_total]] for frame in data["frames"]] == [
-        "", "", "1  (1 of 2)", "1  (1 of 2)", "1 + 6 = 7"]
-    carried = {strings[v] for frame in data["frames"] for v in frame["v"]}
+    x_total = [name for name, _ in data["totals"]].index("n0")
+
+    def lines(indices):
+        return " / ".join(strings[i] for i in indices)
+
+    assert [lines(frame["t"][x_total]) for frame in data["frames"]] == [
+        "", "", "1 \u00a0(1 of 2)", "1 \u00a0(1 of 2)", "1 + 6 = 7"]
+    carried = {lines(v) for frame in data["frames"] for v in frame["v"]}
     assert {"→ 1", "→ 6"} <= carried
+    # the same texts as the picture of that step
+    debugger = gad.Debugger(graph, "backward")
+    debugger.goto(2)
+    assert "1  (1 of 2)" in graph.to_dot(debugger.state())
+
+
+def test_a_matrix_total_keeps_its_rows():
+    """A total drawn over several lines fills one text per line of the one layout."""
+    graph = gad.trace(lambda W, x: np.tanh(W @ x).sum(), np.ones((2, 3)) * 0.1,
+                      np.array([1.0, 2.0, 3.0]))
+    svg, data = page_parts(player_html(graph, mode="backward"))
+    frame = data["frames"][-1]
+    for (name, slots), lines in zip(data["totals"], frame["t"], strict=True):
+        assert slots >= 1 and len(lines) >= 1, name
+    ids = {element.get("id") for element in svg.iter()}
+    for name, slots in data["totals"]:
+        assert {f"name-{name}"} | {f"total-{name}-{k}" for k in range(slots)} <= ids
 
 
 def test_positions_are_laid_out_once(graph):

@@ -26,8 +26,8 @@ no arithmetic).  Keys: ← / → step, Space plays or pauses, Home / End jump to
 from __future__ import annotations
 
 import html
-import itertools
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -59,9 +59,9 @@ class Frame:
     title: str  # "step 3 of 8"
     text: str  # the step in words ("" at step 0)
     box_status: dict  # DOT box name -> "pending" | "done" | "current" (boxes with a status)
-    box_total: dict  # DOT box name -> (row name, text of its total so far)
+    box_total: dict  # DOT box name -> (row name, the lines of its total so far)
     arrow_status: dict  # arrow index (DOT order) -> status (single-edge arrows only)
-    arrow_value: dict  # arrow index -> "→ 6", the contribution it carried
+    arrow_value: dict  # arrow index -> the lines of the contribution it carried ("→ 6")
     inspector: list  # (field, text) rows for the inspector panel
     focus: str | None  # the DOT box name to scroll to
 
@@ -99,20 +99,25 @@ def player_frames(graph, mode: str = "backward", seed=None, direction=None,
     frames = []
     for number in range(count + 1):
         debugger.goto(number - 1)
-        frames.append(_frame(graph, view, debugger.state(), number, count, opts))
-    layout = to_dot(graph, debugger.state(), **options)  # the cursor is after the last step
-    layout = layout[: layout.rstrip().rfind("}")] + _NO_TITLE
+        dot = to_dot(graph, debugger.state(), **options)
+        frames.append(_frame(graph, view, debugger.state(), dot, number, count, opts))
+    layout = dot[: dot.rstrip().rfind("}")] + _NO_TITLE  # the state after the last step
     return Frames(graph, debugger.mode, layout, frames, opts)
 
 
-def _frame(graph, view, state, number: int, count: int, options: Options) -> Frame:
+def _frame(graph, view, state, dot: str, number: int, count: int, options: Options) -> Frame:
+    """The step's statuses from its StepView and the texts that change from its own DOT
+    labels, so that a frame says exactly what ``render --step`` draws."""
     steps = step_view(graph, state, options.digits, options.max_elements)
+    node_labels, edge_labels = _dot_labels(dot)
     box_status, box_total = {}, {}
     for node in view.drawn:
         box = f"n{node.id}"
         box_status[box] = steps.node_status[node.id]
-        if options.values and (steps.mode == "forward" or node.id in steps.node_total):
-            box_total[box] = (steps.total_name(node), steps.node_total.get(node.id, "?"))
+        key = steps.total_name(node)
+        lines = _row_lines(node_labels.get(box, ""), key)
+        if lines is not None:
+            box_total[box] = (key, lines)
     for name, group in view.collapsed.items():  # as render.dot colours a collapsed box
         statuses = {steps.node_status[node.id] for node in group.nodes}
         box_status[name] = next(s for s in ("current", "pending", "done") if s in statuses)
@@ -123,9 +128,10 @@ def _frame(graph, view, state, number: int, count: int, options: Options) -> Fra
         operand, consumer, arg = arrow.edges[0]
         key = (operand.id, consumer.id, arg)
         arrow_status[index] = steps.edge_status.get(key, "pending")
-        if options.values and key in steps.edge_value:
-            arrow_value[index] = "→ " + array_text(steps.edge_value[key], options.digits,
-                                                   options.max_elements)
+        lines = _label_lines(edge_labels[index]) if index < len(edge_labels) else []
+        carried = next((i for i, line in enumerate(lines) if line.startswith("→")), None)
+        if carried is not None:
+            arrow_value[index] = lines[carried:]
     current = state.current
     focus = None
     if current is not None:
@@ -133,6 +139,60 @@ def _frame(graph, view, state, number: int, count: int, options: Options) -> Fra
     return Frame(number, f"step {number} of {count}", current.text if current else "",
                  box_status, box_total, arrow_status, arrow_value,
                  _inspector(state, steps, options), focus)
+
+
+_STATEMENT = re.compile(r"^\s*(\S+?)(?: -> (\S+))? \[(.*)\]\s*$")
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.DOTALL)
+_CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.DOTALL)
+_BREAK = re.compile(r"<br\s*/?>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _dot_labels(dot: str) -> tuple[dict, list]:
+    """The HTML labels of a picture's boxes (by DOT name) and arrows (in statement order,
+    the legend's left out)."""
+    nodes, edges = {}, []
+    for line in dot.splitlines():
+        statement = _STATEMENT.match(line)
+        if statement is None or statement.group(1).startswith("legend"):
+            continue
+        tail, head, attrs = statement.groups()
+        if tail in ("graph", "node", "edge"):
+            continue
+        label = _html_label(attrs)
+        if head is None:
+            nodes[tail] = label
+        else:
+            edges.append(label)
+    return nodes, edges
+
+
+def _html_label(attrs: str) -> str:
+    """The text between ``label=<`` and its matching ``>`` ("" when there is none)."""
+    start = attrs.find("label=<")
+    if start < 0:
+        return ""
+    depth = 0
+    for end in range(start + 6, len(attrs)):
+        depth += {"<": 1, ">": -1}.get(attrs[end], 0)
+        if depth == 0:
+            return attrs[start + 7:end]
+    return ""
+
+
+def _label_lines(label: str) -> list[str]:
+    """An HTML label's text, line by line, as Graphviz prints it."""
+    parts = _BREAK.split(label)
+    return [html.unescape(_TAG.sub("", part)).replace("  ", " \u00a0") for part in parts]
+
+
+def _row_lines(label: str, key: str) -> list[str] | None:
+    """The lines of the table row named ``key`` in a box's label (None: no such row)."""
+    for row in _ROW.findall(label):
+        cells = _CELL.findall(row)
+        if len(cells) == 2 and html.unescape(_TAG.sub("", cells[0])).strip() == key:
+            return _label_lines(cells[1])
+    return None
 
 
 def _inspector(state, steps, options: Options) -> list:
@@ -235,9 +295,11 @@ def player_html(graph, mode: str = "backward", seed=None, direction=None, binary
 
 def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
     """Mark the laid-out SVG so a step can restyle it: every box and arrow gets an id
-    (``box-n5``, ``arrow-3``), each box's total and its row name ids (``total-n5``,
-    ``name-n5``) and each
-    arrow's contribution text one (``carried-3``).  Returns the SVG and the frame table."""
+    (``box-n5``, ``arrow-3``), the row name and the lines of each box's total ids
+    (``name-n5``, ``total-n5-0``…) and the lines of each arrow's contribution too
+    (``carried-3-0``…).  Returns the SVG and the frame table: per step the statuses (one
+    letter per box and arrow) and the lines of every total and contribution (indices into
+    one list of strings)."""
     ET.register_namespace("", _SVG)
     ET.register_namespace("xlink", _XLINK)
     root = ET.fromstring(svg)
@@ -253,13 +315,12 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
             boxes.append(title)
             _mark_outline(group, tag)
             if title in last.box_total:
-                key, _ = last.box_total[title]
-                texts = list(group.iter(f"{tag}text"))
-                for before, after in itertools.pairwise(texts):
-                    if (before.text or "").strip() == key:
-                        before.set("id", f"name-{title}")
-                        after.set("id", f"total-{title}")
-                        totals.append(title)
+                slots = _slots_after(list(group.iter(f"{tag}text")), last.box_total[title][0])
+                if slots:
+                    slots[0].set("id", f"name-{title}")
+                    for number, slot in enumerate(slots[1:]):
+                        slot.set("id", f"total-{title}-{number}")
+                    totals.append([title, len(slots) - 1])
         elif kind == "edge" and not title.startswith("legend"):
             index = arrow_index
             arrow_index += 1
@@ -268,10 +329,13 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
             group.set("id", f"arrow-{index}")
             arrows.append(index)
             texts = list(group.iter(f"{tag}text"))
-            if texts and (texts[-1].text or "").startswith("→"):
-                texts[-1].set("id", f"carried-{index}")
-                texts[-1].set("class", "carried")
-                carried.append(index)
+            first = next((i for i, text in enumerate(texts)
+                          if (text.text or "").startswith("→")), None)
+            if first is not None:
+                for number, slot in enumerate(texts[first:]):
+                    slot.set("id", f"carried-{index}-{number}")
+                    slot.set("class", "carried")
+                carried.append([index, len(texts) - first])
         elif kind == "graph":
             group.set("id", "picture")
         elif group.get("id", "").startswith("a_"):
@@ -287,8 +351,10 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
         table.append({
             "b": "".join(_STATUS_CODES[frame.box_status[box]] for box in boxes),
             "a": "".join(_STATUS_CODES[frame.arrow_status[index]] for index in arrows),
-            "t": [intern(frame.box_total.get(box, ("", ""))[1]) for box in totals],
-            "v": [intern(frame.arrow_value.get(index, "")) for index in carried],
+            "t": [[intern(line) for line in frame.box_total.get(box, ("", []))[1]]
+                  for box, _ in totals],
+            "v": [[intern(line) for line in frame.arrow_value.get(index, [])]
+                  for index, _ in carried],
             "title": frame.title,
             "text": frame.text,
             "inspector": frame.inspector,
@@ -297,6 +363,20 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
     data = {"boxes": boxes, "totals": totals, "arrows": arrows, "carried": carried,
             "strings": list(strings), "frames": table}
     return picture, data
+
+
+def _slots_after(texts: list, key: str) -> list:
+    """The text elements of the row named ``key``: its name and the value's lines after it,
+    up to the next row name (drawn in the same colour as this one)."""
+    for start, text in enumerate(texts):
+        if (text.text or "").strip() == key:
+            slots = [text]
+            for following in texts[start + 1:]:
+                if following.get("fill") is not None and following.get("fill") == text.get("fill"):
+                    break
+                slots.append(following)
+            return slots
+    return []
 
 
 def _mark_outline(group, tag: str) -> None:
@@ -371,10 +451,15 @@ _SCRIPT = r"""
   const strings = data.strings, frames = data.frames;
   const byId = function (id) { return document.getElementById(id); };
   const boxes = data.boxes.map(function (name) { return byId('box-' + name); });
-  const totals = data.totals.map(function (name) { return byId('total-' + name); });
-  const names = data.totals.map(function (name) { return byId('name-' + name); });
+  function slots(prefix, name, count) {
+    const found = [];
+    for (let k = 0; k < count; k++) { found.push(byId(prefix + name + '-' + k)); }
+    return found;
+  }
+  const names = data.totals.map(function (row) { return byId('name-' + row[0]); });
+  const totals = data.totals.map(function (row) { return slots('total-', row[0], row[1]); });
   const arrows = data.arrows.map(function (index) { return byId('arrow-' + index); });
-  const carried = data.carried.map(function (index) { return byId('carried-' + index); });
+  const carried = data.carried.map(function (row) { return slots('carried-', row[0], row[1]); });
   const slider = byId('slider'), counter = byId('counter'), playButton = byId('play');
   const speed = byId('speed'), help = byId('help'), fields = byId('fields');
   const classes = {p: 'pending', d: 'done', c: 'current'};
@@ -382,16 +467,24 @@ _SCRIPT = r"""
   function restyle(element, kind, code) {
     element.setAttribute('class', kind + ' ' + code + ' ' + classes[code]);
   }
+  function write(texts, lines) {
+    // one line per text element; more lines than the layout has: the rest on the last one
+    texts.forEach(function (text, k) {
+      const last = k === texts.length - 1;
+      text.textContent = (last ? lines.slice(k) : lines.slice(k, k + 1))
+        .map(function (line) { return strings[line]; }).join('  ');
+    });
+  }
   function show(i, smooth) {
     shown = Math.max(0, Math.min(frames.length - 1, i));
     const frame = frames[shown];
     boxes.forEach(function (box, k) { restyle(box, 'node', frame.b[k]); });
     arrows.forEach(function (arrow, k) { restyle(arrow, 'edge', frame.a[k]); });
-    totals.forEach(function (text, k) {
-      text.textContent = strings[frame.t[k]];
-      names[k].style.visibility = frame.t[k] ? 'visible' : 'hidden';  // nothing arrived yet
+    totals.forEach(function (texts, k) {
+      write(texts, frame.t[k]);
+      names[k].style.visibility = frame.t[k].length ? 'visible' : 'hidden';  // nothing yet
     });
-    carried.forEach(function (text, k) { text.textContent = strings[frame.v[k]]; });
+    carried.forEach(function (texts, k) { write(texts, frame.v[k]); });
     slider.value = shown;
     counter.textContent = frame.title;
     byId('description').textContent = frame.text;
