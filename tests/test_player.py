@@ -213,3 +213,35 @@ def test_display_objects_honour_include_and_exclude(graph, monkeypatch):
 def test_player_save_writes_the_page(graph, tmp_path):
     path = graph.player().save(tmp_path / "p.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_step_number_names_the_same_state_in_the_player_and_render_step(capsys):
+    """Step k of the player is what `render --step k` draws (0: before the first step)."""
+    from graphviz_ad import cli
+
+    (graph,) = [g for g in run_script(str(find("total_derivative").path))
+                if g.name == "x_times_square"]
+    _, data = page_parts(player_html(graph, mode="backward"))
+    capsys.readouterr()  # what the example printed
+    for number, frame in enumerate(data["frames"]):
+        status = cli.main(["render", "total_derivative", "--graph", "x_times_square",
+                           "--mode", "backward", "--step", str(number), "-o", "-",
+                           "--format", "json"])
+        document = json.loads(capsys.readouterr().out)
+        assert status == 0 and document["step"]["text"] == frame["text"]
+
+
+def test_show_displays_at_once_inside_ipython(graph, monkeypatch):
+    import sys
+    import types
+
+    shown = []
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()  # a running kernel
+    display = types.ModuleType("IPython.display")
+    display.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    assert gad.show(graph, step=1) is None
+    assert gad.show(graph, player=True) is None
+    assert [type(item) for item in shown] == [Picture, Player]
