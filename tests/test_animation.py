@@ -58,6 +58,14 @@ def test_every_frame_is_pinned_to_the_same_positions():
         assert edges and all('pos="' in edge for edge in edges)
     assert len(positions[0]) == len([n for n in graph.nodes if n.op != "const"])
     assert all(found == positions[0] for found in positions)
+    assert "frame_corner_high" in text  # every frame spans the laid-out area
+
+
+def test_every_png_frame_has_the_drawing_width_of_the_layout():
+    """Only the title above the drawing changes height; the drawing itself never moves."""
+    sizes = [Image.open(animation.io.BytesIO(png)).size
+             for png in animation.frame_pngs(total_derivative(), legend=False)]
+    assert len(sizes) == 5 and len({width for width, _ in sizes}) == 1
 
 
 def test_a_big_animation_is_refused_before_drawing_with_what_to_do(tmp_path):

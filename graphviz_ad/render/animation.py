@@ -1,10 +1,10 @@
 """A whole pass as an animation: a GIF (or an MP4) with one frame per step, for slides and
 web pages that cannot run the HTML player.
 
-Every frame has the same layout: Graphviz lays the picture out once (the state after the
-last step, whose boxes hold the longest texts, as the player does), and each step's
-picture is drawn with every box, arrow, label and frame pinned where that layout put them
-(``neato -n2`` draws a graph at given positions).  Frame 0 is the graph before the first
+Every frame has the same layout: Graphviz lays the picture out once (each box and arrow
+with its widest label of the pass, as the player does), and each step's picture is drawn
+with every box, arrow, label and frame pinned where that layout put them (``neato -n2``
+draws a graph at given positions).  Frame 0 is the graph before the first
 step; frame k the pass after k steps, with the step in the title::
 
     g = gad.trace(lambda x: x + x ** 2, 3.0)
@@ -31,6 +31,7 @@ from ..errors import RenderError
 from .binary import find_program, pipe
 from .dot import to_dot
 from .options import Options
+from .player import widest_dot
 
 ANIMATION_FORMATS = ("gif", "mp4")
 FRAME_MS = 800  # how long a frame shows by default, in milliseconds
@@ -80,16 +81,15 @@ def frame_pngs(graph, mode: str = "backward", seed=None, direction=None,
     debugger = Debugger(graph)
     debugger.set_mode(mode, seed=seed, direction=direction)
     count = len(debugger)
-    debugger.goto(count - 1)
-    layout = json.loads(pipe(to_dot(graph, debugger.state(), **options), "json", binary))
-    _check_size(graph, debugger.mode, count + 1, layout, opts.dpi or _DEFAULT_DPI, max_pixels)
     texts = []
     for number in range(count + 1):
         debugger.goto(number - 1)
-        texts.append(pinned(to_dot(graph, debugger.state(), **options), layout))
+        texts.append(to_dot(graph, debugger.state(), **options))
+    layout = json.loads(pipe(widest_dot(texts), "json", binary))
+    _check_size(graph, debugger.mode, count + 1, layout, opts.dpi or _DEFAULT_DPI, max_pixels)
+    frames = "".join(pinned(text, layout) for text in texts)
     try:
-        pngs = graphviz.pipe("neato", "png", "".join(texts).encode("utf-8"), neato_no_op=2,
-                             quiet=True)
+        pngs = graphviz.pipe("neato", "png", frames.encode("utf-8"), neato_no_op=2, quiet=True)
     except graphviz.ExecutableNotFound:
         raise RenderError("cannot draw an animation: the Graphviz program `neato` is not on "
                           "PATH; install Graphviz with `sudo apt-get install graphviz`") from None
@@ -161,6 +161,15 @@ def pinned(dot_text: str, layout: dict) -> str:
             cut = line.rfind("]")
             line = f"{line[:cut]}, {added}{line[cut:]}"  # later attributes win
         lines.append(line)
+    # Two invisible points at the corners of the laid-out drawing, so that every frame
+    # spans the same area whatever its labels (neato -n2 sizes a picture by what it draws).
+    x0, y0, x1, y1 = map(float, layout["bb"].split(","))
+    y1 -= float(layout.get("lheight", 0)) * _POINTS_PER_INCH  # the title goes above
+    corner = 'shape="point", style="invis", width="0.01", fixedsize="true"'
+    end = lines.pop() if lines and lines[-1].strip() == "}" else "}"
+    lines.append(f'  frame_corner_low [{corner}, pos="{x0:g},{y0:g}!"]')
+    lines.append(f'  frame_corner_high [{corner}, pos="{x1:g},{y1:g}!"]')
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
@@ -178,8 +187,9 @@ def _pillow():
 
 
 def _images(frames: list[bytes], multiple: int = 1):
-    """The PNGs as RGB images of one size (the largest, rounded up to ``multiple``),
-    each drawn on white at the top left."""
+    """The PNGs as RGB images of one size (the largest, rounded up to ``multiple``), each
+    drawn on white at the bottom left: the drawings span the same area (see ``pinned``) and
+    only the title above them can differ in height."""
     Image = _pillow()
     images = [Image.open(io.BytesIO(frame)).convert("RGB") for frame in frames]
     width = max(image.width for image in images)
@@ -190,7 +200,7 @@ def _images(frames: list[bytes], multiple: int = 1):
     for image in images:
         if image.size != (width, height):
             canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(image, (0, 0))
+            canvas.paste(image, (0, height - image.height))
             image = canvas
         same.append(image)
     return same

@@ -2,11 +2,11 @@
 
 A teacher can put the file on a course page: it loads nothing from the network (no
 scripts, fonts or styles from elsewhere).  Graphviz lays the picture out **once** (the
-state after the last step, whose boxes hold the longest texts), so no box moves between
-steps; each step only restyles that one SVG (a CSS class per box and arrow: pending, done,
-current) and swaps the texts that change (running totals, the contribution an arrow
-carried).  The page holds the picture and a table of per-step classes and texts, not a
-picture per step::
+state after the last step, each box and arrow with its widest label of the pass), so no
+box moves between steps; each step only restyles that one SVG (a CSS class per box and
+arrow: pending, done, current) and swaps the texts that change (running totals, the
+contribution an arrow carried).  The page holds the picture and a table of per-step
+classes and texts, not a picture per step::
 
     g = gad.trace(lambda x: x + x ** 2, 3.0)
     g.render("backward.html", mode="backward")     # step 0 (before the pass) to step 4
@@ -96,13 +96,35 @@ def player_frames(graph, mode: str = "backward", seed=None, direction=None,
     debugger = Debugger(graph)
     debugger.set_mode(mode, seed=seed, direction=direction)
     count = len(debugger)
-    frames = []
+    frames, texts = [], []
     for number in range(count + 1):
         debugger.goto(number - 1)
-        dot = to_dot(graph, debugger.state(), **options)
-        frames.append(_frame(graph, view, debugger.state(), dot, number, count, opts))
-    layout = dot[: dot.rstrip().rfind("}")] + _NO_TITLE  # the state after the last step
+        texts.append(to_dot(graph, debugger.state(), **options))
+        frames.append(_frame(graph, view, debugger.state(), texts[-1], number, count, opts))
+    layout = widest_dot(texts)
+    layout = layout[: layout.rstrip().rfind("}")] + _NO_TITLE
     return Frames(graph, debugger.mode, layout, frames, opts)
+
+
+def widest_dot(texts: list[str]) -> str:
+    """The DOT to lay a pass out once, from every step's DOT: the last step's picture with
+    each box, arrow and the title as drawn at the step where its label is widest (then
+    tallest), so that every step's texts fit.  Every step's DOT has the same statements,
+    line for line; only labels and styles differ."""
+    lines = [text.splitlines() for text in texts]
+    if len({len(frame) for frame in lines}) != 1:
+        return texts[-1]  # not expected; the last step alone is still a fine layout
+    chosen = [max(reversed(versions), key=_label_size) for versions in zip(*lines)]
+    return "\n".join(chosen) + "\n"
+
+
+def _label_size(line: str) -> tuple[int, int]:
+    """(longest line, lines) of a statement's HTML label; (0, 0) for anything else."""
+    statement = _STATEMENT.match(line)
+    if statement is None or statement.group(1) in ("node", "edge"):
+        return 0, 0
+    label = _label_lines(_html_label(statement.group(3)))
+    return max(map(len, label)), len(label)
 
 
 def _frame(graph, view, state, dot: str, number: int, count: int, options: Options) -> Frame:
@@ -305,6 +327,7 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
     root = ET.fromstring(svg)
     tag = f"{{{_SVG}}}"
     last = frames.frames[-1]
+    keys = {box: key for frame in frames.frames for box, (key, _) in frame.box_total.items()}
     boxes, totals, arrows, carried = [], [], [], []
     arrow_index = 0
     for group in root.iter(f"{tag}g"):
@@ -314,8 +337,8 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
             group.set("id", f"box-{title}")
             boxes.append(title)
             _mark_outline(group, tag)
-            if title in last.box_total:
-                slots = _slots_after(list(group.iter(f"{tag}text")), last.box_total[title][0])
+            if title in keys:
+                slots = _slots_after(list(group.iter(f"{tag}text")), keys[title])
                 if slots:
                     slots[0].set("id", f"name-{title}")
                     for number, slot in enumerate(slots[1:]):
