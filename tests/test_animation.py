@@ -103,6 +103,8 @@ def test_mp4_without_imageio_ffmpeg_names_the_extra(tmp_path, monkeypatch):
 
 
 def test_an_mp4_of_a_pass(tmp_path):
-    pytest.importorskip("imageio_ffmpeg")
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     path = total_derivative().render(tmp_path / "pass.mp4", mode="backward", frame_ms=500)
     assert path.read_bytes()[4:8] == b"ftyp"  # an MP4 container
+    # 5 steps at 2 frames a second, the result held for two more frames
+    assert imageio_ffmpeg.count_frames_and_secs(str(path)) == (7, 3.5)
