@@ -237,9 +237,9 @@ def _inspector(state, steps, options: Options) -> list:
         return rows
     own = step.name(step.node)
     if step.is_seed:
-        return [("seed", f"{own} = {text(step.total)}"),
-                ("why", "the pass starts here: " + ("∂y/∂y = 1" if step.mode == "backward"
-                                                    else "the chosen direction"))]
+        start = ("the output's adjoint starts it (1 for a scalar output)"
+                 if step.mode == "backward" else "an input's tangent: the chosen direction")
+        return [("seed", f"{own} = {text(step.total)}"), ("why", f"the pass starts here: {start}")]
     edge = step.edge
     where = f"{edge.tail.label} → {edge.head.label}"
     if edge.head.inputs.count(edge.tail) > 1:
