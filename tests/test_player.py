@@ -27,12 +27,21 @@ def graph():
 
 
 def page_parts(page: str):
-    """The page's one SVG (parsed) and its frame table."""
+    """The page's one SVG (parsed) and its frame table, each frame's texts gathered from
+    the changes the table keeps (as the page's script does)."""
     pictures = re.findall(r"<svg\b.*?</svg>", page, re.DOTALL)
     assert len(pictures) == 1
     table = re.search(r'<script type="application/json" id="frames">(.*?)</script>', page,
                       re.DOTALL)
-    return ET.fromstring(pictures[0]), json.loads(table.group(1))
+    data = json.loads(table.group(1))
+    totals, carried = [[] for _ in data["totals"]], [[] for _ in data["carried"]]
+    for frame in data["frames"]:
+        for slot, lines in frame["t"]:
+            totals[slot] = lines
+        for slot, lines in frame["v"]:
+            carried[slot] = lines
+        frame["t"], frame["v"] = list(totals), list(carried)
+    return ET.fromstring(pictures[0]), data
 
 
 def test_one_picture_and_one_frame_per_step():

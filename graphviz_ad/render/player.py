@@ -321,7 +321,7 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
     (``name-n5``, ``total-n5-0``…) and the lines of each arrow's contribution too
     (``carried-3-0``…).  Returns the SVG and the frame table: per step the statuses (one
     letter per box and arrow) and the lines of every total and contribution (indices into
-    one list of strings)."""
+    one list of strings), each only where it changed since the step before."""
     ET.register_namespace("", _SVG)
     ET.register_namespace("xlink", _XLINK)
     root = ET.fromstring(svg)
@@ -370,22 +370,33 @@ def _marked_svg(svg: str, frames: Frames) -> tuple[str, dict]:
         return strings.setdefault(text, len(strings))
 
     table = []
+    before_t: list = [[] for _ in totals]  # what the previous step showed
+    before_v: list = [[] for _ in carried]
     for frame in frames.frames:
+        now_t = [[intern(line) for line in frame.box_total.get(box, ("", []))[1]]
+                 for box, _ in totals]
+        now_v = [[intern(line) for line in frame.arrow_value.get(index, [])]
+                 for index, _ in carried]
         table.append({
             "b": "".join(_STATUS_CODES[frame.box_status[box]] for box in boxes),
             "a": "".join(_STATUS_CODES[frame.arrow_status[index]] for index in arrows),
-            "t": [[intern(line) for line in frame.box_total.get(box, ("", []))[1]]
-                  for box, _ in totals],
-            "v": [[intern(line) for line in frame.arrow_value.get(index, [])]
-                  for index, _ in carried],
+            "t": _changes(before_t, now_t),
+            "v": _changes(before_v, now_v),
             "title": frame.title,
             "text": frame.text,
             "inspector": frame.inspector,
             "focus": frame.focus,
         })
+        before_t, before_v = now_t, now_v
     data = {"boxes": boxes, "totals": totals, "arrows": arrows, "carried": carried,
             "strings": list(strings), "frames": table}
     return picture, data
+
+
+def _changes(before: list, now: list) -> list:
+    """``[[slot, lines], …]`` for the slots whose lines differ from the step before: a long
+    pass changes a few texts a step, so the table keeps only those."""
+    return [[slot, lines] for slot, (old, lines) in enumerate(zip(before, now)) if old != lines]
 
 
 def _slots_after(texts: list, key: str) -> list:
@@ -498,16 +509,27 @@ _SCRIPT = r"""
         .map(function (line) { return strings[line]; }).join('  ');
     });
   }
+  function linesAt(i) {
+    // the table keeps each step's changed texts: gather them from the first step on
+    const t = totals.map(function () { return []; });
+    const v = carried.map(function () { return []; });
+    for (let f = 0; f <= i; f++) {
+      frames[f].t.forEach(function (change) { t[change[0]] = change[1]; });
+      frames[f].v.forEach(function (change) { v[change[0]] = change[1]; });
+    }
+    return {t: t, v: v};
+  }
   function show(i, smooth) {
     shown = Math.max(0, Math.min(frames.length - 1, i));
     const frame = frames[shown];
     boxes.forEach(function (box, k) { restyle(box, 'node', frame.b[k]); });
     arrows.forEach(function (arrow, k) { restyle(arrow, 'edge', frame.a[k]); });
+    const lines = linesAt(shown);
     totals.forEach(function (texts, k) {
-      write(texts, frame.t[k]);
-      names[k].style.visibility = frame.t[k].length ? 'visible' : 'hidden';  // nothing yet
+      write(texts, lines.t[k]);
+      names[k].style.visibility = lines.t[k].length ? 'visible' : 'hidden';  // nothing yet
     });
-    carried.forEach(function (texts, k) { write(texts, frame.v[k]); });
+    carried.forEach(function (texts, k) { write(texts, lines.v[k]); });
     slider.value = shown;
     counter.textContent = frame.title;
     byId('description').textContent = frame.text;
