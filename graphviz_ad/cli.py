@@ -40,7 +40,7 @@ from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
-from .render import FORMATS, TEXT_FORMATS, picture_text
+from .render import FORMATS, TEXT_FORMATS, picture_text, state_at
 from .render.animation import MAX_PIXELS
 from .render.options import COLLAPSE_THRESHOLD
 from .safe_text import file_stem, printable
@@ -412,15 +412,11 @@ def _state_at(graph, mode: str | None, step: int | None):
     for).  Steps count from 1 as the pictures number them; 0 is before the first step."""
     if mode is None and step is None:
         return None
-    debugger = _debugger(graph, mode or "backward")
-    count = len(debugger)
-    done = count if step is None else step + count + 1 if step < 0 else step
-    if not 0 <= done <= count:
-        raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
-                         f"which has {count} steps (0 is before the first; negative counts "
-                         "from the end)")
-    debugger.goto(done - 1)
-    return debugger.state()
+    _debugger(graph, mode or "backward")  # a pass the command line cannot seed: say so
+    try:
+        return state_at(graph, mode, step)
+    except IndexError as error:
+        raise UsageError(f"--{error}") from None
 
 
 def _debugger(graph, mode: str) -> Debugger:

@@ -17,13 +17,10 @@ from graphviz_ad.render import Picture, Player, player, player_html
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def neuron(w, x, b):
-    return np.maximum(0, w @ x + b)
-
-
 @pytest.fixture
 def graph():
-    return gad.trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), 0.25)
+    """The example's active neuron: max(0, w · x + b)."""
+    return run_script(str(find("neuron").path))[0]
 
 
 def page_parts(page: str):
@@ -102,7 +99,7 @@ def test_a_matrix_total_keeps_its_rows():
 def test_positions_are_laid_out_once(graph):
     """Frames only swap classes and texts: the picture has no per-step geometry, and
     laying the pass out again gives the same positions."""
-    first, _ = page_parts(player_html(graph, mode="backward"))
+    first, data = page_parts(player_html(graph, mode="backward"))
     again, _ = page_parts(player_html(graph, mode="backward"))
 
     def outlines(svg):
@@ -110,7 +107,8 @@ def test_positions_are_laid_out_once(graph):
                               if e.get("class") == "outline"]
                 for g in svg.iter(f"{SVG}g") if (g.get("id") or "").startswith("box-")}
 
-    assert outlines(first) == outlines(again) and len(outlines(first)) == 6
+    assert outlines(first) == outlines(again)
+    assert len(outlines(first)) == len(data["boxes"]) >= 5
 
 
 def test_the_inspector_shows_edge_rule_upstream_contribution_and_running_sum():
@@ -216,7 +214,7 @@ def test_display_objects_honour_include_and_exclude(graph, monkeypatch):
     assert list(graph._repr_mimebundle_(exclude=["text/plain"])) == ["image/svg+xml"]
     picture = gad.show(graph, step=1)
     assert list(picture._repr_mimebundle_(exclude=["image/svg+xml"])) == ["text/plain"]
-    assert picture._svg is None  # nothing was drawn
+    assert "svg" not in vars(picture)  # nothing was drawn
 
 
 def test_player_save_writes_the_page(graph, tmp_path):

@@ -8,7 +8,7 @@ the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline displa
 from .binary import find_program, pipe
 from .dot import to_dot
 from .export import FORMATS, TEXT_FORMATS, picture_text, preview_svg, render, to_json, to_svg
-from .notebook import Picture, Player, mime_bundle, show
+from .notebook import Picture, Player, mime_bundle, show, state_at
 from .options import Options
 from .player import player_html
 
@@ -26,6 +26,7 @@ __all__ = [
     "preview_svg",
     "render",
     "show",
+    "state_at",
     "to_dot",
     "to_json",
     "to_svg",

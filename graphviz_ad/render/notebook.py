@@ -17,6 +17,7 @@ only when its HTML is wanted).
 from __future__ import annotations
 
 import html
+from functools import cached_property
 from pathlib import Path
 
 from ..debugger import Debugger
@@ -68,14 +69,11 @@ class Picture:
         self.graph = graph
         self.state = state_at(graph, mode, step)
         self.options = options
-        self._svg = None
 
-    @property
+    @cached_property
     def svg(self) -> str:
         """The SVG text (Graphviz runs the first time it is asked for)."""
-        if self._svg is None:
-            self._svg = to_svg(self.graph, self.state, **self.options)
-        return self._svg
+        return to_svg(self.graph, self.state, **self.options)
 
     def _repr_svg_(self) -> str:
         return self.svg
@@ -86,9 +84,7 @@ class Picture:
 
     def save(self, path) -> Path:
         """Write the picture as SVG to ``path``."""
-        path = Path(path)
-        path.write_text(self.svg, encoding="utf-8")
-        return path
+        return _write(path, self.svg)
 
     def __repr__(self) -> str:
         where = "" if self.state is None else (f", {self.state.mode} pass at step "
@@ -104,14 +100,11 @@ class Player:
         self.graph = graph
         self.mode = mode
         self.options = options
-        self._page = None
 
-    @property
+    @cached_property
     def html(self) -> str:
         """The self-contained page (Graphviz runs the first time it is asked for)."""
-        if self._page is None:
-            self._page = player_html(self.graph, mode=self.mode, **self.options)
-        return self._page
+        return player_html(self.graph, mode=self.mode, **self.options)
 
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
@@ -125,12 +118,16 @@ class Player:
 
     def save(self, path) -> Path:
         """Write the page to ``path`` (open it in any browser, no network needed)."""
-        path = Path(path)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return _write(path, self.html)
 
     def __repr__(self) -> str:
         return f"<Player of {self.graph.name}: {self.mode} pass>"
+
+
+def _write(path, text: str) -> Path:
+    path = Path(path)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def show(graph, step=None, mode: str | None = None, player: bool = False, **options):
