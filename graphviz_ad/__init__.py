@@ -35,6 +35,21 @@ def debug(*graphs, mode: str = "forward") -> None:
 
     run_app(list(graphs), mode=mode)
 
+
+def show(graph, step=None, mode: str | None = None, player: bool = False, **options):
+    """Show ``graph`` in a notebook: the picture at ``step`` of the ``mode`` pass (a step
+    number as ``render --step`` counts them: 0 before the first step, negative from the
+    end; default mode backward), or with ``player=True`` the HTML step player.  Drawing
+    options as for ``Graph.render``.  Outside IPython, returns the display object.
+
+    >>> g = trace(lambda x: x + x ** 2, 3.0)
+    >>> show(g, step=2)  # doctest: +SKIP
+    """
+    # The facade's one import of the renderer, inside the function that needs it.
+    from .render import show as show_inline
+
+    return show_inline(graph, step, mode, player, **options)
+
 __all__ = [
     "PRIMITIVES",
     "AtNode",
@@ -54,5 +69,6 @@ __all__ = [
     "When",
     "compare",
     "debug",
+    "show",
     "trace",
 ]

@@ -44,7 +44,8 @@ from .errors import RenderError
 from .examples import catalogue, find
 from .practice import ASK, MAX_TYPED
 from .practice import exercises as practice_exercises
-from .render import FORMATS, TEXT_FORMATS, picture_text
+from .render import FORMATS, TEXT_FORMATS, picture_text, state_at
+from .render.animation import MAX_PIXELS
 from .render.options import COLLAPSE_THRESHOLD
 from .safe_text import file_stem, printable
 
@@ -124,10 +125,12 @@ def _parser() -> argparse.ArgumentParser:
                              help="the pass to start in (default: forward; the m key switches)")
 
     render = commands.add_parser(
-        "render", parents=[script], help="draw a traced graph (SVG, PNG, PDF, DOT, JSON, HTML)",
+        "render", parents=[script],
+        help="draw a traced graph (SVG, PNG, PDF, DOT, JSON, HTML, GIF, MP4)",
         description="Draw a graph the script traced, optionally at one step of a pass: "
         "values, gradients and every edge's local Jacobian.  html writes a self-contained "
-        "step player (arrow keys and a slider) for the whole pass.",
+        "step player (play, arrow keys, a slider and an inspector) for the whole pass; gif "
+        "and mp4 animate it, one frame per step.",
     )
     render.add_argument("-o", "--output", metavar="OUT",
                         help="the file to write (default: the graph's name, made safe for a "
@@ -176,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
                         "96); --scale 2 is --dpi 192")
     render.add_argument("--scale", type=_positive_float, metavar="S",
                         help="PNG output S times the default size")
+    render.add_argument("--frame-ms", type=_positive_int, metavar="MS",
+                        help="gif and mp4: how long each step shows, in milliseconds "
+                        "(default: 800; the last step three times as long)")
+    render.add_argument("--max-pixels", type=_positive_int, metavar="N",
+                        help="gif and mp4: refuse an animation of more than N pixels in all "
+                        f"(frames × width × height; default: {MAX_PIXELS:,})")
     graph_option(render, "the graph to draw when the script traced several (default: each "
                  "graph, to its own file)")
     render.add_argument("--compare", nargs="?", const="", metavar="BACKWARD",
@@ -372,14 +381,22 @@ def _render_one(args, name: str, graph, output: str | None, compare=None) -> Non
                "edge_rule": args.edge_rule}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:
-        if fmt != "png":
-            raise UsageError(f"--dpi and --scale set a PNG's resolution; {fmt} is not a "
+        if fmt not in ("png", "gif", "mp4"):
+            raise UsageError(f"--dpi and --scale set a bitmap's resolution; {fmt} is not a "
                              "bitmap")
         options["dpi"] = dpi
-    if fmt == "html":
+    if args.frame_ms is not None:
+        if fmt not in ("gif", "mp4"):
+            raise UsageError(f"--frame-ms sets an animation's pace; {fmt} is not gif or mp4")
+        options["frame_ms"] = args.frame_ms
+    if args.max_pixels is not None:
+        if fmt not in ("gif", "mp4"):
+            raise UsageError(f"--max-pixels caps an animation's size; {fmt} is not gif or mp4")
+        options["max_pixels"] = args.max_pixels
+    if fmt in ("html", "gif", "mp4"):
         if args.step is not None:
-            raise UsageError("the HTML player shows every step of a pass; give --mode, not "
-                             "--step")
+            what = "the HTML player shows" if fmt == "html" else f"a {fmt} animates"
+            raise UsageError(f"{what} every step of a pass; give --mode, not --step")
         options["mode"] = _debugger(graph, args.mode or "backward").mode
         state = None
     else:
@@ -425,15 +442,11 @@ def _state_at(graph, mode: str | None, step: int | None):
     numbered as everywhere (:mod:`graphviz_ad.steps`): 0 is before the pass, the seed is 1."""
     if mode is None and step is None:
         return None
-    debugger = _debugger(graph, mode or "backward")
-    count = len(debugger)
-    done = count if step is None else step + count + 1 if step < 0 else step
-    if not 0 <= done <= count:
-        raise UsageError(f"--step {step} is outside the {debugger.mode} pass of {graph.name}, "
-                         f"which has {count} steps (0 is before the first; negative counts "
-                         "from the end)")
-    debugger.goto_number(done)
-    return debugger.state()
+    _debugger(graph, mode or "backward")  # a pass the command line cannot seed: say so
+    try:
+        return state_at(graph, mode, step)
+    except IndexError as error:
+        raise UsageError(f"--{error}") from None
 
 
 def _debugger(graph, mode: str) -> Debugger:

@@ -221,15 +221,36 @@ class Graph:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter's rich display: the SVG picture, or the text and why there is no picture
-        (no Graphviz, or a graph too big to lay out in a few seconds)."""
-        from .render import preview_svg
+        (no Graphviz, or a graph too big to lay out in a few seconds).  Only the types
+        ``include`` asks for and ``exclude`` leaves are made (no layout for text alone)."""
+        from .render import mime_bundle, preview_svg
 
-        bundle = {"text/plain": repr(self)}
-        try:
-            bundle["image/svg+xml"] = preview_svg(self)
-        except RenderError as error:
-            bundle["text/plain"] += f"\n(no picture: {error})"
+        why = []
+
+        def svg():
+            try:
+                return preview_svg(self)
+            except RenderError as error:
+                why.append(f"\n(no picture: {error})")
+                return None
+
+        bundle = mime_bundle({"image/svg+xml": svg, "text/plain": lambda: repr(self)},
+                             include, exclude)
+        if why and "text/plain" in bundle:
+            bundle["text/plain"] += why[0]
         return bundle
+
+    def player(self, mode: str = "backward", **options):
+        """The HTML step player of the ``mode`` pass as an object a notebook shows inline
+        (``.html`` is the page, ``.save(path)`` writes it).  Drawing options as for
+        ``render``; ``seed=`` / ``direction=`` as for the debugger.
+
+        >>> g = trace(lambda x: x + x ** 2, 3.0)     # doctest: +SKIP
+        >>> g.player("tangent")                       # doctest: +SKIP
+        """
+        from .render import Player
+
+        return Player(self, mode, **options)
 
     def __str__(self) -> str:
         """A text listing, one line per operation, like a program:

@@ -44,6 +44,8 @@ ALLOWED_UPWARD = {
         "a Graph draws itself: Graph.to_dot, Graph.render and Jupyter's display hooks",
     ("graphviz_ad", "tui"):
         "gad.debug(g) opens the terminal debugger from a script, like breakpoint()",
+    ("graphviz_ad", "graphviz_ad.render"):
+        "gad.show(g) displays a picture or the step player in a notebook",
 }
 # Modules that are one unit split over several files: dispatch.py is the numpy half of the
 # Tracer class (its operators call dispatch, dispatch makes Tracers), buffers.py its

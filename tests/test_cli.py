@@ -79,7 +79,7 @@ def test_the_top_level_help_lists_every_command(capsys):
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["grad"], ["grad", "x.py", "--bogus"],
                                   ["check", "x.py", "--tol", "-1"], ["render", "x.py",
-                                                                     "--format", "gif"],
+                                                                     "--format", "webm"],
                                   ["render", "x.py", "--hops", "-1"]])
 def test_usage_errors_exit_with_2(capsys, argv):
     status, _, err = run(capsys, *argv)
@@ -338,7 +338,9 @@ def test_render_the_html_player(capsys, tmp_path):
     status, _, _ = run(capsys, "render", "total_derivative", "--graph", "x_times_square",
                        "-o", str(target))
     assert status == 0
-    assert target.read_text(encoding="utf-8").count("<svg") == 5  # start and 4 steps
+    page = target.read_text(encoding="utf-8")
+    assert page.count("<svg") == 1  # one picture, restyled per step
+    assert '"title":"step 4 of 4"' in page  # steps 0 (before the pass) to 4
 
 
 def test_render_slide_options(capsys, tmp_path):
@@ -364,7 +366,7 @@ def test_render_slide_options(capsys, tmp_path):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--step", "9"], "outside the backward pass"),
-    (["-o", "picture.gif"], "cannot tell the format"),
+    (["-o", "picture.webm"], "cannot tell the format"),
     (["-o", "-", "--format", "png"], "binary"),
     (["-o", "p.html", "--step", "1"], "give --mode, not --step"),
     (["--focus", "u₉₉"], "has no node 'u₉₉'; its nodes are x, 2, u₁, u₂"),

@@ -1,10 +1,8 @@
-"""Rendered files: SVG, PNG, PDF, DOT, JSON and the HTML step player; the Graphviz program
-and what happens without one."""
+"""Rendered files: SVG, PNG, PDF, DOT and JSON; the Graphviz program and what happens
+without one (the HTML player: test_player.py)."""
 
-import html
 import json
 import os
-import re
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -12,7 +10,7 @@ import numpy as np
 import pytest
 
 import graphviz_ad as gad
-from graphviz_ad.render import binary, export, player_html, render, to_json, to_svg
+from graphviz_ad.render import binary, export, render, to_json, to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -149,58 +147,6 @@ def test_json_with_a_step_has_statuses_and_totals(graph):
     w, x = data["nodes"][0], data["nodes"][1]
     assert (w["status"], w["total"]) == ("current", [3.0, 1.0, 2.0])
     assert (x["status"], x["total"]) == ("pending", None)
-
-
-# -- the HTML player -----------------------------------------------------------------------------
-
-
-def test_player_has_every_step_and_needs_no_network():
-    graph = gad.trace(lambda x: x + x**2, 3.0)
-    page = player_html(graph, mode="backward")
-    frames = re.findall(r'<figure class="frame" id="frame-(\d+)"', page)
-    assert frames == [str(i) for i in range(5)]  # the start and 4 steps
-    assert page.count("<svg") == 5
-    debugger = gad.Debugger(graph)
-    debugger.set_mode("backward")
-    for step in debugger.backward():
-        assert html.escape(step.text) in page
-    assert "(2 of 2, complete)" in page
-    assert 'type="range"' in page and "ArrowRight" in page and "ArrowLeft" in page
-    assert not re.search(r'(src|href)="(https?:)?//', page)
-    assert "<?xml" not in page and "<!DOCTYPE svg" not in page
-    ids = re.findall(r' id="([^"]+)"', page)
-    assert len(ids) == len(set(ids))  # frames do not share element ids
-
-
-@pytest.mark.parametrize("mode", ["forward", "tangent"])
-def test_player_for_the_other_modes(graph, tmp_path, mode):
-    path = graph.render(tmp_path / "player.html", mode=mode)
-    page = path.read_text(encoding="utf-8")
-    debugger = gad.Debugger(graph)
-    debugger.set_mode(mode)
-    assert page.count('class="frame"') == len(debugger) + 1
-    assert f"{mode} pass" in page
-
-
-def recurrent(W, x):
-    h = x
-    for _ in range(40):
-        h = np.tanh(W @ h + x)
-    return h.sum()
-
-
-def test_player_refuses_a_pass_too_long_to_lay_out_and_says_what_to_draw(no_graphviz):
-    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
-    # 202 steps, each frame crossing the ranks of W's and x's long edges: minutes of dot
-    with pytest.raises(gad.RenderError, match=r"202 steps.*focus='u₇'.*collapse=True"):
-        player_html(graph, mode="backward")
-
-
-def test_player_of_a_long_pass_draws_it_collapsed():
-    graph = gad.trace(recurrent, np.eye(3) * 0.5, np.ones(3))
-    page = player_html(graph, mode="backward", collapse=True)
-    assert page.count("<svg") == 203  # the start and 202 steps, each of four boxes
-    assert f"line {recurrent.__code__.co_firstlineno + 3}" in page
 
 
 # -- without the Graphviz binary -----------------------------------------------------------------

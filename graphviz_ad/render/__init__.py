@@ -8,6 +8,7 @@ the HTML player.  ``Graph.to_dot``, ``Graph.render`` and Jupyter's inline displa
 from .binary import find_program, pipe
 from .dot import to_dot
 from .export import FORMATS, TEXT_FORMATS, picture_text, preview_svg, render, to_json, to_svg
+from .notebook import Picture, Player, mime_bundle, show, state_at
 from .options import Options
 from .player import player_html
 
@@ -15,12 +16,17 @@ __all__ = [
     "FORMATS",
     "TEXT_FORMATS",
     "Options",
+    "Picture",
+    "Player",
     "find_program",
+    "mime_bundle",
     "picture_text",
     "pipe",
     "player_html",
     "preview_svg",
     "render",
+    "show",
+    "state_at",
     "to_dot",
     "to_json",
     "to_svg",

@@ -25,7 +25,7 @@ from .options import Options
 from .stepview import state_of
 from .view import build_view
 
-FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
+FORMATS = ("svg", "png", "pdf", "dot", "json", "html", "gif", "mp4")
 TEXT_FORMATS = ("svg", "dot", "json", "html")
 _SUFFIXES = {"gv": "dot", "htm": "html"}
 PREVIEW_EFFORT = 50_000  # dot takes a few seconds at this layout effort (see preview_svg)
@@ -55,6 +55,10 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path 
     ``svg``, ``png``, ``pdf``, ``dot`` (or ``.gv``), ``json`` or ``html`` (the step player;
     it takes ``mode``, ``seed`` and ``direction`` besides the drawing options).
 
+    ``gif`` and ``mp4`` animate a whole pass, one frame per step over one layout (they take
+    ``mode``, ``seed``, ``direction``, ``frame_ms`` and ``max_pixels``; see
+    :mod:`graphviz_ad.render.animation`).
+
     ``binary`` chooses the Graphviz program (``"dot"`` or ``"graphviz-pure"``; by default
     ``dot`` when it is on PATH).  Returns the path written.  ``"-"`` writes a text format
     (svg, the default, dot, json or html) to standard output and returns None.
@@ -67,6 +71,13 @@ def render(graph, path, format=None, step=None, binary=None, **options) -> Path 
     fmt = _format(path, format)
     if fmt in TEXT_FORMATS:
         path.write_text(picture_text(graph, fmt, step, binary, **options), encoding="utf-8")
+    elif fmt in ("gif", "mp4"):
+        from .animation import write_animation
+
+        if step is not None:
+            raise ValueError(f"a {fmt} animates every step of a pass: give mode= (and seed= "
+                             "or direction=), not step=")
+        write_animation(graph, path, fmt, binary=binary, **options)
     else:
         Options.of(options)
         path.write_bytes(pipe(to_dot(graph, step, **options), fmt, binary))
