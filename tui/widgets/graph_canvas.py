@@ -1,8 +1,10 @@
 """The graph drawing: a scrolling widget that renders only the lines on screen.
 
 The layout (:mod:`tui.layout`) is made once per picture; a step only changes which nodes
-are done, current or pending, which edges carry the step and where breakpoints are, so
-redrawing costs a few dozen short lines whatever the size of the graph.
+are done, current or pending, which edges carry the step, where breakpoints are, what each
+box's number line says (a value, an adjoint, ``1 + 6 = 7``) and the caption beside the
+current edge (``1 · [2x] = 6``), so redrawing costs a few dozen short lines whatever the
+size of the graph.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -19,9 +22,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..layout import Picture
+from ..text import fit
 from .line_styles import CachedStyles
 
 BREAKPOINT = "●"
+_EDGE_CAPTION_MIN = 5  # cells: a caption with less room than this is not drawn
+# What an overlaid cell is: a cell of the current edge (or its caption), a breakpoint, or
+# text written over a box in the box's own style.
+EDGE, MARKER, TEXT = "edge", "marker", "text"
 
 
 class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
@@ -60,8 +68,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         self.picture: Picture | None = None
         self._statuses: dict[int, str] = {}
         self._margin = 0  # blank columns left of a picture narrower than the pane
-        self._edge_overlay: dict[int, dict[int, str]] = {}
-        self._markers: dict[int, dict[int, str]] = {}
+        self._edge_overlay: dict[int, dict[int, tuple[str, str]]] = {}
+        self._markers: dict[int, dict[int, tuple[str, str]]] = {}
 
     # -- what to draw ------------------------------------------------------------------------
     def show_picture(self, picture: Picture) -> None:
@@ -84,27 +92,36 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._fit_virtual_size()
 
-    def mark(self, status: Callable[[int], str], edges, breakpoints) -> None:
+    def mark(self, status: Callable[[int], str], edges, breakpoints,
+             label: Callable[[int], str | None] | None = None, edge_caption: str = "") -> None:
         """Node statuses (a function of the node id), the edges ``(source, target, arg)``
-        to highlight and the node ids carrying a breakpoint.  Only the lines that change
-        are redrawn."""
+        to highlight, the node ids carrying a breakpoint, each box's number line
+        (``label(node id)``; None keeps the picture's own) and a caption for the first
+        highlighted edge.  Only the lines that change are redrawn."""
         if self.picture is None:
             return
-        overlay: dict[int, dict[int, str]] = {}
-        markers: dict[int, dict[int, str]] = {}
+        overlay: dict[int, dict[int, tuple[str, str]]] = {}
+        markers: dict[int, dict[int, tuple[str, str]]] = {}
         for edge in edges:
             for y, x, char in self.picture.edge_cells(edge):
-                overlay.setdefault(y, {})[x] = char
+                overlay.setdefault(y, {})[x] = (char, EDGE)
         for node_id in breakpoints:
             box = self.picture.boxes.get(node_id)
             if box is not None:
                 y, x = box.marker
-                markers.setdefault(y, {})[x] = BREAKPOINT
+                markers.setdefault(y, {})[x] = (BREAKPOINT, MARKER)
+        if label is not None:
+            self._label_boxes(markers, label)
+        if edge_caption and edges:
+            self._caption_edge(markers, edges[0], edge_caption)
         statuses = {node_id: status(node_id) for node_id in self.picture.boxes}
         if not self._statuses:
             self.refresh()
         else:
-            rows = {*overlay, *self._edge_overlay, *markers, *self._markers}
+            rows = {row for row in {*overlay, *self._edge_overlay}
+                    if overlay.get(row) != self._edge_overlay.get(row)}
+            rows |= {row for row in {*markers, *self._markers}
+                     if markers.get(row) != self._markers.get(row)}
             for node_id, now in statuses.items():
                 if self._statuses.get(node_id) != now:
                     box = self.picture.boxes[node_id]
@@ -115,6 +132,49 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         self._edge_overlay = overlay
         self._markers = markers
         self._statuses = statuses
+
+    def _label_boxes(self, markers: dict, label: Callable[[int], str | None]) -> None:
+        """Each two-line box's second line, written over with ``label(node id)`` and cut
+        with ``…`` to the box."""
+        for node_id, box in self.picture.boxes.items():
+            if box.height < 4:  # a one-line box has no number line
+                continue
+            text = label(node_id)
+            if text is None:
+                continue
+            room = box.width - 4
+            row = markers.setdefault(box.y + 2, {})
+            for offset, char in enumerate(fit(text, room, keep_total=True).ljust(room)):
+                row[box.x + 2 + offset] = (char, TEXT)
+
+    def _caption_edge(self, markers: dict, edge, caption: str) -> None:
+        """Write ``caption`` beside the edge's line, on the first free stretch of a row it
+        passes through, from its arrowhead up: right of the line, else left of it; where
+        no row has room for all of it, the longest free stretch gets it cut with ``…``."""
+        picture = self.picture
+        cells = picture.routes.get(edge, ())
+        limit = max(picture.width, self.scrollable_content_region.width - self._margin) + 1
+        wanted = cell_len(caption) + 1  # a blank between the line and the caption
+        best = None  # (room, row, start column)
+        for y, x in reversed(cells):
+            taken = [(run_x, run_x + cell_len(text)) for run_x, text, _ in picture.rows[y]]
+            taken += [(spot, spot + 1) for spot in markers.get(y, {})]
+            right = min([start for start, end in taken if start > x] + [limit]) - x - 1
+            left = x - max([end for start, end in taken if end <= x] + [0])
+            for room, start in ((right, x + 2), (left, x - wanted)):
+                if room >= wanted:
+                    best = (room, y, max(start, 0))
+                    break
+                if room - 1 >= _EDGE_CAPTION_MIN and (best is None or room > best[0]):
+                    best = (room, y, x + 2 if start > x else x - room)
+            if best is not None and best[0] >= wanted:
+                break
+        if best is None:
+            return
+        room, y, start = best
+        row = markers.setdefault(y, {})
+        for offset, char in enumerate(fit(caption, min(room - 1, wanted - 1))):
+            row[start + offset] = (char, EDGE)
 
     def reveal(self, node_id: int, centre: bool = False) -> None:
         """Scroll so that the node's box is on screen (centred if asked)."""
@@ -156,11 +216,20 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         edge_style = self._style("edge")
         segments: list[Segment] = []
         column = 0
-        for x, text, (kind, key) in self.picture.rows[row]:
+        runs = list(self.picture.rows[row])
+        # Overlaid cells outside every run (an edge's caption on blank cells) as runs of
+        # their own, in the current edge's style.
+        covered = {x + offset for x, text, _ in runs for offset in range(len(text))}
+        for x in sorted(set(overlay) - covered):
+            runs.append((x, overlay[x][0], ("caption", None)))
+        runs.sort(key=lambda run: run[0])
+        for x, text, (kind, key) in runs:
             if x > column:
                 segments.append(Segment(" " * (x - column), base))
             if kind == "node":
                 style = self._style(self._statuses.get(key, "pending"))
+            elif kind == "caption":
+                style = self._style("edge-current")
             else:
                 style = edge_style
             if overlay and any(x <= spot < x + len(text) for spot in overlay):
@@ -176,8 +245,10 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
             spot = overlay.get(x + offset)
             if spot is None:
                 segments.append(Segment(char, style))
-            elif spot == BREAKPOINT:
-                segments.append(Segment(spot, style + self._style("breakpoint")))
+            elif spot[1] == MARKER:
+                segments.append(Segment(spot[0], style + self._style("breakpoint")))
+            elif spot[1] == TEXT:
+                segments.append(Segment(spot[0], style))
             else:
-                segments.append(Segment(spot, self._style("edge-current")))
+                segments.append(Segment(spot[0], self._style("edge-current")))
         return segments
