@@ -79,10 +79,13 @@ def box_total(state, node) -> str:
     return array_text(total)
 
 
-def edge_caption(step) -> str:
+def edge_captions(step) -> tuple[str, str]:
     """A backward or tangent step as its edge shows it, the factors in the order the chain
-    rule multiplies them: ``1 · [2x] = 6`` (upstream · rule), ``[2x] · 1 = 6`` (tangent)."""
+    rule multiplies them, in full and without the upstream factor (for a tight spot):
+    ``('1 · [2x] = 6', '…· [2x] = 6')`` backward, ``[2x] · 1 = 6`` in a tangent pass."""
     rule = bracket(step.local.rule)
     upstream = array_text(step.upstream)
-    product = f"{upstream} · {rule}" if step.mode == "backward" else f"{rule} · {upstream}"
-    return f"{product} = {array_text(step.contribution)}"
+    contribution = array_text(step.contribution)
+    if step.mode == "backward":
+        return f"{upstream} · {rule} = {contribution}", f"…· {rule} = {contribution}"
+    return f"{rule} · {upstream} = {contribution}", f"{rule} ·… = {contribution}"

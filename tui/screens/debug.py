@@ -15,7 +15,7 @@ from graphviz_ad.notation import MODES
 from graphviz_ad.safe_text import file_stem
 
 from ..notes import StepNotes
-from ..text import box_total, edge_caption
+from ..text import box_total, edge_captions
 from ..widgets.graph_pane import GraphPane
 from ..widgets.inspector import Inspector
 from ..widgets.paths_pane import PathsPane
@@ -99,7 +99,7 @@ class DebugScreen(Screen):
                 self._centres(step), None if step is None else step.node.id,
                 lambda node_id: state.status(nodes[node_id]), self._edges(step),
                 self.breakpoints, self._box_label(state),
-                "" if getattr(step, "via", None) is None else edge_caption(step))
+                () if getattr(step, "via", None) is None else edge_captions(step))
             self.query_one(Inspector).show(self.graph, step, state, self.numerator,
                                            debugger.hit, self.notes.of(state.mode, state.index))
             where = self._source_node(step).source

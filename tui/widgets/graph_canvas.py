@@ -93,11 +93,13 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         self._fit_virtual_size()
 
     def mark(self, status: Callable[[int], str], edges, breakpoints,
-             label: Callable[[int], str | None] | None = None, edge_caption: str = "") -> None:
+             label: Callable[[int], str | None] | None = None,
+             edge_captions: tuple[str, ...] = ()) -> None:
         """Node statuses (a function of the node id), the edges ``(source, target, arg)``
         to highlight, the node ids carrying a breakpoint, each box's number line
         (``label(node id)``; None keeps the picture's own) and a caption for the first
-        highlighted edge.  Only the lines that change are redrawn."""
+        highlighted edge (the first of ``edge_captions``, longest first, that finds room).
+        Only the lines that change are redrawn."""
         if self.picture is None:
             return
         overlay: dict[int, dict[int, tuple[str, str]]] = {}
@@ -112,8 +114,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
                 markers.setdefault(y, {})[x] = (BREAKPOINT, MARKER)
         if label is not None:
             self._label_boxes(markers, label)
-        if edge_caption and edges:
-            self._caption_edge(markers, edges[0], edge_caption)
+        if edge_captions and edges:
+            self._caption_edge(markers, edges[0], edge_captions)
         statuses = {node_id: status(node_id) for node_id in self.picture.boxes}
         if not self._statuses:
             self.refresh()
@@ -147,34 +149,42 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
             for offset, char in enumerate(fit(text, room, keep_total=True).ljust(room)):
                 row[box.x + 2 + offset] = (char, TEXT)
 
-    def _caption_edge(self, markers: dict, edge, caption: str) -> None:
-        """Write ``caption`` beside the edge's line, on the first free stretch of a row it
-        passes through, from its arrowhead up: right of the line, else left of it; where
-        no row has room for all of it, the longest free stretch gets it cut with ``…``."""
+    def _caption_edge(self, markers: dict, edge, captions: tuple[str, ...]) -> None:
+        """Write a caption beside the edge's line, on the first free stretch of a row it
+        passes through, from its arrowhead up: right of the line, else left of it.  The
+        captions are tried longest first; where none fits, the longest free stretch gets
+        the last one cut with ``…`` (keeping its total)."""
         picture = self.picture
         cells = picture.routes.get(edge, ())
         limit = max(picture.width, self.scrollable_content_region.width - self._margin) + 1
-        wanted = cell_len(caption) + 1  # a blank between the line and the caption
-        best = None  # (room, row, start column)
+        first = -self._margin  # the margin of a centred picture is free too
+        stretches = []  # (free cells, row, the line's column, side: 1 right, −1 left)
         for y, x in reversed(cells):
-            taken = [(run_x, run_x + cell_len(text)) for run_x, text, _ in picture.rows[y]]
-            taken += [(spot, spot + 1) for spot in markers.get(y, {})]
-            right = min([start for start, end in taken if start > x] + [limit]) - x - 1
-            left = x - max([end for start, end in taken if end <= x] + [0])
-            for room, start in ((right, x + 2), (left, x - wanted)):
-                if room >= wanted:
-                    best = (room, y, max(start, 0))
-                    break
-                if room - 1 >= _EDGE_CAPTION_MIN and (best is None or room > best[0]):
-                    best = (room, y, x + 2 if start > x else x - room)
-            if best is not None and best[0] >= wanted:
-                break
-        if best is None:
+            taken = {*markers.get(y, {})}
+            for run_x, text, _ in picture.rows[y]:
+                taken.update(range(run_x, run_x + cell_len(text)))
+            right = next((cell for cell in range(x + 1, limit) if cell in taken), limit) - x - 1
+            left = x - 1 - next((cell for cell in range(x - 1, first - 1, -1) if cell in taken),
+                                first - 1)
+            stretches += [(right, y, x, 1), (left, y, x, -1)]
+        if not stretches:
             return
-        room, y, start = best
+        for caption in captions:
+            wanted = cell_len(caption) + 1  # a blank between the line and the caption
+            for room, y, x, side in stretches:
+                if room >= wanted:
+                    self._put(markers, y, x + 2 if side > 0 else x - wanted, caption)
+                    return
+        room, y, x, side = max(stretches, key=lambda stretch: stretch[0])
+        if room - 1 >= _EDGE_CAPTION_MIN:
+            text = fit(captions[-1], room - 1, keep_total=True)
+            self._put(markers, y, x + 2 if side > 0 else x - room, text)
+
+    @staticmethod
+    def _put(markers: dict, y: int, x: int, text: str) -> None:
         row = markers.setdefault(y, {})
-        for offset, char in enumerate(fit(caption, min(room - 1, wanted - 1))):
-            row[start + offset] = (char, EDGE)
+        for offset, char in enumerate(text):
+            row[x + offset] = (char, EDGE)
 
     def reveal(self, node_id: int, centre: bool = False) -> None:
         """Scroll so that the node's box is on screen (centred if asked)."""
@@ -206,16 +216,15 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         base = self._style("base")
         if self.picture is None or row >= self.picture.height:
             return Strip.blank(width, base)
-        segments = self._segments(row, base)
-        if self._margin:
-            segments.insert(0, Segment(" " * self._margin, base))
+        segments = self._segments(row, base, -self._margin)
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
 
-    def _segments(self, row: int, base: Style) -> list[Segment]:
+    def _segments(self, row: int, base: Style, column: int) -> list[Segment]:
+        """Row ``row`` from picture column ``column`` on (negative: the blank margin left of
+        a centred picture, where an edge's caption may go)."""
         overlay = {**self._edge_overlay.get(row, {}), **self._markers.get(row, {})}
         edge_style = self._style("edge")
         segments: list[Segment] = []
-        column = 0
         runs = list(self.picture.rows[row])
         # Overlaid cells outside every run (an edge's caption on blank cells) as runs of
         # their own, in the current edge's style.

@@ -56,7 +56,7 @@ class GraphPane(PaneTitles, Vertical):
         self._centres: tuple[int, ...] = ()
         self._marks: tuple = (lambda node_id: "pending", (), ())
         self._label: Callable[[int], str | None] | None = None
-        self._edge_caption = ""
+        self._edge_captions: tuple[str, ...] = ()
         self._current: int | None = None
         self._shown_key = None
         self._laying_out: tuple[int, ...] | None = None
@@ -100,14 +100,15 @@ class GraphPane(PaneTitles, Vertical):
     # -- following the debugger --------------------------------------------------------------
     def follow(self, centres, current: int | None, status: Callable[[int], str], edges,
                breakpoints, label: Callable[[int], str | None] | None = None,
-               edge_caption: str = "") -> None:
+               edge_captions: tuple[str, ...] = ()) -> None:
         """Show the step: ``centres`` are the node ids the focus view is built around,
         ``current`` the node to keep on screen, ``label(node id)`` the number a box shows
-        (None: its value as traced) and ``edge_caption`` what the first edge says."""
+        (None: its value as traced) and ``edge_captions`` what the first edge says (in
+        full, then shorter forms for a tight spot)."""
         self._centres = tuple(sorted(set(centres)))
         self._marks = (status, tuple(edges), tuple(breakpoints))
         self._label = label
-        self._edge_caption = edge_caption
+        self._edge_captions = tuple(edge_captions)
         self._current = current
         self._redraw()
 
@@ -126,7 +127,7 @@ class GraphPane(PaneTitles, Vertical):
             status, edges, breakpoints = _folded_marks(folding, *self._marks)
             current = None if current is None else folding.vertex_of[current]
             label = None if label is None else _folded_label(folding, label)
-        canvas.mark(status, edges, breakpoints, label, self._edge_caption)
+        canvas.mark(status, edges, breakpoints, label, self._edge_captions)
         if current is not None and self.size.height:
             canvas.reveal(current, centre=new)
         self._update_subtitle()

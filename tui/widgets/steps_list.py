@@ -87,7 +87,9 @@ class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
     def row_text(self, index: int, width: int) -> str:
         """Row ``index`` as drawn in ``width`` cells (without its number): the step's text,
         cut with ``…`` when longer, after ⚠ when making it raised a warning."""
-        text = self._step(index).text
+        step = self._step(index)
+        with self._notes.kept(self._mode, lambda: index):
+            text = step.text  # its rule is made again from the node, which may warn again
         if self._notes.of(self._mode, index):
             text = f"{WARNED} {text}"
         return fit(text, width)
