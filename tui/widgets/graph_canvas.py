@@ -151,15 +151,24 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
 
     def _caption_edge(self, markers: dict, edge, captions: tuple[str, ...]) -> None:
         """Write a caption beside the edge's line, on the first free stretch of a row it
-        passes through, from its arrowhead up: right of the line, else left of it.  The
+        passes through, from its arrowhead up: right of the line, else left of it (else
+        beside the box the edge enters, or the one it leaves).  The
         captions are tried longest first; where none fits, the longest free stretch gets
         the last one cut with ``…`` (keeping its total)."""
         picture = self.picture
         cells = picture.routes.get(edge, ())
-        limit = max(picture.width, self.scrollable_content_region.width - self._margin) + 1
+        # The first column past what the canvas can show (its virtual width).
+        limit = max(picture.width + 1, self.scrollable_content_region.width) - self._margin
         first = -self._margin  # the margin of a centred picture is free too
+        # Beside the edge's line, from the arrowhead up, then beside the boxes it joins.
+        spots = list(reversed(cells))
+        for node_id in (edge[1], edge[0]):
+            box = picture.boxes.get(node_id)
+            if box is not None:
+                for y in range(box.y + 1, box.y + box.height - 1):
+                    spots += [(y, box.x + box.width - 1), (y, box.x)]
         stretches = []  # (free cells, row, the line's column, side: 1 right, −1 left)
-        for y, x in reversed(cells):
+        for y, x in spots:
             taken = {*markers.get(y, {})}
             for run_x, text, _ in picture.rows[y]:
                 taken.update(range(run_x, run_x + cell_len(text)))
