@@ -27,6 +27,7 @@ from .line_styles import CachedStyles
 
 BREAKPOINT = "●"
 _EDGE_CAPTION_MIN = 5  # cells: a caption with less room than this is not drawn
+_CAPTION_SPOTS = 24  # cells of an edge's line, from its arrowhead, where a caption may go
 # What an overlaid cell is: a cell of the current edge (or its caption), a breakpoint, or
 # text written over a box in the box's own style.
 EDGE, MARKER, TEXT = "edge", "marker", "text"
@@ -70,10 +71,17 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         self._margin = 0  # blank columns left of a picture narrower than the pane
         self._edge_overlay: dict[int, dict[int, tuple[str, str]]] = {}
         self._markers: dict[int, dict[int, tuple[str, str]]] = {}
+        self._number_rows: dict[int, list[int]] = {}  # row -> boxes whose number line it is
+        self._label: Callable[[int], str | None] | None = None
+        self._labels: dict[int, str | None] = {}  # the label of each box drawn, this step
 
     # -- what to draw ------------------------------------------------------------------------
     def show_picture(self, picture: Picture) -> None:
         self.picture = picture
+        self._number_rows = {}
+        for node_id, box in picture.boxes.items():
+            if box.height >= 4:  # a two-line box: its second line holds a number
+                self._number_rows.setdefault(box.y + 2, []).append(node_id)
         self._fit_virtual_size()
         self._edge_overlay = {}
         self._markers = {}
@@ -112,8 +120,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
             if box is not None:
                 y, x = box.marker
                 markers.setdefault(y, {})[x] = (BREAKPOINT, MARKER)
-        if label is not None:
-            self._label_boxes(markers, label)
+        relabel = label is not None or self._label is not None
+        self._label, self._labels = label, {}  # labels are made as their rows are drawn
         if edge_captions and edges:
             self._caption_edge(markers, edges[0], edge_captions)
         statuses = {node_id: status(node_id) for node_id in self.picture.boxes}
@@ -129,25 +137,30 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
                     box = self.picture.boxes[node_id]
                     rows.update(range(box.y, box.y + box.height))
             top = int(self.scroll_offset.y)
+            if relabel:  # the number lines on screen
+                bottom = top + self.size.height
+                rows.update(row for row in self._number_rows if top <= row < bottom)
             width = self.size.width
             self.refresh(*(Region(0, row - top, width, 1) for row in rows))
         self._edge_overlay = overlay
         self._markers = markers
         self._statuses = statuses
 
-    def _label_boxes(self, markers: dict, label: Callable[[int], str | None]) -> None:
-        """Each two-line box's second line, written over with ``label(node id)`` and cut
-        with ``…`` to the box."""
-        for node_id, box in self.picture.boxes.items():
-            if box.height < 4:  # a one-line box has no number line
-                continue
-            text = label(node_id)
+    def _number_cells(self, row: int) -> dict[int, tuple[str, str]]:
+        """The cells of the number lines on ``row``: each box's ``label(node id)`` cut with
+        ``…`` to the box (None keeps the picture's own line)."""
+        cells: dict[int, tuple[str, str]] = {}
+        for node_id in self._number_rows.get(row, ()):
+            if node_id not in self._labels:
+                self._labels[node_id] = self._label(node_id)
+            text = self._labels[node_id]
             if text is None:
                 continue
+            box = self.picture.boxes[node_id]
             room = box.width - 4
-            row = markers.setdefault(box.y + 2, {})
             for offset, char in enumerate(fit(text, room, keep_total=True).ljust(room)):
-                row[box.x + 2 + offset] = (char, TEXT)
+                cells[box.x + 2 + offset] = (char, TEXT)
+        return cells
 
     def _caption_edge(self, markers: dict, edge, captions: tuple[str, ...]) -> None:
         """Write a caption beside the edge's line, on the first free stretch of a row it
@@ -161,7 +174,7 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         limit = max(picture.width + 1, self.scrollable_content_region.width) - self._margin
         first = -self._margin  # the margin of a centred picture is free too
         # Beside the edge's line, from the arrowhead up, then beside the boxes it joins.
-        spots = list(reversed(cells))
+        spots = list(reversed(cells))[:_CAPTION_SPOTS]
         for node_id in (edge[1], edge[0]):
             box = picture.boxes.get(node_id)
             if box is not None:
@@ -169,13 +182,14 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
                     spots += [(y, box.x + box.width - 1), (y, box.x)]
         stretches = []  # (free cells, row, the line's column, side: 1 right, −1 left)
         for y, x in spots:
-            taken = {*markers.get(y, {})}
-            for run_x, text, _ in picture.rows[y]:
-                taken.update(range(run_x, run_x + cell_len(text)))
-            right = next((cell for cell in range(x + 1, limit) if cell in taken), limit) - x - 1
-            left = x - 1 - next((cell for cell in range(x - 1, first - 1, -1) if cell in taken),
-                                first - 1)
-            stretches += [(right, y, x, 1), (left, y, x, -1)]
+            taken = [(run_x, run_x + cell_len(text)) for run_x, text, _ in picture.rows[y]]
+            taken += [(spot, spot + 1) for spot in markers.get(y, ())]
+            # The nearest taken cell on each side of x (runs are intervals [start, end)).
+            right = min((max(start, x + 1) for start, end in taken if end > x + 1),
+                        default=limit)
+            left = max((min(end - 1, x - 1) for start, end in taken if start < x),
+                       default=first - 1)
+            stretches += [(min(right, limit) - x - 1, y, x, 1), (x - 1 - left, y, x, -1)]
         if not stretches:
             return
         for caption in captions:
@@ -232,6 +246,8 @@ class GraphCanvas(CachedStyles, ScrollView, can_focus=True):
         """Row ``row`` from picture column ``column`` on (negative: the blank margin left of
         a centred picture, where an edge's caption may go)."""
         overlay = {**self._edge_overlay.get(row, {}), **self._markers.get(row, {})}
+        if self._label is not None and row in self._number_rows:
+            overlay.update(self._number_cells(row))
         edge_style = self._style("edge")
         segments: list[Segment] = []
         runs = list(self.picture.rows[row])
