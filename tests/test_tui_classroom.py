@@ -144,6 +144,8 @@ async def test_a_step_row_is_whole_or_ends_in_a_marker(size):
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
     async with app.run_test(size=size) as pilot:
         await press(app, pilot, "G")
+        title = app.screen.query_one("#inspector").border_title
+        assert str(title) == "Inspector · backward · step 4 of 4"  # as in graphviz_ad.steps
         steps = app.screen.query_one("#steps")
         rows = [row for row in shown(steps) if row]
         assert [row.split()[0] for row in rows] == ["1", "2", "3", "4"]  # step 0: no row

@@ -10,6 +10,8 @@ the line that traced it, so that two traces of one function can be told apart:
 
 from __future__ import annotations
 
+import io
+import tokenize
 from typing import ClassVar
 
 import numpy as np
@@ -54,9 +56,22 @@ def describe_call(graph) -> str:
     if scalars:
         parts.append(", ".join(scalars))
     text = "  ".join(parts)
-    if where is not None and where.line:
-        text += f"  ·  {printable(where.line)}"
+    code = "" if where is None else _without_comment(where.line)
+    if code:
+        text += f"  ·  {printable(code)}"
     return text
+
+
+def _without_comment(line: str) -> str:
+    """A line of Python without its trailing comment (the line as written when it does not
+    tokenize on its own, e.g. the first line of a call continued below)."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                return line[: token.start[1]].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return line
 
 
 class GraphChooser(Screen):

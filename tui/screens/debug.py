@@ -101,7 +101,8 @@ class DebugScreen(Screen):
                 self.breakpoints, self._box_label(state),
                 () if getattr(step, "via", None) is None else edge_captions(step))
             self.query_one(Inspector).show(self.graph, step, state, self.numerator,
-                                           debugger.hit, self.notes.of(state.mode, state.index))
+                                           debugger.hit, self.notes.of(state.mode, state.index),
+                                           len(debugger))
             where = self._source_node(step).source
             self.query_one(SourceView).show(where.filename, where.lineno)
             steps = self.query_one(StepsList)

@@ -36,9 +36,13 @@ _SUM_TERMS = 8  # scalar contributions written out as "a + b + … = total"
 class Inspector(TextPane):
     """Shows a step; ``numerator`` picks the Jacobian layout."""
 
-    def show(self, graph, step, state, numerator: bool, hit=None, notes=()) -> None:
+    def show(self, graph, step, state, numerator: bool, hit=None, notes=(),
+             steps: int | None = None) -> None:
+        """Show ``step`` (None: before the pass) of a pass of ``steps`` steps; ``notes``
+        are the warnings raised while it was made."""
         self.set_lines(describe(graph, step, state, numerator, hit, notes))
-        self.set_titles(f"Inspector · {state.mode} · step {state.index + 1}",
+        where = f"step {state.index + 1}" + ("" if steps is None else f" of {steps}")
+        self.set_titles(f"Inspector · {state.mode} · {where}",
                         "numerator layout" if numerator else "denominator layout")
 
 
