@@ -143,7 +143,7 @@ async def test_forward_neuron_values_and_local_jacobians():
         text = inspector_text(app)
         assert "(∂u₃/∂w)ᵀ  matmul  xᵀ  3×1" in text
         assert "[ 3 ]\n  [ 1 ]\n  [ 2 ]" in text
-        assert app.screen.query_one("#inspector").border_subtitle == "denominator layout"
+        assert app.screen.query_one("#inspector").border_subtitle == "forward · denominator layout"
 
         await press(app, pilot, "G")
         text = inspector_text(app)

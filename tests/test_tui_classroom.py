@@ -145,7 +145,9 @@ async def test_a_step_row_is_whole_or_ends_in_a_marker(size):
     async with app.run_test(size=size) as pilot:
         await press(app, pilot, "G")
         title = app.screen.query_one("#inspector").border_title
-        assert str(title) == "Inspector · backward · step 4 of 4"  # as in graphviz_ad.steps
+        assert str(title) == "Inspector · step 4 of 4"  # numbered as in graphviz_ad.steps
+        assert str(app.screen.query_one("#inspector").border_subtitle) == (
+            "backward · numerator layout")
         steps = app.screen.query_one("#steps")
         rows = [row for row in shown(steps) if row]
         assert [row.split()[0] for row in rows] == ["1", "2", "3", "4"]  # step 0: no row

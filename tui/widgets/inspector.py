@@ -42,8 +42,8 @@ class Inspector(TextPane):
         are the warnings raised while it was made."""
         self.set_lines(describe(graph, step, state, numerator, hit, notes))
         where = f"step {state.index + 1}" + ("" if steps is None else f" of {steps}")
-        self.set_titles(f"Inspector · {state.mode} · {where}",
-                        "numerator layout" if numerator else "denominator layout")
+        layout = "numerator" if numerator else "denominator"
+        self.set_titles(f"Inspector · {where}", f"{state.mode} · {layout} layout")
 
 
 def describe(graph, step, state, numerator: bool, hit=None, notes=()) -> list[Text]:
