@@ -122,7 +122,9 @@ async def test_a_large_graph_opens_in_focus_view_with_numbers():
 # -- nothing cut off -----------------------------------------------------------------------
 @SIZES
 @headless
-async def test_inspector_text_is_never_hidden_under_its_scrollbar(size):
+async def test_nothing_is_cut_off_without_a_marker(size):
+    """The Inspector's text is never hidden under its scrollbar; a step row is whole or
+    ends in ``…``."""
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
     async with app.run_test(size=size) as pilot:
         await press(app, pilot, "G")
@@ -136,14 +138,7 @@ async def test_inspector_text_is_never_hidden_under_its_scrollbar(size):
         region = inspector.scrollable_content_region
         assert region.width < inspector.size.width
         assert all(strip.cell_length <= region.width for strip in inspector._strips)
-
-
-@SIZES
-@headless
-async def test_a_step_row_is_whole_or_ends_in_a_marker(size):
-    app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
-    async with app.run_test(size=size) as pilot:
-        await press(app, pilot, "G")
+        # Each step row is whole or ends in a marker.
         title = app.screen.query_one("#inspector").border_title
         assert str(title) == "Inspector · step 4 of 4"  # numbered as in graphviz_ad.steps
         assert str(app.screen.query_one("#inspector").border_subtitle) == (
