@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 import graphviz_ad as gad
+from graphviz_ad import examples
+from graphviz_ad.collect import choose, run_script
 from tui.app import DebuggerApp
 from tui.screens.chooser import GraphChooser
 from tui.text import fit
@@ -100,6 +102,21 @@ async def test_a_box_too_narrow_for_its_number_ends_in_a_marker():
         canvas.scroll_to(y=0, animate=False, immediate=True)
         assert box_line(canvas, graph.inputs["w"]) == "[3, 1, 2]"
         assert fit("[0.25, −0.5, 0.125, 1]", 9) == "[0.25, −…"
+
+
+@headless
+async def test_the_mlp_opens_with_numbers_where_its_width_fits():
+    script = examples.find("mlp").path
+    graph = choose(run_script(str(script), run_name="graphviz_ad.examples.mlp"), "mlp_loss")
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await press(app, pilot, "n", "n", "n", "n", "n")
+        pane = app.screen.query_one("#graph")
+        assert pane.detail == 2  # taller than the pane: it scrolls to follow the step
+        step = app.screen.debugger.current
+        total = gad.notation.array_text(step.total)
+        assert box_line(pane.canvas, step.node) == fit(total, pane.canvas.picture.boxes[
+            step.node.id].width - 4, keep_total=True)
 
 
 @headless

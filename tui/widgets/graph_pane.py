@@ -81,19 +81,20 @@ class GraphPane(PaneTitles, Vertical):
             self.call_after_refresh(self._first_fit)
 
     def _first_fit(self) -> None:
-        """Open a small graph at the most detailed level that fits the pane; the numbers
+        """Open a small graph at the most detailed level that fits the pane.  The numbers
         (values, adjoints) are what a step is about, so their picture is also taken when
-        only its width fits and it is at most twice as tall as the pane (the pane scrolls
-        to follow the step); boxes when nothing fits (scrolling beats bare captions)."""
+        its width fits and it is at most twice as tall as the pane, or nothing fits
+        anyway (the pane scrolls to follow the step); else boxes when nothing fits
+        (scrolling beats bare captions)."""
         if self.view == "full" and len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
             width, height = self.canvas.scrollable_content_region.size
-            numbers = self._lay_out((2,), None)
-            picture = self._whole[numbers]
-            if picture.width <= width and picture.height <= 2 * height:
-                self.detail = numbers
+            numbers = self._whole[self._lay_out((2,), None)]
+            fits = self._lay_out((1, 0), (width, height))
+            picture = self._whole[fits]
+            if numbers.width <= width and (numbers.height <= 2 * height
+                                           or picture.height > height):
+                self.detail = 2
             else:
-                fits = self._lay_out((1, 0), (width, height))
-                picture = self._whole[fits]
                 self.detail = fits if picture.width <= width and picture.height <= height else 1
         self._redraw()
 
