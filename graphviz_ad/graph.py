@@ -36,12 +36,13 @@ class Graph:
     and ``vjp`` / ``jvp`` (one reverse or forward pass with a given seed or direction).
     """
 
-    def __init__(self, nodes, inputs, output, calls=(), name="f"):
+    def __init__(self, nodes, inputs, output, calls=(), name="f", traced_at=None):
         self.nodes = tuple(nodes)
         self.inputs = dict(inputs)
         self.output = output
         self.calls = tuple(calls)
         self.name = name
+        self.traced_at = traced_at  # the Source line that called trace(), when known
 
     @property
     def value(self):

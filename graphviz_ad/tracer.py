@@ -1126,10 +1126,19 @@ def trace(f, *args, wrt=None, **kwargs):
         tape.close()
         if collecting:
             gc.enable()
-    graph = Graph(tape.nodes, inputs, output, tape.calls, _name(f))
+    graph = Graph(tape.nodes, inputs, output, tape.calls, _name(f), _caller(sys._getframe(1)))
     for listener in tuple(listeners):
         listener(graph)
     return graph
+
+
+def _caller(frame) -> Source:
+    """The line that called ``trace()`` (past graphviz-ad's own frames), so that graphs of
+    the same function traced twice can be told apart: ``neuron.py:27``."""
+    while frame.f_back is not None and os.path.dirname(
+            os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame = frame.f_back
+    return Source(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
 def _refused_store(tape: _Tape, error: ValueError):

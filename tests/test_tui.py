@@ -90,7 +90,7 @@ async def test_backward_x_plus_square_shows_both_contributions_and_their_sum():
     app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
     async with app.run_test(size=(100, 34)) as pilot:
         await settle(app, pilot)
-        assert "Before the first step of the backward pass" in inspector_text(app)
+        assert "Step 0: before the first step of the backward pass" in inspector_text(app)
 
         await press(app, pilot, "n")  # the seed: ∂u₂/∂u₂ = 1
         assert "Seed" in inspector_text(app)
@@ -143,7 +143,7 @@ async def test_forward_neuron_values_and_local_jacobians():
         text = inspector_text(app)
         assert "(∂u₁/∂w)ᵀ  matmul  xᵀ  3×1" in text
         assert "[ 3 ]\n  [ 1 ]\n  [ 2 ]" in text
-        assert app.screen.query_one("#inspector").border_subtitle == "denominator layout"
+        assert app.screen.query_one("#inspector").border_subtitle == "forward · denominator layout"
 
         await press(app, pilot, "G")
         text = inspector_text(app)
@@ -204,7 +204,7 @@ async def test_breakpoint_on_a_node_stops_continue():
         assert screen.breakpoints == {screen.graph.inputs["x"].id}
         assert screen.query_one("#steps").border_subtitle == "● 1 breakpoint"
         canvas = screen.query_one("#graph-canvas")
-        assert any("●" in row.values() for row in canvas._markers.values())
+        assert any(("●", "marker") in row.values() for row in canvas._markers.values())
         await press(app, pilot, "g", "c")
         assert screen.debugger.index == 1
         assert "stopped: breakpoint on x" in inspector_text(app)
@@ -465,11 +465,25 @@ async def test_export_writes_the_current_state_as_svg(tmp_path):
 
 
 @headless
-async def test_small_terminal_opens_a_graph_as_captions_when_only_those_fit():
+async def test_small_terminal_opens_a_graph_with_its_numbers_when_their_width_fits():
     app = DebuggerApp([neuron_graph()])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert app.screen.query_one("#graph").detail == 0
+        pane = app.screen.query_one("#graph")
+        assert pane.detail == 2  # as wide as the pane, under twice as tall: it scrolls
+        assert pane.canvas.picture.height > pane.canvas.scrollable_content_region.height
+
+
+@headless
+async def test_small_terminal_opens_a_tall_graph_in_boxes_when_nothing_fits():
+    graph = gad.trace(recurrent, np.linspace(-1, 1, 1), 0.5, 0.3, 0.1)
+    app = DebuggerApp([graph])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.query_one("#graph")
+        region = pane.canvas.scrollable_content_region
+        assert pane.detail == 1  # scrolling beats bare captions
+        assert pictures.whole(graph, 0).height > region.height
 
 
 @headless

@@ -18,6 +18,11 @@ def neuron(w, x, b):
 KEYS = {"forward": "nnnn", "backward": "nnnnn"}  # at u₃ = w @ x / at ∂u₆/∂w += ∂u₆/∂u₃ · xᵀ
 
 
+def x_plus_square(x):
+    u1 = x**2
+    return x + u1
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 @pytest.mark.parametrize("mode", ["forward", "backward"])
 def test_main_screen(snap_compare, monkeypatch, mode, size):
@@ -28,6 +33,22 @@ def test_main_screen(snap_compare, monkeypatch, mode, size):
     async def run_before(pilot):
         pilot.app.theme = "textual-dark"
         await pilot.press(*KEYS[mode])
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_backward_adjoints_and_running_sum(snap_compare, monkeypatch, size):
+    """The last backward step of x + x²: the boxes hold adjoints, x holds 1 + 6 = 7 and the
+    edge x → u₂ its product."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DebuggerApp([gad.trace(x_plus_square, 3.0)], mode="backward")
+
+    async def run_before(pilot):
+        pilot.app.theme = "textual-dark"
+        await pilot.press("n", "n", "n", "n")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 

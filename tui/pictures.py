@@ -2,7 +2,8 @@
 the nodes a step is about (the focus view that keeps a large graph readable).
 
 Three levels of detail: ``0`` bare captions (densest), ``1`` captions in boxes, ``2`` boxes
-with a second line holding a scalar's value or an array's shape.
+with a second line for a number: the node's value, or in a backward (tangent) pass what the
+step engine has accumulated there (the Graph canvas writes it over the value).
 
 >>> import graphviz_ad as gad
 >>> g = gad.trace(lambda x: x * x, 3.0)
@@ -27,7 +28,7 @@ from graphviz_ad.render.export import node_positions
 from graphviz_ad.render.view import build_view, consumers, neighbourhood, user_calls
 
 from .layout import NodeSpec, Picture, layout
-from .text import brief_value, caption
+from .text import caption, value_line
 
 DETAILS = ("captions", "boxes", "values")
 FOCUS_THRESHOLD = 60  # above this many nodes the Graph pane opens in the focus view
@@ -46,7 +47,7 @@ def node_lines(node, detail: int) -> tuple[str, ...]:
         return (caption(node),)
     if node.op == "const" and np.ndim(node.value) == 0:
         return (caption(node), "const")  # its caption is already its value
-    return (caption(node), brief_value(node.value))
+    return (caption(node), value_line(node.value))
 
 
 def whole(graph, detail: int = 1, progress: Callable[[float], None] | None = None,

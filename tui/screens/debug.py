@@ -17,6 +17,8 @@ from graphviz_ad.notation import MODES
 from graphviz_ad.practice import exercises
 from graphviz_ad.safe_text import file_stem
 
+from ..notes import StepNotes
+from ..text import box_total, edge_captions
 from ..widgets.compare_pane import ComparePane
 from ..widgets.graph_pane import GraphPane
 from ..widgets.inspector import Inspector
@@ -54,6 +56,12 @@ class DebugScreen(Screen):
                 tooltip="Show or hide every path from the current node to the output"),
         Binding("e", "export", "Export SVG", show=False,
                 tooltip="Export the current state as SVG (needs Graphviz or graphviz-pure)"),
+        Binding("v", "graph('toggle_view')", "Graph view", show=False,
+                tooltip="Cycle the Graph pane's views: full / focus / function clusters"),
+        Binding("plus,equals_sign", "graph('zoom', 1)", "Zoom in", show=False, key_display="+",
+                tooltip="More detail in the Graph pane (boxes, then their numbers)"),
+        Binding("minus", "graph('zoom', -1)", "Zoom out", show=False, key_display="-",
+                tooltip="Less detail in the Graph pane (down to bare captions)"),
         Binding("tab", "app.focus_next", "Next pane", show=False, tooltip="Focus the next pane"),
         Binding("z", "maximize", "Maximize", show=False,
                 tooltip="Maximize the focused pane (z or escape restores)"),
@@ -73,6 +81,7 @@ class DebugScreen(Screen):
         self.numerator = True
         self.breakpoints: set[int] = set()
         self.break_on_nonfinite = False
+        self.notes = StepNotes()  # numpy's warnings, on the steps that raised them
         self._first_mode = mode
 
     def compose(self):
@@ -106,13 +115,15 @@ class DebugScreen(Screen):
         step = debugger.current
         state = debugger.state()
         nodes = self.graph.nodes
-        with self.app.batch_update():
+        with self.app.batch_update(), self.notes.kept(debugger.mode, lambda: debugger.index):
             self.query_one(GraphPane).follow(
                 self._centres(step), None if step is None else step.node.id,
                 lambda node_id: state.status(nodes[node_id]), self._edges(step),
-                self.breakpoints)
+                self.breakpoints, self._box_label(state),
+                () if getattr(step, "via", None) is None else edge_captions(step))
             self.query_one(Inspector).show(self.graph, step, state, self.numerator,
-                                           debugger.hit)
+                                           debugger.hit, self.notes.of(state.mode, state.index),
+                                           len(debugger))
             where = self._source_node(step).source
             self.query_one(SourceView).show(where.filename, where.lineno)
             steps = self.query_one(StepsList)
@@ -123,6 +134,23 @@ class DebugScreen(Screen):
                 paths.show(self.graph, None if step is None else step.node)
             for compare in self.query(ComparePane):
                 compare.show(None if step is None else step.node)
+
+    def _box_label(self, state):
+        """What each box's number line says at ``state`` (:func:`tui.text.box_total`), ⚠
+        first on a node whose step raised a warning; a constant keeps its value."""
+        nodes = self.graph.nodes
+        mode = state.mode
+
+        def label(node_id: int) -> str | None:
+            node = nodes[node_id]
+            if node.op == "const":
+                return None
+            text = box_total(state, node)
+            if any(self.notes.of(mode, step.index) for step in state.contributions(node)):
+                text = f"⚠ {text}"
+            return text
+
+        return label
 
     def _breakpoints_text(self) -> str:
         """``● 2 breakpoints · NaN/Inf`` (what ``c`` stops at), empty when nothing is set."""
@@ -164,7 +192,7 @@ class DebugScreen(Screen):
         except ValueError as error:
             self.notify(str(error), severity="warning")
             return False
-        self.query_one(StepsList).load(self._steps(), len(debugger))
+        self.query_one(StepsList).load(self._steps(), len(debugger), mode, self.notes)
         self.refresh_panes()
         return True
 
@@ -181,8 +209,15 @@ class DebugScreen(Screen):
                 return
 
     # -- moving the cursor ---------------------------------------------------------------------
+    def _making_steps(self):
+        """A block in which the debugger may make steps: a warning is noted on the step
+        being made (the next one in the pass's log)."""
+        debugger = self.debugger
+        return self.notes.kept(debugger.mode, lambda: debugger.steps_so_far)
+
     def goto(self, index: int) -> None:
-        self.debugger.goto(index)
+        with self._making_steps():
+            self.debugger.goto(index)
         self.debugger.hit = None
         self.refresh_panes()
 
@@ -205,7 +240,8 @@ class DebugScreen(Screen):
         checks = [gad.AtNode(nodes[node_id]) for node_id in sorted(self.breakpoints)]
         if self.break_on_nonfinite:
             checks.append(gad.NonFinite())
-        hit = self.debugger.run_to(*checks)
+        with self._making_steps():
+            hit = self.debugger.run_to(*checks)
         self.refresh_panes()
         if hit is None:
             self.notify("reached the last step" if checks else "ran to the last step",
@@ -219,10 +255,11 @@ class DebugScreen(Screen):
 
     def jump_to(self, node) -> None:
         """The first step of this pass about ``node``."""
-        for step in self._steps():
-            if step.node is node:
-                self.goto(step.index)
-                return
+        with self._making_steps():
+            found = next((step for step in self._steps() if step.node is node), None)
+        if found is not None:
+            self.goto(found.index)
+            return
         self.notify(f"{node.label} has no step in the {self.debugger.mode} pass "
                     "(no path connects it)", severity="warning")
 
@@ -277,6 +314,9 @@ class DebugScreen(Screen):
         """The index of the step that completes each node's adjoint (its last), in order."""
         last = {step.node.id: step.index for step in self._steps() if step.node.id in node_ids}
         return sorted(last.values())
+    def action_graph(self, action: str, *arguments) -> None:
+        """Run a Graph pane action (``toggle_view``, ``zoom``) whichever pane has focus."""
+        getattr(self.query_one(GraphPane), f"action_{action}")(*arguments)
 
     def action_open_other(self) -> None:
         self.app.pop_screen()

@@ -34,29 +34,29 @@ class GraphPane(PaneTitles, Vertical):
     """
 
     ALLOW_MAXIMIZE = True  # the whole pane, not only its canvas
+    # v, + and - belong to the debug screen (they work from every pane) and call the
+    # actions below.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "fit", "Fit graph", show=False),
-        Binding("plus,equals_sign", "zoom(1)", "Zoom in (more detail)", show=False,
-                key_display="+"),
-        Binding("minus", "zoom(-1)", "Zoom out (less detail)", show=False, key_display="-"),
-        Binding("v", "toggle_view", "Cycle views: full / focus / function clusters",
-                show=False),
     ]
 
     def __init__(self, graph, use_graphviz: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.graph = graph
         self.use_graphviz = use_graphviz
-        self.detail = 1
         self.views = ("full", "focus", "clusters") if pictures.has_calls(graph) else (
             "full", "focus")
         self.view = _first_view(graph)
+        # A focus picture is small: its boxes have room for their numbers.
+        self.detail = 2 if self.view == "focus" else 1
         self._clusters: dict[int, pictures.Collapsed] = {}
         self._shown_folding: pictures.Collapsed | None = None
         self._whole: dict[int, Picture] = {}
         self._focus: OrderedDict = OrderedDict()
         self._centres: tuple[int, ...] = ()
         self._marks: tuple = (lambda node_id: "pending", (), ())
+        self._label: Callable[[int], str | None] | None = None
+        self._edge_captions: tuple[str, ...] = ()
         self._current: int | None = None
         self._shown_key = None
         self._laying_out: tuple[int, ...] | None = None
@@ -81,23 +81,35 @@ class GraphPane(PaneTitles, Vertical):
             self.call_after_refresh(self._first_fit)
 
     def _first_fit(self) -> None:
-        """Open a small graph at the most detailed level that fits the pane (boxes when
-        nothing fits: scrolling beats bare captions)."""
+        """Open a small graph at the most detailed level that fits the pane.  The numbers
+        (values, adjoints) are what a step is about, so their picture is also taken when
+        its width fits and it is at most twice as tall as the pane, or nothing fits
+        anyway (the pane scrolls to follow the step); else boxes when nothing fits
+        (scrolling beats bare captions)."""
         if self.view == "full" and len(self.graph.nodes) <= pictures.FOCUS_THRESHOLD:
-            size = self.canvas.scrollable_content_region.size
-            fits = self._lay_out((2, 1, 0), (size.width, size.height))
+            width, height = self.canvas.scrollable_content_region.size
+            numbers = self._whole[self._lay_out((2,), None)]
+            fits = self._lay_out((1, 0), (width, height))
             picture = self._whole[fits]
-            self.detail = fits if picture.width <= size.width and \
-                picture.height <= size.height else 1
+            if numbers.width <= width and (numbers.height <= 2 * height
+                                           or picture.height > height):
+                self.detail = 2
+            else:
+                self.detail = fits if picture.width <= width and picture.height <= height else 1
         self._redraw()
 
     # -- following the debugger --------------------------------------------------------------
     def follow(self, centres, current: int | None, status: Callable[[int], str], edges,
-               breakpoints) -> None:
+               breakpoints, label: Callable[[int], str | None] | None = None,
+               edge_captions: tuple[str, ...] = ()) -> None:
         """Show the step: ``centres`` are the node ids the focus view is built around,
-        ``current`` the node to keep on screen."""
+        ``current`` the node to keep on screen, ``label(node id)`` the number a box shows
+        (None: its value as traced) and ``edge_captions`` what the first edge says (in
+        full, then shorter forms for a tight spot)."""
         self._centres = tuple(sorted(set(centres)))
         self._marks = (status, tuple(edges), tuple(breakpoints))
+        self._label = label
+        self._edge_captions = tuple(edge_captions)
         self._current = current
         self._redraw()
 
@@ -110,11 +122,13 @@ class GraphPane(PaneTitles, Vertical):
             self._shown_key = key
             self._shown_folding = folding
         status, edges, breakpoints = self._marks
-        current = self._current
-        if self._shown_folding is not None:
-            status, edges, breakpoints = _folded_marks(self._shown_folding, *self._marks)
-            current = None if current is None else self._shown_folding.vertex_of[current]
-        canvas.mark(status, edges, breakpoints)
+        label, current = self._label, self._current
+        folding = self._shown_folding
+        if folding is not None:
+            status, edges, breakpoints = _folded_marks(folding, *self._marks)
+            current = None if current is None else folding.vertex_of[current]
+            label = None if label is None else _folded_label(folding, label)
+        canvas.mark(status, edges, breakpoints, label, self._edge_captions)
         if current is not None and self.size.height:
             canvas.reveal(current, centre=new)
         self._update_subtitle()
@@ -252,6 +266,17 @@ def _first_view(graph) -> str:
             and pictures.collapsed_boxes(graph) <= pictures.FOCUS_THRESHOLD):
         return "clusters"
     return "focus" if nodes > pictures.FOCUS_THRESHOLD else "full"
+
+
+def _folded_label(folding, label):
+    """A box's number in the clusters view: its node's, for a box of one node (a folded
+    call keeps its own second line, where it was called)."""
+
+    def box_label(vertex: int) -> str | None:
+        members = folding.members[vertex]
+        return label(members[0]) if len(members) == 1 else None
+
+    return box_label
 
 
 def _folded_marks(folding, status, edges, breakpoints):

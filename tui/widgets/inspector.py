@@ -7,7 +7,13 @@
 * in backward (tangent) mode: the edge the contribution flows along, the upstream adjoint
   (the operand's tangent), the contribution, and the node's running total with every
   contribution received so far, so a sum over paths reads term by term:
-  ``∂y/∂x = 1 + 6 = 7``.
+  ``∂y/∂x = 1 + 6 = 7``;
+* the warnings numpy raised while the step was made (``⚠ RuntimeWarning: divide by zero
+  encountered in log``).
+
+Steps are numbered as everywhere (:mod:`graphviz_ad.steps`): step 0 is before the pass,
+step k the state after its k-th record.  Text is wrapped to the pane; matrix rows, which
+wrapping would garble, are cut with ``…``.
 
 Every number comes from the step, the state or a Jacobian object (its ``numbers``); the
 pane only formats, through :mod:`graphviz_ad.notation`.
@@ -30,25 +36,30 @@ _SUM_TERMS = 8  # scalar contributions written out as "a + b + … = total"
 class Inspector(TextPane):
     """Shows a step; ``numerator`` picks the Jacobian layout."""
 
-    def show(self, graph, step, state, numerator: bool, hit=None) -> None:
-        self.set_lines(describe(graph, step, state, numerator, hit))
-        mode = state.mode
-        where = "before the first step" if step is None else f"step {step.index}"
-        self.set_titles(f"Inspector · {mode} · {where}",
-                        "numerator layout" if numerator else "denominator layout")
+    def show(self, graph, step, state, numerator: bool, hit=None, notes=(),
+             steps: int | None = None) -> None:
+        """Show ``step`` (None: before the pass) of a pass of ``steps`` steps; ``notes``
+        are the warnings raised while it was made."""
+        self.set_lines(describe(graph, step, state, numerator, hit, notes))
+        where = f"step {state.index + 1}" + ("" if steps is None else f" of {steps}")
+        layout = "numerator" if numerator else "denominator"
+        self.set_titles(f"Inspector · {where}", f"{state.mode} · {layout} layout")
 
 
-def describe(graph, step, state, numerator: bool, hit=None) -> list[Text]:
-    """The inspector's lines for ``step`` (None: before the first step of ``state``'s pass)."""
+def describe(graph, step, state, numerator: bool, hit=None, notes=()) -> list[Text]:
+    """The inspector's lines for ``step`` (None: before the first step of ``state``'s pass);
+    ``notes`` are the warnings raised while it was made."""
     lines: list[Text] = []
     if hit is not None and step is not None and hit.step.index == step.index:
         lines.append(Text(f"■ stopped: {hit.reason}", style="bold red"))
+    lines += [Text(f"⚠ {note}", style="bold yellow") for note in notes]
     if step is None:
-        lines.append(Text(f"Before the first step of the {state.mode} pass.", style="bold"))
+        lines.append(Text(f"Step 0: before the first step of the {state.mode} pass.",
+                          style="bold"))
         lines.append(Text("n: next step · G: last step · c: continue to a breakpoint · "
                           "m: switch mode · ?: help"))
         return lines
-    lines.append(Text(step.text, style="bold"))
+    lines.append(Text(f"Step {step.index + 1}: {step.text}", style="bold"))
     if step.mode == "forward":
         lines += _node(step.node, step.value)
         lines += _locals(step.node, numerator)

@@ -1,7 +1,10 @@
 """The Steps pane: every step of the current pass, one line each, the cursor on the current.
 
 Rows are made on demand from the pass's own generator (a pass of a 10,000-node graph is
-not expanded until someone scrolls there), and only the lines on screen are drawn.
+not expanded until someone scrolls there), and only the lines on screen are drawn.  Each
+row starts with the step's number (step 1 is the first record; step 0, before the pass,
+has no row: see :mod:`graphviz_ad.steps`); a row wider than the pane ends in ``…`` (the
+Inspector shows the current step in full), and a step that raised a warning is marked ⚠.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
@@ -17,8 +21,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..notes import StepNotes
+from ..text import fit
 from .line_styles import CachedStyles
 from .titles import PaneTitles
+
+WARNED = "⚠"
 
 
 class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
@@ -51,22 +59,40 @@ class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
         self._steps: list = []
         self._source: Iterator | None = None
         self._total = 0
+        self._mode = ""
+        self._notes = StepNotes()
         self.cursor = -1
 
-    def load(self, steps: Iterator, total: int) -> None:
-        """A new pass: ``steps`` yields its steps in order, ``total`` counts them."""
+    def load(self, steps: Iterator, total: int, mode: str = "",
+             notes: StepNotes | None = None) -> None:
+        """A new pass: ``steps`` yields its steps in order, ``total`` counts them; a warning
+        raised while a step is made becomes a note on it in ``notes``."""
         self._steps = []
         self._source = steps
         self._total = total
+        self._mode = mode
+        self._notes = notes if notes is not None else StepNotes()
         self.cursor = -1
         self.virtual_size = Size(self.size.width, total)
         self.set_titles(f"Steps · {total}")
         self.refresh()
 
     def _step(self, index: int):
-        while len(self._steps) <= index and self._source is not None:
-            self._steps.append(next(self._source))
-        return self._steps[index]
+        made = self._steps
+        with self._notes.kept(self._mode, lambda: len(made)):
+            while len(made) <= index and self._source is not None:
+                made.append(next(self._source))
+        return made[index]
+
+    def row_text(self, index: int, width: int) -> str:
+        """Row ``index`` as drawn in ``width`` cells (without its number): the step's text,
+        cut with ``…`` when longer, after ⚠ when making it raised a warning."""
+        step = self._step(index)
+        with self._notes.kept(self._mode, lambda: index):
+            text = step.text  # its rule is made again from the node, which may warn again
+        if self._notes.of(self._mode, index):
+            text = f"{WARNED} {text}"
+        return fit(text, width)
 
     def point_at(self, index: int) -> None:
         """Put the cursor on step ``index`` (-1: none) and keep it on screen."""
@@ -89,12 +115,12 @@ class StepsList(PaneTitles, CachedStyles, ScrollView, can_focus=True):
             if self._total == 0 and y == 0:
                 return Strip([Segment("(no steps)", base)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
-        step = self._step(index)
         style = self.line_style("steps--cursor") if index == self.cursor else base
-        digits = len(str(self._total - 1))
+        digits = len(str(self._total))
+        number = f"{index + 1:>{digits}} "
         segments = [
-            Segment(f"{index:>{digits}} ", style + self.line_style("steps--index")),
-            Segment(step.text, style),
+            Segment(number, style + self.line_style("steps--index")),
+            Segment(self.row_text(index, width - cell_len(number)), style),
         ]
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, style)
 
