@@ -20,7 +20,7 @@ import tracemalloc
 import numpy as np
 
 import graphviz_ad as gad
-from graphviz_ad.debugger import MEMORY_BUDGET
+from graphviz_ad.passlog import MEMORY_BUDGET
 
 from .harness import MIB
 from .w10_growth import make_net

@@ -20,7 +20,7 @@ made by :class:`graphviz_ad.debugger.Debugger`, which also decides the seed
 the HTML player, JSON): *step 0* is the pass before anything happened, *step k* the state
 after the k-th record, so the seed of a backward pass is step 1 and a pass of ``n``
 records ends at step ``n``.  A record's ``number`` is ``index + 1`` (``index`` counts the
-records from 0, as ``Debugger.goto`` does); a :class:`~graphviz_ad.debugger.State`'s
+records from 0, as ``Debugger.goto`` does); a :class:`~graphviz_ad.passlog.State`'s
 ``number`` is ``index + 1`` too (0 before the first step), and
 ``Debugger.goto_number(k)`` moves the cursor to step k.  Front ends show "step k of n".
 """

@@ -26,8 +26,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("graph", ("graphviz_ad.propagate", "graphviz_ad.paths", "graphviz_ad.explain",
                "graphviz_ad.formula", "graphviz_ad.graph")),
     ("tracer", ("graphviz_ad.tracer", "graphviz_ad.dispatch", "graphviz_ad.buffers")),
-    ("engine", ("graphviz_ad.steps", "graphviz_ad.breakpoints", "graphviz_ad.debugger",
-                "graphviz_ad.check", "graphviz_ad.ops")),
+    ("engine", ("graphviz_ad.steps", "graphviz_ad.passlog", "graphviz_ad.breakpoints",
+                "graphviz_ad.debugger", "graphviz_ad.check", "graphviz_ad.ops")),
     # the package's facade (what `import graphviz_ad` loads), the scripts' graph collector
     # and the example catalogue, which both front ends offer
     ("api", ("graphviz_ad", "graphviz_ad.collect", "graphviz_ad.examples",
