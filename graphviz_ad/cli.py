@@ -174,6 +174,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--explain", action="store_true",
                         help="note on the picture why an input's gradient is zero and where "
                         "a NaN or ∞ comes from")
+    render.add_argument("--formula", metavar="INPUT",
+                        help="write ∂output/∂INPUT in the title as one formula in the paper's "
+                        "notation (INPUT: an input's name or a node's label)")
     render.add_argument("--dpi", type=_positive_int, metavar="DPI",
                         help="resolution of PNG output in dots per inch (Graphviz's default: "
                         "96); --scale 2 is --dpi 192")
@@ -378,6 +381,8 @@ def _render_one(args, name: str, graph, output: str | None, compare=None) -> Non
                "hops": args.hops, "legend": args.legend, "values": args.values,
                "digits": args.digits, "max_elements": args.max_elements,
                "collapse": args.collapse, "compare": compare, "explain": args.explain,
+               "formula": None if args.formula is None else _node(graph, args.formula,
+                                                                  "--formula"),
                "edge_rule": args.edge_rule}
     dpi = args.dpi or (round(96 * args.scale) if args.scale else None)
     if dpi is not None:

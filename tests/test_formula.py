@@ -196,3 +196,14 @@ def test_batch_norm_has_the_tutorials_three_terms():
     closed = batchnorm.batchnorm_loss_backward(batchnorm.x, batchnorm.gamma, batchnorm.beta,
                                                batchnorm.target)["x"]
     np.testing.assert_allclose(formula.evaluate(), closed, atol=1e-12)
+
+
+def test_a_picture_writes_the_formula_in_its_title(capsys):
+    from graphviz_ad.cli import main
+
+    dot = neuron.active.to_dot(formula="w")
+    assert "∂u₃/∂w = [u₂ &gt; 0] xᵀ   where u₂ = w·x + b" in dot.split("\n")[1]
+    assert "where u₂" not in neuron.active.to_dot()
+    assert main(["render", "neuron", "--graph", "neuron#1", "--formula", "b", "--format",
+                 "dot", "-o", "-"]) == 0
+    assert "∂u₃/∂b = [u₂ &gt; 0]" in capsys.readouterr().out

@@ -264,6 +264,7 @@ async def test_paths_pane_lists_each_path_and_the_sum():
         assert paths.display
         assert "x → u₁ → u₂" in paths.text and "x → u₂" in paths.text
         assert "sum = 7" in paths.text
+        assert "formula: ∂u₂/∂x = 2x + 1" in paths.text  # the same sum as one expression
         await press(app, pilot, "P")
         assert not paths.display
 

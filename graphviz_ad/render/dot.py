@@ -173,6 +173,8 @@ class _Writer:
             text = self.steps.backprop_text if self._edge_rule() == "backprop" else self.steps.text
             if text:
                 parts.append(html_text(text))
+        if self.options.formula is not None:  # the gradient as the paper writes it
+            parts.append(html_text(str(self.graph.formula(self.options.formula))))
         if self.view.focus is not None:
             hops = self.options.hops
             parts.append(html_text(f"within {hops} edge{'s' * (hops != 1)} of "

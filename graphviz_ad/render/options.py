@@ -42,6 +42,8 @@ class Options:
     ``dpi``                   resolution of bitmaps (PNG) in dots per inch; None: 96
     ``compare``               a :func:`graphviz_ad.compare` report of the graph: the nodes
                               whose adjoint the hand-written backward gets wrong are marked
+    ``formula``               an input (or node): write ∂output/∂it as a formula in the
+                              title (``Graph.formula``)
     ``explain``               notes on nodes: why an input's gradient is zero, where a
                               NaN or ∞ comes from (see :mod:`~graphviz_ad.render.marks`)
     ========================= ============================================================
@@ -64,6 +66,7 @@ class Options:
     dpi: int | None = None
     compare: object = None
     explain: bool = False
+    formula: object = None
 
     def __post_init__(self):
         if self.rankdir not in (None, "TB", "LR", "BT", "RL"):

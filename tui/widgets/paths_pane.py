@@ -1,7 +1,10 @@
 """The Paths pane: every path from a node to the output, each with the product of its local
-Jacobians, and their sum, which is the total derivative (the sum-over-paths rule)."""
+Jacobians, and their sum, which is the total derivative (the sum-over-paths rule), then
+the same derivative written as one formula."""
 
 from __future__ import annotations
+
+from contextlib import suppress
 
 from rich.text import Text
 
@@ -32,5 +35,8 @@ class PathsPane(TextPane):
             return
         paths = graph.paths(node, limit=PATH_LIMIT)
         self.set_titles(f"Paths · {node.label} → {graph.output.label} · {paths.total_count}")
-        self.set_lines([Text(line, no_wrap=True, overflow="ellipsis")
-                        for line in paths.text.splitlines()])
+        lines = paths.text.splitlines()
+        # the same paths as one expression, unless there are more than a formula is written for
+        with suppress(ValueError):
+            lines += ["", f"formula: {graph.formula(node, limit=PATH_LIMIT)}"]
+        self.set_lines([Text(line, no_wrap=True, overflow="ellipsis") for line in lines])
