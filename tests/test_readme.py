@@ -35,3 +35,14 @@ def test_the_step_engine_quick_start_runs_as_written(capsys, tmp_path, monkeypat
     assert "∂u₂/∂x += ∂u₂/∂u₁ · [2x] = 6  → ∂u₂/∂x = 7  (2 of 2, complete)" in printed
     assert "sum = 7" in printed
     assert "1 + 6 = 7" in (tmp_path / "x_plus_x2.svg").read_text(encoding="utf-8")
+
+
+def test_the_check_snippet_runs_on_its_own(capsys):
+    (block,) = [b for b in python_blocks() if "check_graph(" in b]
+    namespace: dict = {}
+    exec(compile(block, str(README), "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    documented = [line.split("# ", 1)[1].split(":")[0] for line in block.splitlines()
+                  if line.startswith("print(")]
+    assert printed == documented
+    assert namespace["report"].worst.node is not None
