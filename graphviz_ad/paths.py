@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .notation import array_text, bracket
+from .notation import array_text, bracket, matrix_lines
 
 if TYPE_CHECKING:  # the graph layer reads nodes; it does not import the tracer that makes them
     from .tracer import Node
@@ -170,10 +170,10 @@ def matrix_text(value, m: int, n: int, lead: str) -> list[str]:
     nothing when it has more than ``SMALL`` entries (``Path.product`` has them)."""
     if m * n > SMALL:
         return []
-    matrix = np.array2string(np.reshape(np.asarray(value, dtype=float), (m, n)) + 0.0,
-                             precision=4, suppress_small=True, max_line_width=10**6)
+    rows = matrix_lines(np.reshape(np.asarray(value, dtype=float), (m, n)), max_rows=m,
+                        max_cols=n)
     pad = " " * len(lead)
-    return [(lead if i == 0 else pad) + line for i, line in enumerate(matrix.splitlines())]
+    return [(lead if i == 0 else pad) + line for i, line in enumerate(rows)]
 
 
 _MASKS = {"maximum", "minimum", "fmax", "fmin", "where", "clip", "abs"}

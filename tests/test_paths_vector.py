@@ -32,14 +32,14 @@ def test_the_vector_chain_rule_is_one_product_of_two_jacobians():
         "x → u₁ → u₂: ∂u₂/∂u₁ · ∂u₁/∂x",
         "  = [diag(cos u₁)] · [A]",
         "  (2×2 · 2×2 → 2×2)",
-        "  = [[-0.8011 -1.6023]",
-        "     [ 2.126   2.8347]]",
+        "  = [ −0.8011  −1.602 ]",
+        "    [ 2.126    2.835  ]",
     ]
     text = paths.text.splitlines()
     assert text[0] == "∂u₂/∂x: 1 path, each a 2×2 Jacobian (numerator layout)"
     assert text[-3:] == ["  sum over paths = ∂u₂/∂x (2×2)",
-                         "    = [[-0.8011 -1.6023]",
-                         "       [ 2.126   2.8347]]"]
+                         "    = [ −0.8011  −1.602 ]",
+                         "      [ 2.126    2.835  ]"]
     assert [f"{v:.4f}" for v in expected.ravel()] == ["-0.8011", "-1.6023", "2.1260", "2.8347"]
 
 
