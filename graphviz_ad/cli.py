@@ -42,6 +42,7 @@ from .compare import listeners as comparison_listeners
 from .debugger import MODES, Debugger
 from .errors import RenderError
 from .examples import catalogue, find
+from .notation import array_text, matrix_lines
 from .practice import ASK, MAX_TYPED
 from .practice import exercises as practice_exercises
 from .render import FORMATS, TEXT_FORMATS, picture_text, state_at
@@ -529,12 +530,12 @@ def _gradient_table(name: str, graph, digits: int) -> Table:
 
 
 def _format(value, digits: int) -> str:
-    """A number with ``digits`` significant digits, or an array abbreviated numpy's way."""
-    value = np.asarray(value, dtype=float) + 0.0  # + 0.0 turns −0 into 0
-    if value.ndim == 0:
-        return f"{float(value):.{digits}g}"
-    return np.array2string(value, precision=digits, floatmode="maxprec",
-                           suppress_small=True, threshold=36, edgeitems=3, max_line_width=60)
+    """A number or array with ``digits`` significant digits, written as everywhere else
+    (:mod:`graphviz_ad.notation`): a matrix row by row, a long vector abbreviated."""
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 2:
+        return "\n".join(matrix_lines(value, max_rows=12, max_cols=8, digits=digits))
+    return array_text(value, digits=digits, max_elements=36)
 
 
 def _check(args) -> int:

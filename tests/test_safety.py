@@ -237,7 +237,7 @@ EXITS = """
 def test_os_exit_0_ends_the_script_not_the_command(capsys, tmp_path):
     path = script(tmp_path, EXITS.format(status=0))
     status, out, _ = run(capsys, "grad", path)  # was: the process ended, status 0, no table
-    assert status == 0 and "[2. 2.]" in out and "not reached" not in out
+    assert status == 0 and "[2, 2]" in out and "not reached" not in out
     picture = tmp_path / "picture.dot"
     status, out, _ = run(capsys, "render", path, "-o", str(picture))
     assert status == 0 and picture.read_text().startswith("digraph")
@@ -264,7 +264,7 @@ def test_os_exit_in_a_forked_child_still_ends_the_child(tmp_path):
     result = subprocess.run([sys.executable, "-m", "graphviz_ad", "grad", path], cwd=ROOT,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("[2. 2.]") == 1  # the child printed nothing
+    assert result.stdout.count("[2, 2]") == 1  # the child printed nothing
 
 
 # -- 7. check at kinks --------------------------------------------------------------------------
