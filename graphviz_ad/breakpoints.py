@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .explain import finite, masking, nonfinite_origins
+from .explain import finite, forward_note, masking
 from .notation import WHAT, array_text, derivative, number
 from .primitives import PRIMITIVES
 from .tracer import Node
@@ -170,12 +170,7 @@ class NonFinite(Breakpoint):
             reason += (f" is not finite at {operand.label} = {array_text(operand.value)}, so the "
                        f"contribution is {array_text(step.contribution)} although "
                        f"{step.name(step.via)} = {array_text(step.upstream)}")
-        if not finite(consumer.value):
-            first = nonfinite_origins(graph)[consumer.id]
-            reason += f". In the forward pass {consumer.label} = {array_text(consumer.value)}"
-            if first is not consumer:
-                reason += f", first from {first.describe()}"
-            reason += masking(graph, first)
+        reason += forward_note(graph, consumer)
         return Hit(self, step, reason, consumer)
 
 

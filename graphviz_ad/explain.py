@@ -155,14 +155,21 @@ def _notfinite(graph, node: Node, seed) -> Reason:
                   f"{array_text(operand.value)}, so the contribution is "
                   f"{array_text(step.contribution)} although "
                   f"{adjoint(consumer.label, output)} = {array_text(step.incoming)}")
-        if not finite(consumer.value):
-            first = nonfinite_origins(graph)[consumer.id]
-            reason += f". In the forward pass {consumer.label} = {array_text(consumer.value)}"
-            if first is not consumer:
-                reason += f", first from {first.describe()}"
-            reason += masking(graph, first)
+        reason += forward_note(graph, consumer)
         return Reason("not_finite", reason, consumer)
     return Reason("not_finite", f"the seed holds {array_text(seed)}", graph.output)
+
+
+def forward_note(graph, node: Node) -> str:
+    """Where ``node``'s own value went NaN or ∞ in the forward pass and what hid it from the
+    output ("" when its value is finite): why a backward pass meets a non-finite slope."""
+    if finite(node.value):
+        return ""
+    first = nonfinite_origins(graph)[node.id]
+    note = f". In the forward pass {node.label} = {array_text(node.value)}"
+    if first is not node:
+        note += f", first from {first.describe()}"
+    return note + masking(graph, first)
 
 
 def nonfinite_origins(graph) -> dict[int, Node]:
