@@ -1,7 +1,7 @@
 """The diagrams in the documentation, drawn from code so that they never drift from it.
 
 Regenerate them all with ``python -m graphviz_ad.render.diagrams [folder]`` (default:
-``docs``): the neuron's SVG, and a PNG of four bundled examples at a backward step, the
+``docs``): the neuron's SVGs (mid-pass, and with its gradient as a formula), and a PNG of four bundled examples at a backward step, the
 pictures a slide would use (``neuron``, ``total_derivative``, ``mlp``, ``batchnorm``).
 """
 
@@ -50,7 +50,14 @@ def example_backward(name: str, path: Path) -> Path:
     return render(graph, path, step=_arrival(graph, EXAMPLE_STEPS[name]), legend=False)
 
 
-DIAGRAMS = {"neuron_backward.svg": neuron_backward}
+def neuron_formula() -> str:
+    """The finished backward pass of the neuron with ∂activation/∂w written in the title as
+    the paper writes it: [u₂ > 0] xᵀ where u₂ = w·x + b."""
+    graph = trace(neuron, np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.0]), 0.25)
+    return to_svg(graph, _arrival(graph, "x"), formula="w")
+
+
+DIAGRAMS = {"neuron_backward.svg": neuron_backward, "neuron_formula.svg": neuron_formula}
 
 
 def write_all(folder="docs", pictures: bool = True) -> list[Path]:
