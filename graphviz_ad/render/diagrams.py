@@ -1,8 +1,9 @@
 """The diagrams in the documentation, drawn from code so that they never drift from it.
 
 Regenerate them all with ``python -m graphviz_ad.render.diagrams [folder]`` (default:
-``docs``): the neuron's SVGs (mid-pass, and with its gradient as a formula), and a PNG of four bundled examples at a backward step, the
-pictures a slide would use (``neuron``, ``total_derivative``, ``mlp``, ``batchnorm``).
+``docs``): the neuron's SVGs (mid-pass, and with its gradient as a formula), and a PNG of
+four bundled examples at a backward step, the pictures a slide would use (``neuron``,
+``total_derivative``, ``mlp``, ``batchnorm``).
 """
 
 from __future__ import annotations
