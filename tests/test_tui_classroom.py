@@ -5,6 +5,7 @@ and the chooser tells two traces of one function apart.  Driven headless by the 
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 
@@ -247,3 +248,26 @@ async def test_chooser_tells_two_traces_of_one_function_apart():
         assert re.search(rf"neuron#2.*\n\s+{here}\.py:\d+  b = −3  ·  second = gad\.trace",
                          prompts[1])
         assert first.traced_at.lineno + 1 == second.traced_at.lineno
+
+
+@headless
+async def test_a_step_number_names_the_same_state_in_the_tui_and_render_step():
+    """After k presses of n the debugger is at step k, as ``render --step k`` numbers it
+    (``state_at``, what the command calls): the same step text, the same node statuses."""
+    from graphviz_ad.render import state_at, to_json
+
+    graph = run_script(str(examples.find("total_derivative").path))[0]
+    app = DebuggerApp([graph], mode="backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for number in range(5):
+            title = str(app.screen.query_one("#inspector").border_title)
+            assert title == f"Inspector · step {number} of 4"
+            document = json.loads(to_json(graph, state_at(graph, "backward", number)))
+            state = app.screen.debugger.state()
+            assert document["step"]["number"] == number
+            assert [node["status"] for node in document["nodes"]] == [
+                state.status(node) for node in graph.nodes]
+            if number:
+                first = app.screen.query_one("#inspector").text.splitlines()[0]
+                assert first == f"Step {number}: {document['step']['text']}"
+            await press(app, pilot, "n")

@@ -88,7 +88,7 @@ class Picture:
 
     def __repr__(self) -> str:
         where = "" if self.state is None else (f", {self.state.mode} pass at step "
-                                               f"{self.state.index + 1}")
+                                               f"{self.state.number}")
         return f"<Picture of {self.graph.name}{where}>"
 
 

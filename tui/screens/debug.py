@@ -369,7 +369,7 @@ class DebugScreen(Screen):
             if not np.all(np.isfinite(explanation.gradient)):
                 hit = gad.Debugger(self.graph, "backward").run_to(gad.NonFinite())
             if hit is not None:
-                parts.append(f"The backward pass first goes non-finite at step {hit.step.index}: "
+                parts.append(f"The backward pass first goes non-finite at step {hit.step.number}: "
                              f"{hit.reason}.")
         self.app.push_screen(ExplainScreen(f"Why? · {node.label}", "\n\n".join(parts)))
 

@@ -41,7 +41,7 @@ class Inspector(TextPane):
         """Show ``step`` (None: before the pass) of a pass of ``steps`` steps; ``notes``
         are the warnings raised while it was made."""
         self.set_lines(describe(graph, step, state, numerator, hit, notes))
-        where = f"step {state.index + 1}" + ("" if steps is None else f" of {steps}")
+        where = f"step {state.number}" + ("" if steps is None else f" of {steps}")
         layout = "numerator" if numerator else "denominator"
         self.set_titles(f"Inspector · {where}", f"{state.mode} · {layout} layout")
 
@@ -59,7 +59,7 @@ def describe(graph, step, state, numerator: bool, hit=None, notes=()) -> list[Te
         lines.append(Text("n: next step · G: last step · c: continue to a breakpoint · "
                           "m: switch mode · ?: help"))
         return lines
-    lines.append(Text(f"Step {step.index + 1}: {step.text}", style="bold"))
+    lines.append(Text(f"Step {step.number}: {step.text}", style="bold"))
     if step.mode == "forward":
         lines += _node(step.node, step.value)
         lines += _locals(step.node, numerator)
