@@ -83,6 +83,19 @@ def test_running_sums_and_contributions_are_what_render_step_draws():
     assert "1  (1 of 2)" in graph.to_dot(debugger.state())
 
 
+@pytest.mark.parametrize("name", ["total_derivative", "neuron", "mlp"])
+def test_every_total_a_step_writes_has_a_place_in_the_picture(name):
+    """A box's total is written into text elements of the one picture: a box whose texts
+    are all one colour (pending, grey) must still get its slots, or its sum never shows."""
+    graph = run_script(str(find(name).path))[0]
+    svg, data = page_parts(player_html(graph, mode="backward"))
+    ids = {element.get("id") for element in svg.iter()}
+    for slot, (box, count) in enumerate(data["totals"]):
+        if any(frame["t"][slot] for frame in data["frames"]):
+            assert count >= 1, box
+            assert all(f"total-{box}-{k}" in ids for k in range(count))
+
+
 def test_a_matrix_total_keeps_its_rows():
     """A total drawn over several lines fills one text per line of the one layout."""
     graph = gad.trace(lambda W, x: np.tanh(W @ x).sum(), np.ones((2, 3)) * 0.1,

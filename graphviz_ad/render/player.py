@@ -401,12 +401,13 @@ def _changes(before: list, now: list) -> list:
 
 def _slots_after(texts: list, key: str) -> list:
     """The text elements of the row named ``key``: its name and the value's lines after it,
-    up to the next row name (drawn in the same colour as this one)."""
+    up to the next row name, which starts in the name's column again (colours are no
+    guide: a pending box draws every text in grey)."""
     for start, text in enumerate(texts):
         if (text.text or "").strip() == key:
             slots = [text]
             for following in texts[start + 1:]:
-                if following.get("fill") is not None and following.get("fill") == text.get("fill"):
+                if following.get("x") == text.get("x"):
                     break
                 slots.append(following)
             return slots
